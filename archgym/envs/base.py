@@ -1,0 +1,207 @@
+"""The env contract: a DesignSpace, a batch evaluator and an Objective make a Gymnasium env.
+
+Each step proposes one complete design (a `MultiDiscrete` index vector over the DesignSpace).
+The observation is the objective's metrics relative to the space's default design (log10 ratio
+for metrics with units, difference for fractions; clipped to [-10, 10]) followed by the design
+itself in the unit cube. `info` carries the design, the raw metrics and feasibility.
+`evaluate(designs)` scores a whole batch in one kernel call, without the RL loop.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from importlib import import_module
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector import AutoresetMode, VectorEnv
+
+from archgym.objectives import Objective
+from archgym.space import DesignSpace
+
+OBS_CLIP = 10.0
+
+
+class Evaluator:
+    """Adapter from index arrays over `space` to simulator metrics; one subclass per simulator.
+
+    Subclasses set `space`, `metric_names` and `objective_defaults` (mode -> Objective kwargs, plus
+    "metrics" and "default"), and implement `__call__`, which maps an (n, n_params) int64 index
+    array to {metric: float64 array (n,)} including `feasible` (bool) and `violation` (float, 0
+    when feasible). `simulate(design)` returns the simulator's full SimResult for one design.
+    """
+    space: DesignSpace
+    metric_names: tuple[str, ...]
+    objective_defaults: dict
+
+    def __call__(self, idx: np.ndarray) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def simulate(self, design: Mapping):
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        return type(self).__name__
+
+
+def resolve(path: str | type) -> Any:
+    """'package.module:Name' -> the object."""
+    if not isinstance(path, str):
+        return path
+    module, _, attr = path.partition(":")
+    return getattr(import_module(module), attr)
+
+
+def build_evaluator(evaluator: str | type | Evaluator, **kwargs) -> Evaluator:
+    if isinstance(evaluator, Evaluator):
+        if kwargs:
+            raise TypeError(f"unexpected keyword arguments {sorted(kwargs)} for a ready-made evaluator")
+        return evaluator
+    return resolve(evaluator)(**kwargs)
+
+
+class _Scorer:
+    """Shared by the single and vector envs: batch evaluation, reward and observation."""
+
+    def _setup(self, evaluator: Evaluator, objective) -> None:
+        self.evaluator = evaluator
+        self.space: DesignSpace = evaluator.space
+        self.objective = Objective.build(objective, evaluator.objective_defaults)
+        self.objective.check_metrics(evaluator.metric_names)
+        self._n_obj = len(self.objective.metrics)
+        self._nvec = self.space.nvec
+        self._default_idx = self.space.to_indices(self.space.default())
+        ref = evaluator(self._default_idx[None, :])
+        self._ref = np.array([self.objective.transform(m, ref[m])[0] for m in self.objective.metrics])
+        n_obs = self._n_obj + len(self.space)
+        self._obs_space = spaces.Box(-OBS_CLIP, OBS_CLIP, shape=(n_obs,), dtype=np.float32)
+
+    def evaluate(self, designs) -> dict[str, np.ndarray]:
+        """Score a batch: a list of design dicts or an (n, n_params) index array.
+        Returns {metric: array (n,)} plus `reward` ((n,) or (n, k) in vector mode) and `feasible`."""
+        idx = self.space.designs_to_indices(designs)
+        return self._score(idx)
+
+    def _score(self, idx: np.ndarray) -> dict[str, np.ndarray]:
+        out = self.evaluator(idx)
+        out["reward"] = self.objective.reward(out, out["feasible"], out.get("violation"))
+        return out
+
+    def _obs(self, out: Mapping[str, np.ndarray], idx: np.ndarray) -> np.ndarray:
+        obs = np.empty((len(idx), self._obs_space.shape[0]), dtype=np.float32)
+        for j, m in enumerate(self.objective.metrics):
+            obs[:, j] = self.objective.transform(m, out[m]) - self._ref[j]
+        obs[:, self._n_obj:] = (idx + 0.5) / self._nvec
+        return np.clip(obs, -OBS_CLIP, OBS_CLIP, out=obs)
+
+    def _check_action(self, action, batch: bool) -> np.ndarray:
+        a = np.asarray(action)
+        shape = (self.num_envs, len(self._nvec)) if batch else (len(self._nvec),)
+        if a.shape != shape or a.dtype.kind not in "iu" or (a < 0).any() or (a >= self._nvec).any():
+            return self.space.check_indices(a).reshape(shape)  # raises the precise DesignError
+        return a.astype(np.int64, copy=False)
+
+
+class ArchGymEnv(_Scorer, gym.Env):
+    """A Gymnasium env over a DesignSpace. Build one with `gymnasium.make("archgym/...")`."""
+    metadata = {"render_modes": ["ansi"]}
+
+    def __init__(self, evaluator: Evaluator, objective=None, render_mode: str | None = None):
+        self._setup(evaluator, objective)
+        self.action_space = self.space.action_space
+        self.observation_space = self._obs_space
+        if self.objective.mode == "vector":
+            self.reward_space = self.objective.reward_space  # MO-Gymnasium convention
+        if render_mode not in (None, "ansi"):
+            raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
+        self.render_mode = render_mode
+        self._last: dict | None = None
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self.action_space.seed(None if seed is None else int(self.np_random.integers(2**31)))
+        out = self._score(self._default_idx[None, :])
+        self._last = None
+        return self._obs(out, self._default_idx[None, :])[0], self._info(out, self._default_idx)
+
+    def step(self, action):
+        idx = self._check_action(action, batch=False)
+        out = self._score(idx[None, :])
+        reward = out["reward"][0]
+        info = self._info(out, idx)
+        self._last = info
+        return (self._obs(out, idx[None, :])[0], reward if reward.ndim else float(reward),
+                False, False, info)
+
+    def _info(self, out, idx) -> dict:
+        return {"design": self.space.from_indices(idx),
+                "metrics": {m: float(out[m][0]) for m in self.evaluator.metric_names},
+                "feasible": bool(out["feasible"][0])}
+
+    def render(self):
+        if self.render_mode == "ansi" and self._last is not None:
+            d, m = self._last["design"], self._last["metrics"]
+            return "design: " + ", ".join(f"{k}={v}" for k, v in d.items()) + "\nmetrics: " + \
+                ", ".join(f"{k}={v:.4g}" for k, v in m.items())
+        return None
+
+    def simulate(self, design: Mapping):
+        """Full simulator detail (per layer / per request) for one design dict."""
+        return self.evaluator.simulate(self.space.validate(design))
+
+
+class ArchGymVectorEnv(_Scorer, VectorEnv):
+    """N copies of an ArchGymEnv stepped with one batch kernel call (next-step autoreset)."""
+    metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
+
+    def __init__(self, evaluator: Evaluator, num_envs: int, objective=None, max_episode_steps: int | None = None):
+        if int(num_envs) < 1:
+            raise ValueError(f"num_envs must be >= 1, got {num_envs}")
+        self._setup(evaluator, objective)
+        self.num_envs = int(num_envs)
+        self.single_action_space = self.space.action_space
+        self.single_observation_space = self._obs_space
+        self.action_space = spaces.MultiDiscrete(np.tile(self._nvec, (self.num_envs, 1)))
+        self.observation_space = spaces.Box(-OBS_CLIP, OBS_CLIP, shape=(self.num_envs, self._obs_space.shape[0]), dtype=np.float32)
+        self.max_episode_steps = max_episode_steps
+        self._steps = np.zeros(self.num_envs, dtype=np.int64)
+        self._needs_reset = np.zeros(self.num_envs, dtype=bool)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self._steps[:] = 0
+        self._needs_reset[:] = False
+        idx = np.tile(self._default_idx, (self.num_envs, 1))
+        out = self._score(idx)
+        return self._obs(out, idx), {}
+
+    def step(self, actions):
+        idx = self._check_action(actions, batch=True)
+        out = self._score(idx)
+        obs = self._obs(out, idx)
+        reward = np.array(out["reward"], dtype=np.float64)
+        self._steps += 1
+        restart = self._needs_reset
+        if restart.any():  # next-step autoreset: these envs start a new episode, action ignored
+            obs[restart] = self._obs(self._score(self._default_idx[None, :]), self._default_idx[None, :])[0]
+            reward[restart] = 0.0
+            self._steps[restart] = 0
+        truncated = np.zeros(self.num_envs, dtype=bool)
+        if self.max_episode_steps is not None:
+            truncated = (self._steps >= self.max_episode_steps) & ~restart
+        terminated = np.zeros(self.num_envs, dtype=bool)
+        self._needs_reset = truncated.copy()
+        info = {"feasible": out["feasible"], "_feasible": np.ones(self.num_envs, dtype=bool)}
+        return obs, reward, terminated, truncated, info
+
+
+def make_env(evaluator: str | type | Evaluator, objective=None, render_mode=None, **kwargs) -> ArchGymEnv:
+    """Gymnasium entry point: `evaluator` is 'module:Class' (set in envs.yaml); other kwargs go to it."""
+    return ArchGymEnv(build_evaluator(evaluator, **kwargs), objective=objective, render_mode=render_mode)
+
+
+def make_vector_env(num_envs: int, evaluator: str | type | Evaluator, objective=None,
+                    max_episode_steps: int | None = None, **kwargs) -> ArchGymVectorEnv:
+    """Gymnasium vector entry point: N envs, one batch kernel call per step."""
+    return ArchGymVectorEnv(build_evaluator(evaluator, **kwargs), num_envs, objective, max_episode_steps)

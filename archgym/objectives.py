@@ -1,0 +1,186 @@
+"""Objectives: which metrics count, their direction, and the reward. Higher reward is always better.
+
+Every metric becomes a *score*, higher-is-better: `-log10(m)` for a minimised metric with units
+(`latency_s`, `energy_j`, ...), `+log10(m)` for a maximised one (`throughput_fps`), and the raw
+value for fractions (`accuracy`, `row_hit_rate`), negated when minimised. Rewards by mode:
+
+- `target`: ArchGym's normalised distance to a target spec, `-sum max(0, (m - t) / t)` (reversed
+  for maximised metrics); 0, the highest reward, when every target is met.
+- `weighted`: a weighted sum of scores, i.e. a weighted log-sum of the metrics.
+- `product`: the unweighted sum of scores, i.e. `-log10` of EDP (latency x energy) or EDAP.
+- `constraint`: the score of one `optimize` metric, provided every `limits` entry is met.
+- `vector`: the vector of scores (MO-Gymnasium convention; `reward_space` is a Box).
+
+A design that is infeasible (over a resource budget, or violating a `constraint` limit) scores
+`INFEASIBLE_REWARD - violation`, where violation is its total relative overshoot: below every
+feasible design, and better the closer it is to the budget.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from gymnasium import spaces
+
+from archgym.errors import ArchGymError, unknown
+
+MODES = ("target", "weighted", "product", "constraint", "vector")
+INFEASIBLE_REWARD = -100.0
+
+# Metrics where bigger is better; every other metric is minimised.
+MAXIMISED = frozenset({"accuracy", "throughput_fps", "bandwidth_gbps", "row_hit_rate", "utilization",
+                       "overall_util", "mapping_efficiency", "compute_util", "score"})
+# Dimensionless fractions, scored linearly; every other metric is positive with units, scored in log10.
+LINEAR = frozenset({"accuracy", "row_hit_rate", "utilization", "overall_util", "mapping_efficiency",
+                    "compute_util", "score"})
+_TINY = 1e-300
+
+
+class Objective:
+    """Reward definition over named metrics. See the module docstring for the modes."""
+
+    def __init__(self, mode: str = "target", metrics: Sequence[str] = (), *,
+                 targets: Mapping[str, float] | None = None, weights: Mapping[str, float] | None = None,
+                 limits: Mapping[str, float] | None = None, optimize: str | None = None,
+                 directions: Mapping[str, str] | None = None):
+        if mode not in MODES:
+            raise unknown("objective mode", mode, MODES)
+        self.mode = mode
+        self.targets = {k: float(v) for k, v in (targets or {}).items()}
+        self.weights = {k: float(v) for k, v in (weights or {}).items()}
+        self.limits = {k: float(v) for k, v in (limits or {}).items()}
+        self.optimize = optimize
+        names = list(metrics) or list(self.targets) or list(self.weights)
+        if mode == "constraint":
+            if optimize is None:
+                raise ArchGymError("objective 'constraint' needs optimize=<metric> (and limits={metric: bound})")
+            names = [optimize] + [k for k in names if k != optimize]
+        for extra in list(self.targets) + list(self.weights) + list(self.limits):
+            if extra not in names:
+                names.append(extra)
+        if not names:
+            raise ArchGymError(f"objective {mode!r} needs at least one metric")
+        self.metrics: tuple[str, ...] = tuple(names)
+        self.directions = {m: (directions or {}).get(m, "max" if m in MAXIMISED else "min") for m in self.metrics}
+        for m, d in self.directions.items():
+            if d not in ("min", "max"):
+                raise ArchGymError(f"direction of metric {m!r} must be 'min' or 'max', got {d!r}")
+        if mode == "target":
+            missing = [m for m in self.metrics if m not in self.targets]
+            if missing:
+                raise ArchGymError(f"objective 'target' needs a target for metric {missing[0]!r}; targets given: {sorted(self.targets)}")
+        for table, label in ((self.targets, "target"), (self.limits, "limit")):
+            for m, v in table.items():
+                if not np.isfinite(v) or (v <= 0 and m not in LINEAR):
+                    raise ArchGymError(f"{label} for {m!r} must be a positive finite number, got {v}")
+
+    # --- construction from user input --------------------------------------------------------------
+    @classmethod
+    def build(cls, spec, defaults: Mapping) -> "Objective":
+        """From a mode name, a dict spec, or an Objective. `defaults` maps mode -> kwargs supplied by
+        the env (its metrics, default targets, limits...); the user's spec overrides them."""
+        if isinstance(spec, Objective):
+            return spec
+        if spec is None:
+            spec = defaults.get("default", "target")
+        if isinstance(spec, str):
+            spec = {"mode": spec}
+        if not isinstance(spec, Mapping) or "mode" not in spec:
+            raise ArchGymError(f"objective must be a mode name {MODES}, a dict with 'mode', or an Objective; got {spec!r}")
+        if spec["mode"] not in MODES:
+            raise unknown("objective mode", spec["mode"], MODES)
+        kwargs = {"metrics": defaults.get("metrics", ())}
+        kwargs.update(defaults.get(spec["mode"], {}))
+        kwargs.update({k: v for k, v in spec.items() if k != "mode"})
+        allowed = {"metrics", "targets", "weights", "limits", "optimize", "directions"}
+        bad = set(kwargs) - allowed
+        if bad:
+            raise ArchGymError(f"unknown objective key {sorted(bad)[0]!r}; allowed keys: mode, {', '.join(sorted(allowed))}")
+        return cls(spec["mode"], **kwargs)
+
+    def to_config(self) -> dict:
+        out = {"mode": self.mode, "metrics": list(self.metrics)}
+        for key in ("targets", "weights", "limits"):
+            if getattr(self, key):
+                out[key] = dict(getattr(self, key))
+        if self.optimize:
+            out["optimize"] = self.optimize
+        return out
+
+    def __repr__(self) -> str:
+        return f"Objective({self.to_config()})"
+
+    # --- scores and rewards --------------------------------------------------------------------------
+    def check_metrics(self, available: Sequence[str]) -> None:
+        """Fail early if the objective names a metric the simulator does not report."""
+        for m in self.metrics:
+            if m not in available:
+                raise unknown("objective metric", m, available)
+
+    def transform(self, name: str, values: np.ndarray) -> np.ndarray:
+        """log10 for metrics with units, identity for fractions."""
+        v = np.asarray(values, dtype=np.float64)
+        return v if name in LINEAR else np.log10(np.maximum(v, _TINY))
+
+    def score(self, name: str, values: np.ndarray) -> np.ndarray:
+        """Higher-is-better score of one metric."""
+        t = self.transform(name, values)
+        return t if self.directions[name] == "max" else -t
+
+    def violation(self, metrics: Mapping[str, np.ndarray], bounds: Mapping[str, float]) -> np.ndarray:
+        """Total relative overshoot of `bounds` (0 where every bound is met)."""
+        n = len(np.asarray(metrics[self.metrics[0]]))
+        total = np.zeros(n)
+        for m, b in bounds.items():
+            v = np.asarray(metrics[m], dtype=np.float64)
+            over = (v - b) if self.directions[m] == "min" else (b - v)
+            total += np.maximum(over, 0.0) / max(abs(b), _TINY)
+        return total
+
+    def reward(self, metrics: Mapping[str, np.ndarray], feasible=None, violation=None) -> np.ndarray:
+        """Reward for a batch: shape (n,), or (n, len(metrics)) in `vector` mode."""
+        n = len(np.asarray(metrics[self.metrics[0]]))
+        ok = np.ones(n, dtype=bool) if feasible is None else np.asarray(feasible, dtype=bool).copy()
+        over = np.zeros(n) if violation is None else np.asarray(violation, dtype=np.float64).copy()
+        if self.mode == "vector":
+            r = np.stack([self.score(m, metrics[m]) for m in self.metrics], axis=1)
+            r[~ok] = INFEASIBLE_REWARD - over[~ok, None]
+            return r
+        if self.mode == "target":
+            r = -self.violation(metrics, self.targets)
+        elif self.mode == "weighted":
+            r = sum(self.weights.get(m, 1.0) * self.score(m, metrics[m]) for m in self.metrics)
+        elif self.mode == "product":
+            r = sum(self.score(m, metrics[m]) for m in self.metrics)
+        else:  # constraint
+            r = self.score(self.optimize, metrics[self.optimize])
+            lim = self.violation(metrics, self.limits)
+            ok &= lim == 0
+            over += lim
+        r = np.asarray(r, dtype=np.float64)
+        return np.where(ok, r, INFEASIBLE_REWARD - over)
+
+    def scalarize(self, reward: np.ndarray) -> np.ndarray:
+        """A scalar per design: the reward itself, or the sum of scores in `vector` mode."""
+        reward = np.asarray(reward, dtype=np.float64)
+        return reward.sum(axis=1) if reward.ndim == 2 else reward
+
+    def success(self, metrics: Mapping[str, np.ndarray], feasible=None) -> np.ndarray:
+        """Whether each design meets the spec: its targets (target mode), limits (constraint), and feasibility."""
+        n = len(np.asarray(metrics[self.metrics[0]]))
+        ok = np.ones(n, dtype=bool) if feasible is None else np.asarray(feasible, dtype=bool).copy()
+        if self.targets and self.mode == "target":
+            ok &= self.violation(metrics, self.targets) == 0
+        if self.limits:
+            ok &= self.violation(metrics, self.limits) == 0
+        return ok
+
+    @property
+    def reward_space(self) -> spaces.Box:
+        shape = (len(self.metrics),) if self.mode == "vector" else ()
+        return spaces.Box(-np.inf, np.inf, shape=shape, dtype=np.float64)
+
+    def minimised(self, metrics: Mapping[str, np.ndarray]) -> np.ndarray:
+        """(n, k) array of the objective metrics oriented for minimisation (for Pareto fronts)."""
+        return np.stack([np.asarray(metrics[m], dtype=np.float64) * (1 if self.directions[m] == "min" else -1)
+                         for m in self.metrics], axis=1)
