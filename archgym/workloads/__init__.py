@@ -1,4 +1,65 @@
-"""Workloads: layer tables for the systolic and FPGA models (see table.py)."""
+"""Workloads: layer tables for the systolic and FPGA models (see table.py).
+
+`load(name_or_path)` takes a built-in network name, a SCALE-Sim topology CSV path, or a Workload.
+`from_torch(model, example_input)` extracts the table of any torch.nn.Module.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from archgym.errors import WorkloadError, unknown
+from archgym.workloads.scalesim_csv import read_topology
 from archgym.workloads.table import COLUMNS, KINDS, Workload, conv_row, linear_row, matmul_row, pool_row
 
-__all__ = ["COLUMNS", "KINDS", "Workload", "conv_row", "linear_row", "matmul_row", "pool_row"]
+
+def _registry() -> dict:
+    from archgym.workloads.networks import NETWORKS
+    out = dict(NETWORKS)
+    try:
+        from archgym.workloads.finn import NETWORKS as FINN
+        out.update(FINN)
+    except ModuleNotFoundError as e:
+        if e.name != "archgym.workloads.finn":
+            raise
+    return out
+
+
+def names() -> list[str]:
+    """Built-in network names."""
+    return list(_registry())
+
+
+_cache: dict[str, Workload] = {}
+
+
+def load(source) -> Workload:
+    """A built-in network name, a SCALE-Sim topology CSV path, or a Workload (returned as is)."""
+    if isinstance(source, Workload):
+        return source
+    if not isinstance(source, (str, Path)):
+        raise WorkloadError(f"workload must be a name, a CSV path or a Workload, got {type(source).__name__}")
+    key = str(source)
+    if key in _cache:
+        return _cache[key]
+    registry = _registry()
+    if key in registry:
+        wl = registry[key]()
+    elif key.lower().endswith(".csv") or Path(key).exists():
+        path = Path(key)
+        if not path.is_file():
+            raise WorkloadError(f"workload file {key!r} does not exist")
+        wl = read_topology(path)
+    else:
+        raise unknown("workload", key, list(registry) + ["<path to a SCALE-Sim topology .csv>"])
+    _cache[key] = wl
+    return wl
+
+
+def from_torch(model, example_input, name: str | None = None) -> Workload:
+    """The layer table of a torch.nn.Module run once on `example_input` (batch 1)."""
+    from archgym.workloads.torch_extract import from_torch as _from_torch
+    return _from_torch(model, example_input, name)
+
+
+__all__ = ["COLUMNS", "KINDS", "Workload", "load", "names", "from_torch", "read_topology",
+           "conv_row", "linear_row", "matmul_row", "pool_row"]
