@@ -73,6 +73,12 @@ class Objective:
             for m, v in table.items():
                 if not np.isfinite(v) or (v <= 0 and m not in LINEAR):
                     raise ArchGymError(f"{label} for {m!r} must be a positive finite number, got {v}")
+        # Arrays over self.metrics for the vectorised hot path.
+        self._sign = np.array([1.0 if self.directions[m] == "max" else -1.0 for m in self.metrics])
+        self._linear = np.array([m in LINEAR for m in self.metrics])
+        self._weights = np.array([self.weights.get(m, 1.0) for m in self.metrics])
+        self._targets = self._bound_array(self.targets)
+        self._limits = self._bound_array(self.limits)
 
     # --- construction from user input --------------------------------------------------------------
     @classmethod
@@ -129,35 +135,48 @@ class Objective:
 
     def violation(self, metrics: Mapping[str, np.ndarray], bounds: Mapping[str, float]) -> np.ndarray:
         """Total relative overshoot of `bounds` (0 where every bound is met)."""
-        n = len(np.asarray(metrics[self.metrics[0]]))
-        total = np.zeros(n)
-        for m, b in bounds.items():
-            v = np.asarray(metrics[m], dtype=np.float64)
-            over = (v - b) if self.directions[m] == "min" else (b - v)
-            total += np.maximum(over, 0.0) / max(abs(b), _TINY)
-        return total
+        return self._overshoot(self.stack(metrics), self._bound_array(bounds))
+
+    def _bound_array(self, bounds: Mapping[str, float]) -> np.ndarray:
+        return np.array([bounds.get(m, np.nan) for m in self.metrics])
+
+    def _overshoot(self, values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+        over = (bounds - values) * self._sign  # positive where a bound is missed
+        rel = np.maximum(over, 0.0) / np.maximum(np.abs(bounds), _TINY)
+        return np.nansum(rel, axis=1) if np.isnan(bounds).any() else rel.sum(axis=1)
+
+    def stack(self, metrics: Mapping[str, np.ndarray]) -> np.ndarray:
+        """(n, k) float64 array of the objective metrics, in `self.metrics` order."""
+        return np.stack([np.asarray(metrics[m], dtype=np.float64).reshape(-1) for m in self.metrics], axis=1)
+
+    def transform_all(self, values: np.ndarray) -> np.ndarray:
+        """`transform` applied to an (n, k) array from `stack`."""
+        return np.where(self._linear, values, np.log10(np.maximum(values, _TINY)))
 
     def reward(self, metrics: Mapping[str, np.ndarray], feasible=None, violation=None) -> np.ndarray:
         """Reward for a batch: shape (n,), or (n, len(metrics)) in `vector` mode."""
-        n = len(np.asarray(metrics[self.metrics[0]]))
-        ok = np.ones(n, dtype=bool) if feasible is None else np.asarray(feasible, dtype=bool).copy()
-        over = np.zeros(n) if violation is None else np.asarray(violation, dtype=np.float64).copy()
+        return self.reward_values(self.stack(metrics), feasible, violation)
+
+    def reward_values(self, values: np.ndarray, feasible=None, violation=None) -> np.ndarray:
+        """`reward` from the (n, k) array returned by `stack`."""
+        n = len(values)
+        ok = np.ones(n, dtype=bool) if feasible is None else np.array(feasible, dtype=bool)
+        over = np.zeros(n) if violation is None else np.array(violation, dtype=np.float64)
+        scores = self.transform_all(values) * self._sign
         if self.mode == "vector":
-            r = np.stack([self.score(m, metrics[m]) for m in self.metrics], axis=1)
-            r[~ok] = INFEASIBLE_REWARD - over[~ok, None]
-            return r
+            scores[~ok] = INFEASIBLE_REWARD - over[~ok, None]
+            return scores
         if self.mode == "target":
-            r = -self.violation(metrics, self.targets)
+            r = -self._overshoot(values, self._targets)
         elif self.mode == "weighted":
-            r = sum(self.weights.get(m, 1.0) * self.score(m, metrics[m]) for m in self.metrics)
+            r = scores @ self._weights
         elif self.mode == "product":
-            r = sum(self.score(m, metrics[m]) for m in self.metrics)
+            r = scores.sum(axis=1)
         else:  # constraint
-            r = self.score(self.optimize, metrics[self.optimize])
-            lim = self.violation(metrics, self.limits)
+            r = scores[:, 0]
+            lim = self._overshoot(values, self._limits)
             ok &= lim == 0
             over += lim
-        r = np.asarray(r, dtype=np.float64)
         return np.where(ok, r, INFEASIBLE_REWARD - over)
 
     def scalarize(self, reward: np.ndarray) -> np.ndarray:
@@ -167,12 +186,12 @@ class Objective:
 
     def success(self, metrics: Mapping[str, np.ndarray], feasible=None) -> np.ndarray:
         """Whether each design meets the spec: its targets (target mode), limits (constraint), and feasibility."""
-        n = len(np.asarray(metrics[self.metrics[0]]))
-        ok = np.ones(n, dtype=bool) if feasible is None else np.asarray(feasible, dtype=bool).copy()
+        values = self.stack(metrics)
+        ok = np.ones(len(values), dtype=bool) if feasible is None else np.array(feasible, dtype=bool)
         if self.targets and self.mode == "target":
-            ok &= self.violation(metrics, self.targets) == 0
+            ok &= self._overshoot(values, self._targets) == 0
         if self.limits:
-            ok &= self.violation(metrics, self.limits) == 0
+            ok &= self._overshoot(values, self._limits) == 0
         return ok
 
     @property

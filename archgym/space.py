@@ -28,9 +28,9 @@ class Parameter:
         if not values:
             raise DesignError(f"parameter {name!r} has no allowed values")
         self.name = name
-        self.values = tuple(values)
+        self.values = values if isinstance(values, range) else tuple(values)
         self.default = self.values[len(self.values) // 2] if default is None else default
-        self._index = {v: i for i, v in enumerate(self.values)}
+        self._index = None if isinstance(values, range) else {v: i for i, v in enumerate(self.values)}
         self.index(self.default)  # the default must itself be allowed
 
     def __len__(self) -> int:
@@ -73,6 +73,8 @@ class Parameter:
 
     def numeric_values(self) -> np.ndarray:
         """Values as float64 for the kernels: the values themselves if numeric, else their codes."""
+        if isinstance(self.values, range):
+            return np.arange(self.values.start, self.values.stop, self.values.step, dtype=np.float64)
         if all(isinstance(v, RealNumber) and not isinstance(v, bool) for v in self.values):
             return np.array(self.values, dtype=np.float64)
         return np.arange(len(self.values), dtype=np.float64)
@@ -113,7 +115,18 @@ class Integer(_Numeric):
         if step <= 0 or high < low:
             raise DesignError(f"parameter {name!r}: need low <= high and step > 0, got {low}, {high}, {step}")
         self.low, self.high, self.step = int(low), int(high), int(step)
-        super().__init__(name, list(range(self.low, self.high + 1, self.step)), default)
+        super().__init__(name, range(self.low, self.high + 1, self.step), default)
+
+    def index(self, value) -> int:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (RealNumber, np.number)):
+            raise self._error(value)
+        v = float(value)
+        if not math.isfinite(v) or v != int(v):
+            raise self._error(value)
+        i, rem = divmod(int(v) - self.low, self.step)
+        if rem or not 0 <= i < len(self.values):
+            raise self._error(value)
+        return i
 
     def allowed(self) -> str:
         if self.step == 1:
@@ -191,7 +204,7 @@ class DesignSpace:
         self._by_name = {p.name: p for p in self.params}
         self.constraints = tuple(constraints)
         self.nvec = np.array([len(p) for p in self.params], dtype=np.int64)
-        self._tables = [p.numeric_values() for p in self.params]
+        self._tables_cache = None
 
     # --- container protocol -------------------------------------------------------------------
     def __len__(self) -> int:
@@ -257,6 +270,10 @@ class DesignSpace:
     def from_indices(self, idx) -> dict:
         idx = self.check_indices(idx)
         return {p.name: p.value(i) for p, i in zip(self.params, idx)}
+
+    def design_at(self, idx: np.ndarray) -> dict:
+        """The design at an index vector already known to be valid (no checks: the hot path)."""
+        return {p.name: _plain(p.values[i]) for p, i in zip(self.params, idx.tolist())}
 
     def check_indices(self, idx) -> np.ndarray:
         """Validate an index vector or an (n, n_params) index array; returns an int64 array."""
@@ -325,7 +342,9 @@ class DesignSpace:
         (categorical strings become their codes)."""
         idx = np.asarray(idx, dtype=np.int64).reshape(-1, len(self.params))
         out = np.empty(idx.shape, dtype=np.float64)
-        for j, table in enumerate(self._tables):
+        if self._tables_cache is None:
+            self._tables_cache = [p.numeric_values() for p in self.params]
+        for j, table in enumerate(self._tables_cache):
             out[:, j] = table[idx[:, j]]
         return out
 
@@ -373,7 +392,8 @@ class DesignSpace:
 
     def to_config(self) -> list[dict]:
         """A JSON-ready description of the parameters (for logs and `archgym list`)."""
-        return [{"name": p.name, "kind": p.kind, "values": list(p.values), "default": p.default} for p in self.params]
+        return [{"name": p.name, "kind": p.kind, "default": p.default,
+                 "values": list(p.values) if len(p) <= 256 else p.allowed()} for p in self.params]
 
 
 def _plain(v):

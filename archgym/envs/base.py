@@ -73,25 +73,28 @@ class _Scorer:
         self._nvec = self.space.nvec
         self._default_idx = self.space.to_indices(self.space.default())
         ref = evaluator(self._default_idx[None, :])
-        self._ref = np.array([self.objective.transform(m, ref[m])[0] for m in self.objective.metrics])
+        self._ref = self.objective.transform_all(self.objective.stack(ref))[0]
+        self._metric_names = list(evaluator.metric_names)
         n_obs = self._n_obj + len(self.space)
         self._obs_space = spaces.Box(-OBS_CLIP, OBS_CLIP, shape=(n_obs,), dtype=np.float32)
+
+    def _score(self, idx: np.ndarray) -> dict[str, np.ndarray]:
+        out = self.evaluator(idx)
+        values = self.objective.stack(out)
+        out["reward"] = self.objective.reward_values(values, out["feasible"], out.get("violation"))
+        out["_values"] = values
+        return out
 
     def evaluate(self, designs) -> dict[str, np.ndarray]:
         """Score a batch: a list of design dicts or an (n, n_params) index array.
         Returns {metric: array (n,)} plus `reward` ((n,) or (n, k) in vector mode) and `feasible`."""
-        idx = self.space.designs_to_indices(designs)
-        return self._score(idx)
-
-    def _score(self, idx: np.ndarray) -> dict[str, np.ndarray]:
-        out = self.evaluator(idx)
-        out["reward"] = self.objective.reward(out, out["feasible"], out.get("violation"))
+        out = self._score(self.space.designs_to_indices(designs))
+        del out["_values"]
         return out
 
     def _obs(self, out: Mapping[str, np.ndarray], idx: np.ndarray) -> np.ndarray:
         obs = np.empty((len(idx), self._obs_space.shape[0]), dtype=np.float32)
-        for j, m in enumerate(self.objective.metrics):
-            obs[:, j] = self.objective.transform(m, out[m]) - self._ref[j]
+        obs[:, :self._n_obj] = self.objective.transform_all(out["_values"]) - self._ref
         obs[:, self._n_obj:] = (idx + 0.5) / self._nvec
         return np.clip(obs, -OBS_CLIP, OBS_CLIP, out=obs)
 
@@ -105,7 +108,7 @@ class _Scorer:
 
 class ArchGymEnv(_Scorer, gym.Env):
     """A Gymnasium env over a DesignSpace. Build one with `gymnasium.make("archgym/...")`."""
-    metadata = {"render_modes": ["ansi"]}
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
 
     def __init__(self, evaluator: Evaluator, objective=None, render_mode: str | None = None):
         self._setup(evaluator, objective)
@@ -135,16 +138,18 @@ class ArchGymEnv(_Scorer, gym.Env):
                 False, False, info)
 
     def _info(self, out, idx) -> dict:
-        return {"design": self.space.from_indices(idx),
-                "metrics": {m: float(out[m][0]) for m in self.evaluator.metric_names},
+        return {"design": self.space.design_at(idx),
+                "metrics": dict(zip(self._metric_names, np.array([out[m][0] for m in self._metric_names]).tolist())),
                 "feasible": bool(out["feasible"][0])}
 
     def render(self):
-        if self.render_mode == "ansi" and self._last is not None:
-            d, m = self._last["design"], self._last["metrics"]
-            return "design: " + ", ".join(f"{k}={v}" for k, v in d.items()) + "\nmetrics: " + \
-                ", ".join(f"{k}={v:.4g}" for k, v in m.items())
-        return None
+        if self.render_mode != "ansi":
+            return None
+        if self._last is None:
+            return "no design evaluated yet"
+        d, m = self._last["design"], self._last["metrics"]
+        return "design: " + ", ".join(f"{k}={v}" for k, v in d.items()) + "\nmetrics: " + \
+            ", ".join(f"{k}={v:.4g}" for k, v in m.items())
 
     def simulate(self, design: Mapping):
         """Full simulator detail (per layer / per request) for one design dict."""
