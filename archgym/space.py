@@ -316,7 +316,7 @@ class DesignSpace:
 
     def to_dict_sample(self, design: Mapping) -> dict:
         design = self.validate(design)
-        return {p.name: (np.float64(design[p.name]) if isinstance(p, Real) else int(p.index(design[p.name])))
+        return {p.name: (np.array(design[p.name], dtype=np.float64) if isinstance(p, Real) else int(p.index(design[p.name])))
                 for p in self.params}
 
     def from_dict_sample(self, sample: Mapping) -> dict:

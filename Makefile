@@ -1,0 +1,25 @@
+# Two entry points, each working on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+SCALESIM_VENV := .venv-scalesim
+
+.PHONY: install demo test
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $@
+
+# SCALE-Sim 3.0.0 needs numpy<2.4, so the live comparison test runs it from its own venv.
+$(SCALESIM_VENV)/.installed:
+	$(PYTHON) -m venv $(SCALESIM_VENV)
+	$(SCALESIM_VENV)/bin/pip install --quiet scalesim==3.0.0 'numpy<2.4'
+	touch $@
+
+demo: install
+	$(VENV)/bin/archgym demo
+
+test: install $(SCALESIM_VENV)/.installed
+	$(VENV)/bin/python -m pytest
