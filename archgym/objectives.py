@@ -4,8 +4,9 @@ Every metric becomes a *score*, higher-is-better: `-log10(m)` for a minimised me
 (`latency_s`, `energy_j`, ...), `+log10(m)` for a maximised one (`throughput_fps`), and the raw
 value for fractions (`accuracy`, `row_hit_rate`), negated when minimised. Rewards by mode:
 
-- `target`: ArchGym's normalised distance to a target spec, `-sum max(0, (m - t) / t)` (reversed
-  for maximised metrics); 0, the highest reward, when every target is met.
+- `target`: normalised distance to a target spec (ArchGym's task), summed over the metrics that
+  miss: `log10(m / t)` for a metric with units (so 10x over target costs 1), `(t - m) / t` for a
+  fraction (reversed for maximised metrics); 0, the highest reward, when every target is met.
 - `weighted`: a weighted sum of scores, i.e. a weighted log-sum of the metrics.
 - `product`: the unweighted sum of scores, i.e. `-log10` of EDP (latency x energy) or EDAP.
 - `constraint`: the score of one `optimize` metric, provided every `limits` entry is met.
@@ -145,6 +146,12 @@ class Objective:
         rel = np.maximum(over, 0.0) / np.maximum(np.abs(bounds), _TINY)
         return np.nansum(rel, axis=1) if np.isnan(bounds).any() else rel.sum(axis=1)
 
+    def _target_distance(self, values: np.ndarray) -> np.ndarray:
+        """Sum over metrics of how far each misses its target, in scores (0 when met)."""
+        miss = (self.transform_all(self._targets[None, :]) - self.transform_all(values)) * self._sign
+        miss = np.where(self._linear, miss / np.maximum(np.abs(self._targets), _TINY), miss)
+        return np.maximum(miss, 0.0).sum(axis=1)
+
     def stack(self, metrics: Mapping[str, np.ndarray]) -> np.ndarray:
         """(n, k) float64 array of the objective metrics, in `self.metrics` order."""
         return np.stack([np.asarray(metrics[m], dtype=np.float64).reshape(-1) for m in self.metrics], axis=1)
@@ -167,7 +174,7 @@ class Objective:
             scores[~ok] = INFEASIBLE_REWARD - over[~ok, None]
             return scores
         if self.mode == "target":
-            r = -self._overshoot(values, self._targets)
+            r = -self._target_distance(values)
         elif self.mode == "weighted":
             r = scores @ self._weights
         elif self.mode == "product":
@@ -189,7 +196,7 @@ class Objective:
         values = self.stack(metrics)
         ok = np.ones(len(values), dtype=bool) if feasible is None else np.array(feasible, dtype=bool)
         if self.targets and self.mode == "target":
-            ok &= self._overshoot(values, self._targets) == 0
+            ok &= self._target_distance(values) == 0
         if self.limits:
             ok &= self._overshoot(values, self._limits) == 0
         return ok

@@ -24,8 +24,13 @@ def test_weighted_log_sum():
 
 def test_target_distance_is_zero_when_met():
     o = Objective("target", targets={"latency_s": 1.5e-3, "area_mm2": 20.0})
-    assert o.reward(M) == pytest.approx([0.0, -(0.5e-3 / 1.5e-3) - (20 / 20)])
+    assert o.reward(M) == pytest.approx([0.0, -math.log10(2e-3 / 1.5e-3) - math.log10(40 / 20)])
     assert o.success(M).tolist() == [True, False]
+
+
+def test_target_misses_stay_above_the_infeasible_floor():
+    o = Objective("target", targets={"latency_s": 1e-9})
+    assert o.reward({"latency_s": np.array([1e3])})[0] == pytest.approx(-12.0) > INFEASIBLE_REWARD
 
 
 def test_target_for_maximised_metric():
