@@ -30,7 +30,8 @@ def test_target_distance_is_zero_when_met():
 
 def test_target_misses_stay_above_the_infeasible_floor():
     o = Objective("target", targets={"latency_s": 1e-9})
-    assert o.reward({"latency_s": np.array([1e3])})[0] == pytest.approx(-12.0) > INFEASIBLE_REWARD
+    r = o.reward({"latency_s": np.array([1e3])})[0]
+    assert r == pytest.approx(-12.0) and r > INFEASIBLE_REWARD
 
 
 def test_target_for_maximised_metric():
