@@ -96,7 +96,7 @@ def _layer(d, t, e_mac, e_if, e_f, e_of, e_dram):
     else:
         fold_cycles = tt + 2 * R + Cc - 2
         util_cycles = tt + 2 * R + 2 * Cc - 3  # SCALE-Sim's compute-util denominator for ws/is
-    cycles1 = folds * fold_cycles - 1
+    cycles1 = max(folds * fold_cycles - 1, 1)  # SCALE-Sim's -1 would give 0 cycles for 1 MAC on a 1x1 array
     area = float(R * Cc)
     mapping = sr * sc / (folds * area)
     compute_util = sr * sc * float(tt) / (folds * area * util_cycles)
