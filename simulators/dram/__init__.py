@@ -1,0 +1,265 @@
+"""DRAM memory-controller simulator: DRAMSys's controller knobs over DDR3/DDR4/LPDDR4 timing.
+
+`simulate(design, trace)` runs one design on a trace (a built-in name, a trace file path, or an
+int64 (n, 3) array of address, is_write, arrival cycle) and returns a SimResult whose metrics
+carry units in their names. The work is done by the numba kernel in kernel.py; reference.py is
+the same controller as a readable simpy model. Knob semantics are in docs/dram.md.
+
+Addresses beyond the configured capacity (channels x ranks x the standard's rank size) are an
+error, never wrapped. Trace files stream through the kernel in chunks, so memory stays flat in
+trace length; per-request detail (`requests=True`) keeps one row per request.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from fractions import Fraction
+
+import numpy as np
+
+from archgym.errors import WorkloadError
+from archgym.space import Categorical, DesignSpace, Integer, PowerOfTwo
+from archgym.workloads import traces as tr
+from simulators.base import SimResult
+from simulators.dram import kernel as K
+from simulators.dram.standards import REQUEST_BYTES, STANDARDS, Standard
+
+# address mappings, most significant field first (DRAMSim3 notation: ro ch ra ba bg co)
+MAPPINGS = {
+    "rochrababgco": ("ro", "ch", "ra", "ba", "bg", "co"),     # DRAMSim3's default
+    "rorababgcoch": ("ro", "ra", "ba", "bg", "co", "ch"),     # channels interleaved every 64 B
+    "row_bank_column": ("ro", "ch", "ra", "bg", "ba", "co"),  # row | bank | column
+    "bank_row_column": ("ch", "ra", "bg", "ba", "ro", "co"),  # bank | row | column
+}
+
+PARAMETERS = DesignSpace([
+    Categorical("page_policy", ["open", "open_adaptive", "closed", "closed_adaptive"], "open"),
+    Categorical("scheduler", ["fifo", "fr_fcfs", "fr_fcfs_grp"], "fr_fcfs"),
+    Categorical("scheduler_buffer", ["bankwise", "read_write", "shared"], "bankwise"),
+    Integer("request_buffer_size", 1, 128, default=8),
+    Categorical("resp_queue", ["fifo", "reorder"], "fifo"),
+    Categorical("refresh_policy", ["no_refresh", "all_bank", "per_bank"], "all_bank"),
+    Integer("refresh_max_postponed", 0, 8, default=0),
+    Integer("refresh_max_pulledin", 0, 8, default=0),
+    Categorical("power_down_policy", ["no_power_down", "staggered"], "no_power_down"),
+    Categorical("arbiter", ["simple", "fifo", "reorder"], "simple"),
+    Integer("max_active_transactions", 1, K.MAX_SLOTS, default=128),
+    Categorical("standard", list(STANDARDS), "ddr4_2400"),
+    PowerOfTwo("channels", 1, 8, default=1),
+    PowerOfTwo("ranks", 1, 4, default=1),
+    Categorical("address_mapping", list(MAPPINGS), "rochrababgco"),
+])
+KNOBS = PARAMETERS.names[:11]  # the controller knobs; the rest describe the memory system
+
+_CODES = {  # knob value -> kernel code (the order of each Categorical's choices)
+    name: {v: i for i, v in enumerate(PARAMETERS[name].values)}
+    for name in ("page_policy", "scheduler", "scheduler_buffer", "resp_queue", "refresh_policy",
+                 "power_down_policy", "arbiter")
+}
+METRICS = ("latency_s", "cycles", "avg_read_latency_ns", "p50_read_latency_ns", "p99_read_latency_ns",
+           "avg_latency_ns", "bandwidth_gbps", "row_hit_rate", "n_requests", "n_act", "n_pre", "n_auto_pre",
+           "n_rd", "n_wr", "n_ref", "n_pd", "energy_act_j", "energy_rd_j", "energy_wr_j", "energy_ref_j",
+           "energy_bg_j", "energy_j", "power_w")
+
+
+# --- design -> kernel parameters ------------------------------------------------------------------
+def standard_of(design: Mapping) -> Standard:
+    return STANDARDS[design["standard"]]
+
+
+def capacity_bytes(design: Mapping) -> int:
+    """Bytes addressable by `design` (channels x ranks x rank size)."""
+    d = PARAMETERS.complete(design)
+    return d["channels"] * d["ranks"] * standard_of(d).rank_bytes
+
+
+def _fields(d: Mapping, std: Standard) -> dict[str, tuple[int, int]]:
+    """Address field -> (shift, mask) for the design's mapping; 64 B offset bits at the bottom."""
+    widths = {"ch": d["channels"], "ra": d["ranks"], "bg": std.bankgroups, "ba": std.banks_per_group,
+              "ro": std.rows, "co": 1 << std.column_bits}
+    out, shift = {}, (REQUEST_BYTES - 1).bit_length()
+    for name in reversed(MAPPINGS[d["address_mapping"]]):
+        out[name] = (shift, widths[name] - 1)
+        shift += (widths[name] - 1).bit_length()
+    return out
+
+
+def params(design: Mapping) -> np.ndarray:
+    """A complete, validated design -> the kernel's int64 parameter vector."""
+    d = PARAMETERS.complete(design)
+    s = standard_of(d)
+    f = _fields(d, s)
+    P = np.zeros(K.N_PARAMS, np.int64)
+    P[:K.P_NCH] = (s.cl, s.cwl, s.trcd, s.trp, s.trp_ab, s.tras, s.trc, s.twr, s.trtp, s.trrd_s, s.trrd_l,
+                   s.tfaw, s.tccd_s, s.tccd_l, s.twtr_s, s.twtr_l, s.trfc, s.trefi, s.trfc_pb, s.trefi_pb,
+                   s.txp, s.tcke, s.trtrs, s.burst_cycles)
+    P[K.P_NCH:K.P_SH_CH] = d["channels"], d["ranks"], s.bankgroups, s.banks_per_group
+    P[K.P_SH_CH:K.P_PAGE] = [v for name in ("ch", "ra", "bg", "ba", "ro") for v in f[name]]
+    P[K.P_PAGE:] = (_CODES["page_policy"][d["page_policy"]], _CODES["scheduler"][d["scheduler"]],
+                    _CODES["scheduler_buffer"][d["scheduler_buffer"]], d["request_buffer_size"],
+                    _CODES["resp_queue"][d["resp_queue"]], _CODES["refresh_policy"][d["refresh_policy"]],
+                    d["refresh_max_postponed"], d["refresh_max_pulledin"],
+                    _CODES["power_down_policy"][d["power_down_policy"]], _CODES["arbiter"][d["arbiter"]],
+                    d["max_active_transactions"])
+    return P
+
+
+# --- traces ----------------------------------------------------------------------------------------
+def _source(trace, trace_clock_mhz: float | None) -> tuple[Iterator[np.ndarray], float | None]:
+    """(chunk iterator, trace clock in MHz or None for the DRAM clock)."""
+    if isinstance(trace, str) or hasattr(trace, "__fspath__"):
+        f = tr.open_trace(trace)
+        return f.chunks(), trace_clock_mhz if trace_clock_mhz is not None else f.clock_mhz
+    return iter([tr.check(trace)]), trace_clock_mhz
+
+
+def to_controller_cycles(chunk: np.ndarray, trace_mhz: float | None, std: Standard) -> np.ndarray:
+    """A copy of `chunk` with arrivals rounded up to the controller clock of `std`."""
+    out = chunk.copy()
+    if trace_mhz is not None and trace_mhz != std.clock_mhz:
+        if trace_mhz <= 0:
+            raise WorkloadError(f"trace clock must be positive, got {trace_mhz} MHz")
+        ratio = Fraction(str(std.clock_mhz)) / Fraction(str(trace_mhz))
+        out[:, 2] = -((-chunk[:, 2] * ratio.numerator) // ratio.denominator)
+    return out
+
+
+def _check_capacity(chunk: np.ndarray, base: int, cap: int, d: Mapping) -> None:
+    bad = np.flatnonzero(chunk[:, 0] >= cap)
+    if len(bad):
+        i = int(bad[0])
+        raise WorkloadError(
+            f"trace request {base + i}: address {int(chunk[i, 0]):#x} is beyond the capacity of {cap:#x} bytes "
+            f"({d['channels']} channel(s) x {d['ranks']} rank(s) of {d['standard']}); addresses do not wrap")
+
+
+# --- simulate --------------------------------------------------------------------------------------
+def simulate(design: Mapping, trace="stream", *, requests: bool = False,
+             trace_clock_mhz: float | None = None) -> SimResult:
+    """Run one design on a trace. `trace`: built-in name, file path or (n, 3) int array.
+    `trace_clock_mhz`: clock of the trace's arrival cycles (default: 800 MHz for .stl files, the
+    DRAM clock otherwise). `requests=True` adds per-request cycles to the result."""
+    d = PARAMETERS.complete(design)
+    std = standard_of(d)
+    P = params(d)
+    cap = capacity_bytes(d)
+    chunks, mhz = _source(trace, trace_clock_mhz)
+    if requests:
+        chunks = iter([np.concatenate(list(chunks))])
+    state = K.init_state(P)
+    cur = next(chunks)
+    base, prev_arrival, resp = 0, 0, None
+    while True:
+        _check_capacity(cur, base, cap, d)
+        if cur[0, 2] < prev_arrival:
+            raise WorkloadError(f"trace arrival cycles must be non-decreasing: request {base} arrives at "
+                                f"cycle {cur[0, 2]}, after cycle {prev_arrival}")
+        conv = to_controller_cycles(cur, mhz, std)
+        if requests:
+            resp = np.zeros((len(cur), 2), np.int64)
+        nxt = next(chunks, None)
+        last = nxt is None
+        n_total = base + len(cur) if last else np.iinfo(np.int64).max
+        K.run(P, conv, base, last, n_total, *state, resp if requests else np.zeros((0, 2), np.int64))
+        if last:
+            break
+        base, prev_arrival, cur = base + len(cur), int(cur[-1, 2]), nxt
+    S, bank, rank, hist = state[0], state[4], state[7], state[9]
+    metrics = _metrics(std, S, hist, K.finish(P, S, bank, rank))
+    detail = None
+    if requests:
+        detail = {"address": cur[:, 0], "is_write": cur[:, 1], "arrival_cycle": conv[:, 2],
+                  "admit_cycle": resp[:, 0], "response_cycle": resp[:, 1],
+                  "latency_ns": (resp[:, 1] - resp[:, 0]) * std.tck_ns}
+    return SimResult(metrics, requests=detail)
+
+
+def simulate_batch(designs: Sequence[Mapping], trace, trace_clock_mhz: float | None = None) -> dict[str, np.ndarray]:
+    """Many designs on one in-memory trace (array, name or path) in one parallel kernel call:
+    metric -> array (n,)."""
+    chunks, mhz = _source(trace, trace_clock_mhz)
+    trace = np.concatenate(list(chunks))
+    ds = [PARAMETERS.complete(x) for x in designs]
+    if not ds:
+        return {m: np.zeros(0) for m in METRICS}
+    for d in ds:
+        _check_capacity(trace, 0, capacity_bytes(d), d)
+    names = sorted({d["standard"] for d in ds})
+    traces = np.stack([to_controller_cycles(trace, mhz, STANDARDS[n]) for n in names])
+    which = np.array([names.index(d["standard"]) for d in ds], np.int64)
+    Ps = np.stack([params(d) for d in ds])
+    return run_params(Ps, traces, which, [standard_of(d) for d in ds])
+
+
+def run_params(Ps: np.ndarray, traces: np.ndarray, which: np.ndarray, stds: Sequence[Standard]) -> dict[str, np.ndarray]:
+    """The batch kernel on ready-made parameter rows (see `params`); traces[which[i]] holds design
+    i's trace with arrivals in its controller clock. Metric -> array (n,)."""
+    S_all, H_all, B_all = K.simulate_batch(Ps, traces, which)
+    rows = [_metrics(std, S_all[i], H_all[i], B_all[i, :Ps[i, K.P_NCH] * Ps[i, K.P_NRANK]])
+            for i, std in enumerate(stds)]
+    return {m: np.array([r[m] for r in rows], dtype=np.float64) for m in METRICS}
+
+
+# --- metrics ----------------------------------------------------------------------------------------
+def _percentile(hist: np.ndarray, q: float) -> int:
+    """The q-th percentile (inverted-CDF definition) of a 1-cycle latency histogram, in cycles."""
+    n = int(hist.sum())
+    if n == 0:
+        return 0
+    k = max(int(np.ceil(q / 100.0 * n)), 1)
+    return int(np.searchsorted(np.cumsum(hist), k))
+
+
+def energy_per_command_pj(std: Standard) -> dict[str, float]:
+    """Energy per ACT(+PRE), RD, WR and REF for one rank, in pJ (mA x V x ns), Micron TN-41-01 /
+    DRAMPower formulas as in dram.md, times the devices per rank."""
+    v, t, n = std.vdd, std.tck_ns, std.devices
+    return {
+        "act": v * (std.idd0 * std.trc - (std.idd3n * std.tras + std.idd2n * (std.trc - std.tras))) * t * n,
+        "rd": v * (std.idd4r - std.idd3n) * std.burst_cycles * t * n,
+        "wr": v * (std.idd4w - std.idd3n) * std.burst_cycles * t * n,
+        "ref": v * (std.idd5 - std.idd3n) * std.trfc * t * n,
+    }
+
+
+def _metrics(std: Standard, S: np.ndarray, hist: np.ndarray, bg: np.ndarray) -> dict[str, float]:
+    tck = std.tck_ns
+    cycles = int(S[K.S_END])
+    seconds = cycles * tck * 1e-9
+    n = int(S[K.S_N_RD] + S[K.S_N_WR])
+    e = energy_per_command_pj(std)
+    pj = 1e-12
+    # per-bank refresh refreshes 1/banks of the rows: 1/banks of an all-bank REF's energy
+    e_ref = (S[K.S_N_REF] * e["ref"] + S[K.S_N_REFPB] * e["ref"] / std.banks) * pj
+    # background: IDD3N active standby, IDD2N precharged standby, IDD2P/IDD3P power-down
+    amps = np.array([std.idd3n, std.idd2n, std.idd2p, std.idd3p])
+    e_bg = float((bg.sum(axis=0) * amps).sum()) * std.vdd * tck * std.devices * pj
+    m = {
+        "latency_s": seconds,
+        "cycles": float(cycles),
+        "avg_read_latency_ns": float(S[K.S_RLAT_SUM] / S[K.S_N_RLAT] * tck) if S[K.S_N_RLAT] else 0.0,
+        "p50_read_latency_ns": _percentile(hist, 50) * tck,
+        "p99_read_latency_ns": _percentile(hist, 99) * tck,
+        "avg_latency_ns": float(S[K.S_LAT_SUM] / n * tck),
+        "bandwidth_gbps": n * REQUEST_BYTES / seconds / 1e9 if seconds > 0 else 0.0,
+        "row_hit_rate": S[K.S_N_HITS] / n,
+        "n_requests": float(n),
+        "n_act": float(S[K.S_N_ACT]),
+        "n_pre": float(S[K.S_N_PRE]),
+        "n_auto_pre": float(S[K.S_N_AUTOPRE]),
+        "n_rd": float(S[K.S_N_RD]),
+        "n_wr": float(S[K.S_N_WR]),
+        "n_ref": float(S[K.S_N_REF] + S[K.S_N_REFPB]),
+        "n_pd": float(S[K.S_N_PD]),
+        "energy_act_j": S[K.S_N_ACT] * e["act"] * pj,
+        "energy_rd_j": S[K.S_N_RD] * e["rd"] * pj,
+        "energy_wr_j": S[K.S_N_WR] * e["wr"] * pj,
+        "energy_ref_j": float(e_ref),
+        "energy_bg_j": e_bg,
+    }
+    m["energy_j"] = m["energy_act_j"] + m["energy_rd_j"] + m["energy_wr_j"] + m["energy_ref_j"] + e_bg
+    m["power_w"] = m["energy_j"] / seconds if seconds > 0 else 0.0
+    return {k: float(v) for k, v in m.items()}
+
+
+__all__ = ["PARAMETERS", "KNOBS", "METRICS", "MAPPINGS", "simulate", "simulate_batch", "run_params", "params",
+           "capacity_bytes", "to_controller_cycles"]

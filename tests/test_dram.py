@@ -1,0 +1,211 @@
+"""DRAM controller simulator: hand-computed timing, energy, fidelity against DRAMSim3, bad input."""
+import numpy as np
+import pytest
+
+from archgym.errors import DesignError, UnknownNameError, WorkloadError
+from archgym.workloads import traces as tr
+from simulators import dram
+from simulators.dram import standards
+
+NO_REF = {"refresh_policy": "no_refresh"}
+TCK = 1 / 1.2   # DDR4-2400 clock period, ns
+# DRAMSim3's controller in our knobs: FR-FCFS over a 32-entry read queue plus an 8-entry bank
+# queue (40 requests in view), separate read/write buffers, write batching (grp), no head-of-line
+# blocking at the front end (its transaction queue takes any request that fits).
+DRAMSIM3_LIKE = {"scheduler": "fr_fcfs_grp", "scheduler_buffer": "read_write", "request_buffer_size": 40,
+                 "arbiter": "reorder"}
+
+
+def responses(rows, **design):
+    r = dram.simulate({**NO_REF, **design}, np.array(rows, np.int64), requests=True)
+    return r.requests["response_cycle"].tolist(), r.metrics
+
+
+# --- hand-computed timing (DDR4-2400: CL 17, CWL 12, tRCD 17, tRP 17, tRAS 39, BL/2 4) ----------
+def test_single_read_is_act_plus_rcd_plus_cl_plus_burst():
+    resp, m = responses([[0, 0, 0]])
+    assert resp == [17 + 17 + 4]                       # ACT@0, RD@tRCD, data ends CL+BL/2 later
+    assert m["cycles"] == 38 and m["avg_read_latency_ns"] == pytest.approx(38 * TCK)
+    assert m["n_act"] == 1 and m["n_rd"] == 1 and m["row_hit_rate"] == 0.0
+
+
+def test_row_hit_waits_tccd_l():
+    resp, m = responses([[0, 0, 0], [64, 0, 0]])
+    assert resp == [38, 17 + 6 + 21]                   # second RD tCCD_L=6 after the first
+    assert m["row_hit_rate"] == 0.5
+
+
+def test_row_miss_precharges_after_tras_then_activates():
+    resp, m = responses([[0, 0, 0], [1 << 17, 0, 0]])  # same bank, next row
+    # PRE at tRAS=39 (> RD@17 + tRTP 9), ACT at 39+tRP=56 (= tRC), RD at 56+17, data +21
+    assert resp == [38, 56 + 17 + 21]
+    assert (m["n_act"], m["n_pre"]) == (2, 1)
+
+
+def test_four_activate_window():
+    bg = 1 << 13                                       # rochrababgco: bank group bits 13-14
+    resp, m = responses([[0, 0, 0], [bg, 0, 0], [2 * bg, 0, 0], [3 * bg, 0, 0], [1 << 15, 0, 0]])
+    # ACTs at 0, 4, 8, 12 (tRRD_S); the fifth waits for tFAW=26; RDs at ACT+17 (tCCD_S apart)
+    assert resp == [38, 42, 46, 50, 26 + 17 + 21]
+
+
+def test_write_to_read_turnaround_uses_twtr_l():
+    resp, _ = responses([[0, 1, 0], [64, 0, 0]])
+    # WR@17 ends at 17+CWL+4=33; RD waits CWL+BL/2+tWTR_L = 12+4+9 after the WR
+    assert resp == [33, 17 + 25 + 21]
+
+
+def test_closed_page_auto_precharges_each_access():
+    resp, m = responses([[0, 0, 0], [64, 0, 0]], page_policy="closed")
+    # RDA@17 closes at tRAS=39; ACT again at 39+tRP=56; RD@73
+    assert resp == [38, 73 + 21]
+    assert (m["n_act"], m["n_auto_pre"], m["row_hit_rate"]) == (2, 2, 0.0)
+
+
+def test_fifo_response_queue_holds_back_early_completions():
+    rows = [[0, 0, 0], [1 << 13, 0, 0]]
+    slow, _ = responses([[0, 0, 0], [1 << 17, 0, 0], [1 << 13, 0, 0]], resp_queue="fifo")
+    fast, _ = responses([[0, 0, 0], [1 << 17, 0, 0], [1 << 13, 0, 0]], resp_queue="reorder")
+    assert fast[2] < fast[1] and slow[2] == slow[1]    # request 2 completes first but waits in fifo
+    assert responses(rows, resp_queue="fifo")[0] == responses(rows, resp_queue="reorder")[0]
+
+
+def test_max_active_transactions_one_serialises():
+    resp, _ = responses([[0, 0, 0], [1 << 13, 0, 0]], max_active_transactions=1)
+    assert resp == [38, 38 + 17 + 21]                  # admitted when the first answers: no overlap
+
+
+def test_energy_matches_micron_formulas():
+    _, m = responses([[0, 0, 0]])
+    s = standards.get("ddr4_2400")
+    pj = 1e-12 * s.vdd * s.tck_ns * s.devices
+    assert m["energy_act_j"] == pytest.approx((48 * 56 - (43 * 39 + 34 * 17)) * pj)
+    assert m["energy_rd_j"] == pytest.approx((135 - 43) * 4 * pj)
+    assert m["energy_bg_j"] == pytest.approx(43 * 38 * pj)      # a bank is open all 38 cycles
+    assert m["energy_j"] == pytest.approx(m["energy_act_j"] + m["energy_rd_j"] + m["energy_bg_j"])
+    assert m["power_w"] == pytest.approx(m["energy_j"] / m["latency_s"])
+
+
+def test_idle_ranks_use_precharge_standby_and_power_down():
+    rows = [[0, 0, 0], [64, 0, 5000]]
+    _, awake = responses(rows, page_policy="closed")
+    _, asleep = responses(rows, page_policy="closed", power_down_policy="staggered")
+    assert asleep["n_pd"] == 1 and awake["n_pd"] == 0             # asleep between the two requests
+    assert asleep["cycles"] == awake["cycles"] + 8                # tXP on wake-up
+    assert asleep["energy_bg_j"] < 0.8 * awake["energy_bg_j"]     # IDD2P 25 mA vs IDD2N 34 mA
+
+
+def test_refresh_counts_and_energy():
+    t = tr.stream(200, gap=200)                                   # 40 000 cycles: 4 tREFI
+    m = dram.simulate({}, t).metrics
+    assert m["n_ref"] == 4
+    s = standards.get("ddr4_2400")
+    assert m["energy_ref_j"] == pytest.approx(4 * s.vdd * (250 - 43) * 420 * s.tck_ns * 8 * 1e-12)
+    per_bank = dram.simulate({"refresh_policy": "per_bank"}, t).metrics
+    assert per_bank["n_ref"] == int(m["cycles"] // 585)             # one bank every tREFI/16
+    assert per_bank["energy_ref_j"] == pytest.approx(per_bank["n_ref"] / 16 * m["energy_ref_j"] / 4)
+
+
+def test_percentiles_use_the_inverted_cdf():
+    t = tr.random(3000, span=1 << 30, gap=3, seed=1)
+    r = dram.simulate({}, t, requests=True)
+    lat = (r.requests["response_cycle"] - r.requests["admit_cycle"]) * TCK
+    assert r.metrics["p50_read_latency_ns"] == pytest.approx(np.percentile(lat, 50, method="inverted_cdf"))
+    assert r.metrics["p99_read_latency_ns"] == pytest.approx(np.percentile(lat, 99, method="inverted_cdf"))
+    assert r.metrics["avg_read_latency_ns"] == pytest.approx(lat.mean())
+
+
+# --- fidelity against DRAMSim3 (shared/reference/dram.md) ------------------------------------------
+@pytest.mark.parametrize("kind,w,gbps", [("stream", 0.0, 15.13), ("stream", 0.33, 15.30),
+                                         ("random", 0.0, 11.18), ("random", 0.33, 10.87)])
+def test_saturated_bandwidth_within_5pct_of_dramsim3(kind, w, gbps):
+    t = tr.reference_trace(kind, w)
+    t[:, 0] %= 1 << 33     # DRAMSim3 drops address bits above its 8 GiB (1 rank); we refuse them
+    m = dram.simulate(DRAMSIM3_LIKE, t).metrics
+    assert m["bandwidth_gbps"] == pytest.approx(gbps, rel=0.05)
+
+
+@pytest.mark.parametrize("kind,page,cycles", [("random", "open", 59.4), ("stream", "open", 34.3),
+                                              ("random", "closed", 49.9), ("stream", "closed", 51.6)])
+def test_idle_read_latency_within_10pct_of_dramsim3(kind, page, cycles):
+    t = tr.reference_trace(kind, 0.0, gap=200)
+    m = dram.simulate({"ranks": 2, "page_policy": page}, t).metrics
+    assert m["avg_read_latency_ns"] / TCK == pytest.approx(cycles, rel=0.10)
+
+
+def test_saturated_random_sits_at_the_tfaw_bound():
+    s = standards.get("ddr4_2400")
+    bound = 4 * 64 / (s.tfaw * s.tck_ns) * (1 - s.trfc / s.trefi)   # GB/s: 4 ACTs per tFAW, less refresh
+    m = dram.simulate({"request_buffer_size": 32}, tr.random(20000, span=1 << 33, seed=3)).metrics
+    assert bound * 0.97 <= m["bandwidth_gbps"] <= bound
+
+
+def test_sensitivity_claims_of_the_docs():
+    def latency(trace, **knobs):
+        return dram.simulate(knobs, trace).metrics["latency_s"]
+    assert latency("stream", page_policy="closed") > 5 * latency("stream")
+    assert latency("random", request_buffer_size=1) > 1.5 * latency("random")
+    cost = latency("random") / latency("random", refresh_policy="no_refresh") - 1
+    assert 0.01 < cost < 0.10
+
+
+# --- organisation and standards ---------------------------------------------------------------------
+def test_capacity_and_address_mapping():
+    assert dram.capacity_bytes({}) == 8 << 30
+    assert dram.capacity_bytes({"standard": "ddr3_1600", "channels": 2, "ranks": 2}) == 4 << 30
+    assert dram.capacity_bytes({"standard": "lpddr4_3200"}) == 2 << 30
+    stream = tr.stream(4096)
+    brc = dram.simulate({**NO_REF, "address_mapping": "bank_row_column"}, stream).metrics
+    rbc = dram.simulate({**NO_REF, "address_mapping": "row_bank_column"}, stream).metrics
+    assert brc["n_act"] == 32 and rbc["n_act"] == 32        # 128 lines per row either way
+    two = dram.simulate({**NO_REF, "channels": 2, "address_mapping": "rorababgcoch"}, stream).metrics
+    assert two["bandwidth_gbps"] > 1.5 * rbc["bandwidth_gbps"]
+
+
+@pytest.mark.parametrize("name", sorted(standards.STANDARDS))
+def test_every_standard_runs_and_peaks_below_its_bus(name):
+    s = standards.get(name)
+    m = dram.simulate({"standard": name}, tr.stream(5000)).metrics
+    peak = 64 / (s.burst_cycles * s.tck_ns)
+    assert 0.4 * peak < m["bandwidth_gbps"] < peak      # one bank at a time: tCCD_L bound
+    assert m["energy_j"] > 0 and m["power_w"] > 0
+
+
+def test_trace_clock_conversion():
+    t = np.array([[0, 0, 0], [64, 0, 800]], np.int64)
+    r = dram.simulate(NO_REF, t, requests=True, trace_clock_mhz=800.0)
+    assert r.requests["arrival_cycle"].tolist() == [0, 1200]      # 1 us at 1200 MHz
+
+
+def test_batch_equals_single_runs():
+    t = tr.mixed(500, sequential_fraction=0.5, write_fraction=0.3, seed=2)
+    designs = [{}, {"page_policy": "closed"}, {"standard": "ddr3_1600", "scheduler": "fifo"}]
+    batch = dram.simulate_batch(designs, t)
+    for i, d in enumerate(designs):
+        assert batch["latency_s"][i] == dram.simulate(d, t).metrics["latency_s"]
+
+
+# --- bad input -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("design,exc,text", [
+    ({"standard": "ddr5_4800"}, DesignError, "standard"),
+    ({"page_policy": "half_open"}, DesignError, "page_policy"),
+    ({"request_buffer_size": 0}, DesignError, "request_buffer_size"),
+    ({"max_active_transactions": 0}, DesignError, "max_active_transactions"),
+    ({"rows": 4}, DesignError, "unknown parameter"),
+])
+def test_bad_designs(design, exc, text):
+    with pytest.raises(exc, match=text):
+        dram.simulate(design, tr.stream(10))
+
+
+def test_bad_traces():
+    with pytest.raises(WorkloadError, match="beyond the capacity"):
+        dram.simulate({}, np.array([[8 << 30, 0, 0]]))
+    with pytest.raises(WorkloadError, match="empty trace"):
+        dram.simulate({}, np.zeros((0, 3), np.int64))
+    with pytest.raises(WorkloadError, match="non-decreasing"):
+        dram.simulate({}, np.array([[0, 0, 5], [64, 0, 4]]))
+    with pytest.raises(UnknownNameError, match="cloud-1"):
+        dram.simulate({}, "no-such-trace")
+    with pytest.raises(UnknownNameError, match="ddr4_2400"):
+        standards.get("ddr5")
