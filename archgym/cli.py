@@ -48,10 +48,14 @@ def cmd_list(args) -> int:
 # --- simulate -----------------------------------------------------------------------------------
 def cmd_simulate(args) -> int:
     import simulators
+    from archgym.errors import ArchGymError
     sim = simulators.get(args.simulator)
     design = parse_sets(args.set)
     source = args.trace if args.trace is not None else args.workload
-    result = sim.simulate(design, source) if source is not None else sim.simulate(design)
+    options = {"requests": True} if args.requests else {}
+    if args.requests and args.simulator != "dram":
+        raise ArchGymError("--requests is for the dram simulator (per-request detail)")
+    result = sim.simulate(design, source, **options) if source is not None else sim.simulate(design, **options)
     if args.json:
         print(json.dumps(result.to_json()))
     else:
@@ -73,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--trace", help="memory trace: stream, random, or a trace file path (dram)")
     s.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="design parameter")
     s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.add_argument("--requests", action="store_true", help="dram: include per-request detail")
     s.set_defaults(func=cmd_simulate)
 
     for register in _extra_commands():

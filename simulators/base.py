@@ -18,12 +18,12 @@ class SimResult:
     requests: dict[str, np.ndarray] | None = None
 
     def to_json(self) -> dict:
-        """A JSON-ready dict: {"metrics": {...}, "layers": [...]} or {"metrics", "requests"}."""
+        """A JSON-ready dict: {"metrics": {...}} plus "layers": [...] or "requests": {...} when present."""
         out: dict = {"metrics": {k: _plain(v) for k, v in self.metrics.items()}}
+        if self.layers:
+            out["layers"] = [{k: _plain(v) for k, v in row.items()} for row in self.layers]
         if self.requests is not None:
             out["requests"] = {k: np.asarray(v).tolist() for k, v in self.requests.items()}
-        else:
-            out["layers"] = [{k: _plain(v) for k, v in row.items()} for row in self.layers]
         return out
 
 

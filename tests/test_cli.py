@@ -26,12 +26,22 @@ def test_simulate_systolic_json(capsys):
     assert data["layers"][0]["name"] == "conv1" and data["layers"][0]["compute_cycles"] > 0
 
 
+def test_simulate_dram_json_with_requests(capsys):
+    assert main(["simulate", "dram", "--trace", "stream", "--set", "page_policy=closed", "--json", "--requests"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["metrics"]["bandwidth_gbps"] > 0 and "layers" not in data
+    assert len(next(iter(data["requests"].values()))) == 10000  # ArchGym's stream trace has 10,000 requests
+
+
 @pytest.mark.parametrize("args,message", [
     (["simulate", "systolic", "--set", "rows=0"], "parameter 'rows': 0 is not allowed"),
     (["simulate", "systolic", "--set", "dataflow=xx"], "parameter 'dataflow': 'xx' is not allowed"),
     (["simulate", "systolic", "--set", "rows"], "--set expects NAME=VALUE"),
     (["simulate", "systolic", "--workload", "nonet"], "unknown workload 'nonet'"),
     (["simulate", "warp-drive"], "unknown simulator 'warp-drive'"),
+    (["simulate", "systolic", "--requests"], "--requests is for the dram simulator"),
+    (["simulate", "dram", "--trace", "nonexistent.stl"], "nonexistent.stl"),
+    (["simulate", "dram", "--set", "request_buffer_size=0"], "request_buffer_size"),
 ])
 def test_bad_input_exits_2_with_one_line(args, message):
     proc = run(*args)
