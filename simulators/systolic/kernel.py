@@ -96,7 +96,8 @@ def _layer(d, t, e_mac, e_if, e_f, e_of, e_dram):
     else:
         fold_cycles = tt + 2 * R + Cc - 2
         util_cycles = tt + 2 * R + 2 * Cc - 3  # SCALE-Sim's compute-util denominator for ws/is
-    cycles1 = max(folds * fold_cycles - 1, 1)  # SCALE-Sim's -1 would give 0 cycles for 1 MAC on a 1x1 array
+    # SCALE-Sim's count, but never below one MAC per PE per cycle (its -1 breaks that only for os on 1x1 arrays)
+    cycles1 = max(folds * fold_cycles - 1, _ceil_div(m * n * k, R * Cc))
     area = float(R * Cc)
     mapping = sr * sc / (folds * area)
     compute_util = sr * sc * float(tt) / (folds * area * util_cycles)
