@@ -1,0 +1,44 @@
+"""Every agent runs on every registered env (read from envs.yaml at test time, so new envs are
+covered as they land), with a tiny budget."""
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import archgym  # noqa: F401  (registers the envs)
+from agents import AGENTS, UnsupportedSpaceError, make_agent
+from archgym.envs.registration import env_ids
+from test_agents_toy import FAST
+
+BUDGET = 12
+_ENVS: dict = {}
+
+
+def _env(env_id):
+    if env_id not in _ENVS:
+        try:
+            _ENVS[env_id] = gym.make(env_id)
+        except Exception as e:  # the env's own tests own this failure; say which env and why
+            _ENVS[env_id] = e
+    if isinstance(_ENVS[env_id], Exception):
+        pytest.skip(f"{env_id} cannot be built here: {_ENVS[env_id]}")
+    return _ENVS[env_id]
+
+
+@pytest.mark.parametrize("name", list(AGENTS))
+@pytest.mark.parametrize("env_id", env_ids())
+def test_agent_runs_on_env(env_id, name):
+    env = _env(env_id)
+    space = env.unwrapped.space
+    agent = make_agent(name, seed=0, **FAST[name])
+    if name == "dqn" and space.size > agent.max_actions:
+        with pytest.raises(UnsupportedSpaceError, match="use ppo, a2c or marl"):
+            agent.search(env, BUDGET)
+        return
+    result = agent.search(env, BUDGET)
+    h = result.history
+    assert len(h) == BUDGET
+    assert np.all((h.indices >= 0) & (h.indices < space.nvec))
+    assert np.all(np.isfinite(h.score)) and result.best_score == h.score.max()
+    assert space.validate(result.best_design) == result.best_design
