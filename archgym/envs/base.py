@@ -201,12 +201,23 @@ class ArchGymVectorEnv(_Scorer, VectorEnv):
         return obs, reward, terminated, truncated, info
 
 
-def make_env(evaluator: str | type | Evaluator, objective=None, render_mode=None, **kwargs) -> ArchGymEnv:
-    """Gymnasium entry point: `evaluator` is 'module:Class' (set in envs.yaml); other kwargs go to it."""
-    return ArchGymEnv(build_evaluator(evaluator, **kwargs), objective=objective, render_mode=render_mode)
+def make_env(evaluator: str | type | Evaluator, objective=None, render_mode=None, simulator: str | None = None,
+             **kwargs) -> ArchGymEnv:
+    """Gymnasium entry point: `evaluator` is 'module:Class' (set in envs.yaml); other kwargs go to it.
+    `simulator="proxy:PATH"` replaces the simulator's metrics with a trained proxy (archgym.proxy)."""
+    return ArchGymEnv(_with_simulator(build_evaluator(evaluator, **kwargs), simulator), objective=objective,
+                      render_mode=render_mode)
 
 
 def make_vector_env(num_envs: int, evaluator: str | type | Evaluator, objective=None,
-                    max_episode_steps: int | None = None, **kwargs) -> ArchGymVectorEnv:
+                    max_episode_steps: int | None = None, simulator: str | None = None, **kwargs) -> ArchGymVectorEnv:
     """Gymnasium vector entry point: N envs, one batch kernel call per step."""
-    return ArchGymVectorEnv(build_evaluator(evaluator, **kwargs), num_envs, objective, max_episode_steps)
+    return ArchGymVectorEnv(_with_simulator(build_evaluator(evaluator, **kwargs), simulator), num_envs, objective,
+                            max_episode_steps)
+
+
+def _with_simulator(evaluator: Evaluator, simulator: str | None) -> Evaluator:
+    if simulator is None:
+        return evaluator
+    from archgym.proxy import wrap_evaluator
+    return wrap_evaluator(evaluator, simulator)

@@ -1,0 +1,517 @@
+"""Proxy cost models: surrogates of a simulator, trained from a run's evaluation log.
+
+As ArchGym did with its DRAMSys dataset, a proxy learns design -> metrics from logged evaluations
+and then stands in for the simulator:
+
+    proxy, report = train(df, info, "mlp")           # df: archgym.load(run_dir); info: its EnvInfo
+    proxy.save("runs/x/proxy/dram-mlp.pt")           # or, from the shell: archgym proxy runs/x
+    env = gymnasium.make("archgym/DRAMController-v0", simulator="proxy:runs/x/proxy/dram-mlp.pt")
+
+Models: `mlp` (a torch multilayer perceptron over every metric at once; inference in numpy, which
+beats torch's per-call overhead on small batches), `forest` (scikit-learn random forest) and `gbm`
+(scikit-learn histogram gradient boosting, one model per metric).
+
+Features: one column per numeric parameter (log2 of the value when every value is positive,
+since sizes and rates are geometric), one-hot columns per text-valued parameter, standardised.
+Targets: log10 of each positive metric with units, the value itself for fractions and
+counts that reach zero, standardised; `feasible` is a 0/1 target thresholded at 0.5.
+Evaluation holds out a share of the *distinct* designs (duplicates in the log never leak across
+the split) and reports, per metric, RMSE in % of the metric's range over the log, the median
+relative error, and Kendall's tau; and the time per evaluation of the proxy and of the real
+simulator on the same held-out designs, measured in the same run.
+
+Files are written with torch.save. MLP proxies load with `weights_only=True`; forest and GBM
+proxies carry a pickled scikit-learn model, so load only files you trust.
+"""
+from __future__ import annotations
+
+import pickle
+import time
+from collections.abc import Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from archgym.envs.base import Evaluator
+from archgym.errors import ArchGymError
+from archgym.objectives import LINEAR
+
+FORMAT = "archgym-proxy/1"
+MODELS = ("mlp", "forest", "gbm")
+PREFIX = "proxy:"
+
+
+class ProxyError(ArchGymError):
+    """A proxy file that is missing, malformed, or trained for another design space."""
+
+
+# --- features and targets ----------------------------------------------------------------------------------
+def feature_tables(params: list[dict]) -> list[np.ndarray]:
+    """Per parameter, index -> feature row (unstandardised). `params` is DesignSpace.to_config()."""
+    out = []
+    for p in params:
+        values = p["values"]
+        if not isinstance(values, list):
+            raise ProxyError(f"parameter {p['name']!r} has too many values to tabulate; proxies need finite spaces")
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            v = np.asarray(values, dtype=np.float64)
+            out.append((np.log2(v) if (v > 0).all() else v)[:, None])
+        else:
+            out.append(np.eye(len(values)))
+    return out
+
+
+def indices_of(df, params: list[dict]) -> np.ndarray:
+    """(n, n_params) design indices of the log rows `df` (values mapped through each value list)."""
+    cols = []
+    for p in params:
+        lookup = {v: i for i, v in enumerate(p["values"])}
+        lookup.update({str(v): i for i, v in enumerate(p["values"])})  # CSV/Parquet may turn values into text
+        try:
+            cols.append(np.fromiter((lookup[v] for v in df[p["name"]].tolist()), dtype=np.int64, count=len(df)))
+        except KeyError as e:
+            raise ProxyError(f"log value {e.args[0]!r} of {p['name']!r} is not in the env's design space") from None
+    return np.stack(cols, axis=1)
+
+
+@dataclass
+class Encoding:
+    """Feature and target scaling, learnt on the training designs."""
+    tables: list[np.ndarray]
+    x_mean: np.ndarray
+    x_std: np.ndarray
+    targets: list[str]
+    log: np.ndarray        # bool per target: modelled in log10
+    y_mean: np.ndarray
+    y_std: np.ndarray
+
+    def features(self, idx: np.ndarray) -> np.ndarray:
+        X = np.concatenate([t[idx[:, j]] for j, t in enumerate(self.tables)], axis=1)
+        return (X - self.x_mean) / self.x_std
+
+    def encode_y(self, Y: np.ndarray) -> np.ndarray:
+        Z = np.where(self.log, np.log10(np.maximum(Y, 1e-300)), Y)
+        return (Z - self.y_mean) / self.y_std
+
+    def decode_y(self, Z: np.ndarray) -> np.ndarray:
+        Z = Z * self.y_std + self.y_mean
+        return np.where(self.log, 10.0 ** np.minimum(Z, 300.0), Z)
+
+    @classmethod
+    def fit(cls, params, idx: np.ndarray, Y: np.ndarray, targets: list[str]) -> "Encoding":
+        tables = feature_tables(params)
+        X = np.concatenate([t[idx[:, j]] for j, t in enumerate(tables)], axis=1)
+        log = np.array([t not in LINEAR and t != "feasible" and bool((Y[:, k] > 0).all())
+                        for k, t in enumerate(targets)])
+        Z = np.where(log, np.log10(np.maximum(Y, 1e-300)), Y)
+        std = lambda a: np.where(a.std(axis=0) > 0, a.std(axis=0), 1.0)  # noqa: E731  (constant columns stay put)
+        return cls(tables, X.mean(axis=0), std(X), targets, log, Z.mean(axis=0), std(Z))
+
+    def to_state(self) -> dict:
+        return {"tables": [t.tolist() for t in self.tables], "x_mean": self.x_mean.tolist(), "x_std": self.x_std.tolist(),
+                "targets": list(self.targets), "log": self.log.tolist(), "y_mean": self.y_mean.tolist(),
+                "y_std": self.y_std.tolist()}
+
+    @classmethod
+    def from_state(cls, s: dict) -> "Encoding":
+        return cls([np.asarray(t, dtype=np.float64) for t in s["tables"]], np.asarray(s["x_mean"]),
+                   np.asarray(s["x_std"]), list(s["targets"]), np.asarray(s["log"], dtype=bool),
+                   np.asarray(s["y_mean"]), np.asarray(s["y_std"]))
+
+
+# --- models ----------------------------------------------------------------------------------------------------
+class MLP:
+    """A torch MLP (SiLU, Adam, early stopping on a validation tenth); numpy inference."""
+
+    def __init__(self, hidden: Sequence[int] = (128, 128), lr: float = 3e-3, epochs: int = 300,
+                 batch: int | None = None, patience: int = 30, seed: int = 0):
+        self.hidden, self.lr, self.epochs, self.batch, self.patience, self.seed = hidden, lr, epochs, batch, patience, seed
+        self.weights: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def fit(self, X: np.ndarray, Y: np.ndarray) -> "MLP":
+        import torch
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # small batches: one thread is fastest, and immune to a busy machine
+        try:
+            return self._fit(torch, X, Y)
+        finally:
+            torch.set_num_threads(threads)
+
+    def _fit(self, torch, X: np.ndarray, Y: np.ndarray) -> "MLP":
+        torch.manual_seed(self.seed)
+        rng = np.random.default_rng(self.seed)
+        order = rng.permutation(len(X))
+        n_val = max(1, len(X) // 10)
+        val, tr = order[:n_val], order[n_val:]
+        Xt, Yt = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(Y, dtype=torch.float32)
+        sizes = [X.shape[1], *self.hidden, Y.shape[1]]
+        layers = []
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            layers += [torch.nn.Linear(a, b), torch.nn.SiLU()]
+        net = torch.nn.Sequential(*layers[:-1])
+        opt = torch.optim.Adam(net.parameters(), lr=self.lr)
+        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=self.patience // 4)
+        best, best_state, wait = np.inf, None, 0
+        gen = torch.Generator().manual_seed(self.seed)
+        batch = self.batch or max(128, len(tr) // 200)  # default: about 200 steps per epoch on large logs
+        for _ in range(self.epochs):
+            net.train()
+            perm = torch.as_tensor(tr)[torch.randperm(len(tr), generator=gen)]
+            for lo in range(0, len(perm), batch):
+                b = perm[lo:lo + batch]
+                opt.zero_grad()
+                loss = torch.nn.functional.mse_loss(net(Xt[b]), Yt[b])
+                loss.backward()
+                opt.step()
+            net.eval()
+            with torch.no_grad():
+                v = float(torch.nn.functional.mse_loss(net(Xt[val]), Yt[val]))
+            if not np.isfinite(v):
+                raise ProxyError("MLP training diverged (non-finite validation loss); try a lower learning rate")
+            sched.step(v)
+            if v < best - 1e-6:
+                best, wait = v, 0
+                best_state = {k: t.clone() for k, t in net.state_dict().items()}
+            else:
+                wait += 1
+                if wait >= self.patience:
+                    break
+        net.load_state_dict(best_state)
+        self.weights = [(m.weight.detach().numpy().T.astype(np.float64), m.bias.detach().numpy().astype(np.float64))
+                        for m in net if isinstance(m, torch.nn.Linear)]
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        h = X
+        for k, (W, b) in enumerate(self.weights):
+            h = h @ W + b
+            if k < len(self.weights) - 1:
+                h = h / (1.0 + np.exp(-h))  # SiLU
+        return h
+
+    def state(self) -> dict:
+        return {"weights": [(W.tolist(), b.tolist()) for W, b in self.weights]}
+
+    @classmethod
+    def from_state(cls, s: dict) -> "MLP":
+        m = cls()
+        m.weights = [(np.asarray(W, dtype=np.float64), np.asarray(b, dtype=np.float64)) for W, b in s["weights"]]
+        return m
+
+
+class SklearnModel:
+    """A scikit-learn regressor over every target: a random forest, or gradient boosting per target."""
+
+    def __init__(self, kind: str, seed: int = 0):
+        from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
+        from sklearn.multioutput import MultiOutputRegressor
+        if kind == "forest":
+            self.model = RandomForestRegressor(n_estimators=100, min_samples_leaf=1, random_state=seed, n_jobs=1)
+        else:
+            self.model = MultiOutputRegressor(HistGradientBoostingRegressor(max_iter=300, random_state=seed))
+        self.kind = kind
+
+    def fit(self, X, Y):
+        from threadpoolctl import threadpool_limits
+        with threadpool_limits(1):  # OpenMP spinning on a shared machine costs far more than it gains here
+            self.model.fit(X, Y)
+        return self
+
+    def predict(self, X):
+        from threadpoolctl import threadpool_limits
+        with threadpool_limits(1):
+            return np.asarray(self.model.predict(X)).reshape(len(X), -1)
+
+    def state(self) -> dict:
+        return {"pickle": pickle.dumps(self.model)}
+
+    @classmethod
+    def from_state(cls, s: dict, kind: str) -> "SklearnModel":
+        m = cls.__new__(cls)
+        m.kind, m.model = kind, pickle.loads(s["pickle"])  # trusted files only (see module docstring)
+        return m
+
+
+def _make_model(kind: str, seed: int, **kw):
+    if kind not in MODELS:
+        from archgym.errors import unknown
+        raise unknown("proxy model", kind, MODELS)
+    return MLP(seed=seed, **kw) if kind == "mlp" else SklearnModel(kind, seed)
+
+
+# --- a trained proxy ---------------------------------------------------------------------------------------------
+@dataclass
+class Proxy:
+    """A trained surrogate: `predict(idx)` -> {metric: array} like an Evaluator's output."""
+    kind: str
+    env_id: str
+    env_kwargs: dict
+    params: list
+    encoding: Encoding
+    model: object
+    report: dict = field(default_factory=dict)
+
+    def predict(self, idx: np.ndarray) -> dict[str, np.ndarray]:
+        Y = self.encoding.decode_y(self.model.predict(self.encoding.features(idx)))
+        out = {t: Y[:, k] for k, t in enumerate(self.encoding.targets)}
+        if "feasible" in out:
+            out["feasible"] = out["feasible"] > 0.5
+        if "violation" in out:
+            out["violation"] = np.where(out.get("feasible", True), 0.0, np.maximum(out["violation"], 0.0))
+        return out
+
+    def save(self, path: str | Path) -> Path:
+        import torch
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(_plain({"format": FORMAT, "kind": self.kind, "env_id": self.env_id, "env_kwargs": self.env_kwargs,
+                           "params": self.params, "encoding": self.encoding.to_state(), "model": self.model.state(),
+                           "report": self.report}), path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Proxy":
+        import torch
+        path = Path(path)
+        if not path.is_file():
+            raise ProxyError(f"proxy file {str(path)!r} does not exist")
+        try:
+            data = torch.load(path, weights_only=True)
+        except Exception as e:
+            raise ProxyError(f"{path} is not a proxy file: {str(e).splitlines()[0]}") from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ProxyError(f"{path} is not an {FORMAT} file")
+        kind = data["kind"]
+        model = MLP.from_state(data["model"]) if kind == "mlp" else SklearnModel.from_state(data["model"], kind)
+        return cls(kind, data["env_id"], data["env_kwargs"], data["params"], Encoding.from_state(data["encoding"]),
+                   model, data.get("report", {}))
+
+
+def _plain(obj):
+    """Nested containers of Python scalars only (what torch.load(weights_only=True) accepts)."""
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
+
+
+class ProxyEvaluator(Evaluator):
+    """Drop-in simulator: the real evaluator's space, metrics and objective defaults, with metrics
+    predicted by a proxy. `simulate(design)` (per-layer/per-request detail) still runs the real model."""
+
+    def __init__(self, real: Evaluator, proxy: Proxy, source: str = ""):
+        self.real, self.proxy, self.source = real, proxy, source
+        self.space = real.space
+        self.metric_names = real.metric_names
+        self.objective_defaults = real.objective_defaults
+        mine = [(p.name, list(p.values)) for p in real.space]
+        theirs = [(p["name"], list(p["values"])) for p in proxy.params]
+        if mine != theirs:
+            raise ProxyError(f"proxy {source} was trained on parameters {[n for n, _ in theirs]} with other values "
+                             f"than this env's {[n for n, _ in mine]}; train it on a log of this env")
+        missing = [m for m in real.metric_names if m not in proxy.encoding.targets]
+        if missing:
+            raise ProxyError(f"proxy {source} does not predict metric(s) {missing}")
+
+    def __call__(self, idx: np.ndarray) -> dict[str, np.ndarray]:
+        idx = np.asarray(idx, dtype=np.int64).reshape(-1, len(self.space))
+        out = self.proxy.predict(idx)
+        n = len(idx)
+        out.setdefault("feasible", np.ones(n, dtype=bool))
+        out.setdefault("violation", np.zeros(n))
+        return out
+
+    def simulate(self, design):
+        return self.real.simulate(design)
+
+    def describe(self) -> str:
+        return f"{self.proxy.kind} proxy ({self.source}) of {self.real.describe()}"
+
+
+def wrap_evaluator(real: Evaluator, simulator: str | None) -> Evaluator:
+    """`simulator=None` or "real": the evaluator itself; "proxy:PATH": a ProxyEvaluator around it."""
+    if simulator in (None, "real"):
+        return real
+    if not isinstance(simulator, str) or not simulator.startswith(PREFIX):
+        raise ProxyError(f"simulator must be 'real' or 'proxy:PATH', got {simulator!r}")
+    path = simulator[len(PREFIX):]
+    return ProxyEvaluator(real, Proxy.load(path), path)
+
+
+# --- training and evaluation ----------------------------------------------------------------------------------------
+@dataclass
+class ProxyReport:
+    """Held-out accuracy per metric and the speedup over the real simulator."""
+    env: str
+    env_id: str
+    kind: str
+    n_train: int
+    n_test: int
+    train_time_s: float
+    metrics: dict          # metric -> {"rmse_pct_range", "median_rel_err_pct", "kendall_tau"}
+    speed: dict            # {"real_batch_us", "proxy_batch_us", "real_single_us", "proxy_single_us", ...}
+    path: str = ""
+    constant: list = field(default_factory=list)  # metrics constant over the log (predicted exactly)
+    feasible_accuracy_pct: float | None = None     # held-out feasibility accuracy (None: all feasible)
+
+    def table(self) -> str:
+        s = self.speed
+        lines = [f"{self.env} — {self.kind} proxy: {self.n_train:,} training / {self.n_test:,} held-out designs, "
+                 f"trained in {self.train_time_s:.1f} s",
+                 f"{'metric':24s} {'RMSE % range':>12s} {'median rel err %':>17s} {'Kendall tau':>12s}"]
+        for m, r in self.metrics.items():
+            lines.append(f"{m:24s} {r['rmse_pct_range']:12.3f} {r['median_rel_err_pct']:17.3f} {r['kendall_tau']:12.4f}")
+        if self.feasible_accuracy_pct is not None:
+            lines.append(f"feasibility predicted correctly for {self.feasible_accuracy_pct:.1f}% of held-out designs")
+        if self.constant:
+            lines.append(f"constant over the log (reproduced exactly): {', '.join(self.constant)}")
+        lines.append(f"time per evaluation: batch of {s['batch']}: real {s['real_batch_us']:.2f} us, proxy "
+                     f"{s['proxy_batch_us']:.2f} us (speedup {s['speedup_batch']:.2f}x); one design per call: real "
+                     f"{s['real_single_us']:.1f} us, proxy {s['proxy_single_us']:.1f} us (speedup {s['speedup_single']:.2f}x)")
+        return "\n".join(lines)
+
+
+def _per_eval_us(fn, arg, n: int, repeat: int = 3) -> float:
+    best = np.inf
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn(arg)
+        best = min(best, time.perf_counter() - t)
+    return best / n * 1e6
+
+
+def _single_us(fn, idx: np.ndarray) -> float:
+    t = time.perf_counter()
+    for row in idx:
+        fn(row[None, :])
+    return (time.perf_counter() - t) / len(idx) * 1e6
+
+
+def train(df, info, kind: str = "mlp", label: str = "", test_fraction: float = 0.2, seed: int = 0,
+          metrics: Sequence[str] | None = None, evaluator: Evaluator | None = None, **model_kw) -> tuple[Proxy, ProxyReport]:
+    """Train a `kind` proxy on the log rows `df` of one env (`info`: its log EnvInfo) and evaluate it
+    on held-out distinct designs. `evaluator` (the real one; built from `info` if None) is timed
+    against the proxy on the same designs."""
+    from scipy.stats import kendalltau
+    if not 0 < test_fraction < 1:
+        raise ProxyError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    targets = list(metrics) if metrics else [m for m in info.metrics if m in df.columns]
+    if df["feasible"].nunique() > 1 and "feasible" not in targets:
+        targets.append("feasible")
+    idx, Y = _distinct_designs(indices_of(df, info.params), df, targets)
+    if len(idx) < 20:
+        raise ProxyError(f"only {len(idx)} distinct designs in the log of {label or info.env_id}; need at least 20")
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(idx))
+    n_test = max(1, int(round(test_fraction * len(idx))))
+    test, tr = order[:n_test], order[n_test:]
+    enc = Encoding.fit(info.params, idx[tr], Y[tr], targets)
+    t0 = time.perf_counter()
+    model = _make_model(kind, seed, **model_kw).fit(enc.features(idx[tr]), enc.encode_y(Y[tr]))
+    train_time = time.perf_counter() - t0
+    proxy = Proxy(kind, info.env_id, info.kwargs, info.params, enc, model)
+    pred = proxy.predict(idx[test])
+    scores, constant = {}, []
+    for k, t in enumerate(targets):
+        span = Y[:, k].max() - Y[:, k].min()
+        if t == "feasible" or span == 0:
+            constant += [t] if span == 0 else []
+            continue
+        y, p = Y[test, k], np.asarray(pred[t], dtype=np.float64)
+        rmse = float(np.sqrt(np.mean((p - y) ** 2)))
+        nz = y != 0  # relative error is undefined where the true value is 0 (e.g. no refreshes)
+        rel = np.abs(p[nz] - y[nz]) / np.abs(y[nz])
+        tau = kendalltau(y, p).statistic if np.ptp(y) > 0 else float("nan")
+        scores[t] = {"rmse_pct_range": 100 * rmse / span,
+                     "median_rel_err_pct": float(100 * np.median(rel)) if len(rel) else float("nan"),
+                     "kendall_tau": float(tau)}
+    feasible_acc = None
+    if "feasible" in targets:
+        truth = Y[test, targets.index("feasible")].astype(bool)
+        feasible_acc = float(100 * np.mean(pred["feasible"] == truth))
+    if evaluator is None:
+        import gymnasium as gym
+        import archgym  # noqa: F401
+        evaluator = gym.make(info.env_id, **info.kwargs).unwrapped.evaluator
+    speed = _speed(evaluator, proxy, idx[test])
+    report = ProxyReport(label or info.env_id, info.env_id, kind, len(tr), len(test), train_time, scores, speed,
+                         constant=constant, feasible_accuracy_pct=feasible_acc)
+    proxy.report = {**report.__dict__}
+    return proxy, report
+
+
+@contextmanager
+def _numba_threads(n: int):
+    import numba
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(n, before))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
+def _distinct_designs(idx_all: np.ndarray, df, targets: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """One row per distinct design (the simulators are deterministic), taking each target's first
+    logged value. A metric missing for some designs (RL agents log no `violation`) is filled when it
+    is constant elsewhere; otherwise those designs are dropped."""
+    import pandas as pd
+    idx, key = np.unique(idx_all, axis=0, return_inverse=True)
+    Y = pd.DataFrame({t: df[t].to_numpy(dtype=np.float64) for t in targets}).groupby(key.reshape(-1)).first()
+    for t in targets:
+        values = Y[t].dropna().unique()
+        if len(values) <= 1:
+            Y[t] = Y[t].fillna(values[0] if len(values) else 0.0)
+    keep = Y.notna().all(axis=1).to_numpy()
+    return idx[keep], Y.to_numpy()[keep]
+
+
+def _speed(evaluator: Evaluator, proxy: Proxy, idx: np.ndarray, single: int = 50) -> dict:
+    """Time per evaluation of the real evaluator and of the proxy on the same designs (us): the
+    whole held-out set in one call (the batch kernels use every core), and one design per call
+    (timed with one numba thread: a kernel parallel over designs cannot use more for one design,
+    and on a busy machine extra threads only add launch and contention cost)."""
+    evaluator(idx[:2]), proxy.predict(idx[:2])  # warm both (numba dispatch, caches)
+    n = len(idx)
+    s = idx[:single]
+    out = {"batch": n, "real_batch_us": _per_eval_us(evaluator, idx, n), "proxy_batch_us": _per_eval_us(proxy.predict, idx, n),
+           "single": len(s)}
+    with _numba_threads(1):
+        evaluator(s[:1])
+        out.update(real_single_us=_single_us(evaluator, s), proxy_single_us=_single_us(proxy.predict, s))
+    out["speedup_batch"] = out["real_batch_us"] / out["proxy_batch_us"]
+    out["speedup_single"] = out["real_single_us"] / out["proxy_single_us"]
+    return out
+
+
+def train_from_run(run_dir, env: str | None = None, models: Sequence[str] = ("mlp", "forest"),
+                   out_dir: str | Path | None = None, seed: int = 0, test_fraction: float = 0.2,
+                   **model_kw) -> list[ProxyReport]:
+    """Train and save one proxy per (env, model) from a run's log (files in `out_dir`, default
+    RUN_DIR/proxy/<env>-<model>.pt); returns their reports."""
+    import archgym
+    from archgym.experiments.log import env_infos
+    df = archgym.load(run_dir)
+    infos = env_infos(run_dir)
+    labels = [env] if env else list(infos)
+    for lab in labels:
+        if lab not in infos:
+            from archgym.errors import unknown
+            raise unknown("env of this run", lab, list(infos))
+    out_dir = Path(out_dir) if out_dir is not None else Path(run_dir) / "proxy"
+    reports = []
+    for lab in labels:
+        rows = df[df["env"] == lab]
+        for kind in models:
+            proxy, report = train(rows, infos[lab], kind, label=lab, test_fraction=test_fraction, seed=seed, **model_kw)
+            safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in lab)
+            report.path = str(proxy.save(out_dir / f"{safe}-{kind}.pt"))
+            reports.append(report)
+    return reports
