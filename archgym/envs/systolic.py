@@ -98,10 +98,7 @@ class SystolicEvaluator(Evaluator):
 
     def __call__(self, idx: np.ndarray) -> dict[str, np.ndarray]:
         d = self.designs(np.asarray(idx, dtype=np.int64).reshape(-1, len(self.space)))
-        if len(d) == 1:  # skip the thread-pool launch for single steps
-            out = systolic.simulate_total(d[0], self.workload.table)[None, :]
-        else:
-            out = systolic.simulate_batch(d, self.workload.table)
+        out = systolic.evaluate(d, self.workload)
         res = {m: out[:, j] for j, m in enumerate(systolic.METRICS)}
         res["feasible"] = np.ones(len(d), dtype=bool)
         res["violation"] = np.zeros(len(d))

@@ -17,7 +17,7 @@ from archgym.space import Categorical, DesignSpace, Integer, Real
 from archgym.workloads import Workload, load
 from simulators.base import SimResult
 from simulators.systolic.kernel import (DATAFLOWS, DESIGN_FIELDS, LAYER_FIELDS, TOTAL_FIELDS, simulate_batch,
-                                        simulate_layers, simulate_total)
+                                        simulate_layers, simulate_serial, simulate_total)
 
 TECH_NODES_NM = (7, 10, 12, 14, 16, 22, 28, 32, 40, 45, 65, 90)
 
@@ -58,5 +58,14 @@ def design_vector(design: Mapping) -> np.ndarray:
     return d
 
 
+PARALLEL_MIN = 64  # below this many designs the serial kernel is faster than the thread pool
+
+
+def evaluate(designs: np.ndarray, workload: Workload) -> np.ndarray:
+    """(n, 10) kernel design vectors -> (n, len(METRICS)) totals, picking serial or parallel."""
+    kernel = simulate_batch if len(designs) >= PARALLEL_MIN else simulate_serial
+    return kernel(designs, workload.table)
+
+
 __all__ = ["PARAMETERS", "METRICS", "DATAFLOWS", "LAYER_FIELDS", "TOTAL_FIELDS", "simulate", "design_vector",
-           "simulate_total", "simulate_layers", "simulate_batch"]
+           "simulate_total", "simulate_layers", "simulate_batch", "simulate_serial", "evaluate"]

@@ -203,3 +203,12 @@ def simulate_batch(designs, table):
     for i in prange(designs.shape[0]):
         _totals(designs[i], table, out[i])
     return out
+
+
+@njit(cache=True)
+def simulate_serial(designs, table):
+    """`simulate_batch` on one thread: for small batches, where the thread-pool launch costs more."""
+    out = np.empty((designs.shape[0], len(TOTAL_FIELDS)))
+    for i in range(designs.shape[0]):
+        _totals(designs[i], table, out[i])
+    return out
