@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from fractions import Fraction
 
+import numba
 import numpy as np
 
 from archgym.errors import WorkloadError
@@ -193,7 +194,8 @@ def simulate_batch(designs: Sequence[Mapping], trace, trace_clock_mhz: float | N
 def run_params(Ps: np.ndarray, traces: np.ndarray, which: np.ndarray, stds: Sequence[Standard]) -> dict[str, np.ndarray]:
     """The batch kernel on ready-made parameter rows (see `params`); traces[which[i]] holds design
     i's trace with arrivals in its controller clock. Metric -> array (n,)."""
-    S_all, H_all, B_all = K.simulate_batch(Ps, traces, which)
+    kernel = K.simulate_batch if len(Ps) >= 2 * numba.get_num_threads() else K.simulate_serial
+    S_all, H_all, B_all = kernel(Ps, traces, which)
     rows = [_metrics(std, S_all[i], H_all[i], B_all[i, :Ps[i, K.P_NCH] * Ps[i, K.P_NRANK]])
             for i, std in enumerate(stds)]
     return {m: np.array([r[m] for r in rows], dtype=np.float64) for m in METRICS}

@@ -686,22 +686,39 @@ def simulate_one(P, trace, resp_out):
     return S, hist, finish(P, S, bank, rank)
 
 
+@njit(cache=True)
+def _alloc(Ps):
+    n = Ps.shape[0]
+    nr_max = 1
+    for i in range(n):
+        nr_max = max(nr_max, Ps[i, P_NCH] * Ps[i, P_NRANK])
+    return (np.zeros((n, N_SCALARS), np.int64), np.zeros((n, HIST_BINS), np.int64),
+            np.zeros((n, nr_max, 4), np.int64))
+
+
+@njit(cache=True)
+def _run_into(i, Ps, traces, which, S_all, H_all, B_all):
+    S, hist, bg = simulate_one(Ps[i], traces[which[i]], np.zeros((0, 2), np.int64))
+    S_all[i] = S
+    H_all[i] = hist
+    B_all[i, :bg.shape[0]] = bg
+
+
 @njit(cache=True, parallel=True)
 def simulate_batch(Ps, traces, which):
     """Many designs (rows of Ps) on one trace; traces[which[i]] is the trace with arrivals in
     design i's clock (designs of different standards have different clocks).
     Returns scalars (n, N_SCALARS), histograms (n, HIST_BINS), background (n, ranks_max, 4)."""
-    n = Ps.shape[0]
-    S_all = np.zeros((n, N_SCALARS), np.int64)
-    H_all = np.zeros((n, HIST_BINS), np.int64)
-    nr_max = 1
-    for i in range(n):
-        nr_max = max(nr_max, Ps[i, P_NCH] * Ps[i, P_NRANK])
-    B_all = np.zeros((n, nr_max, 4), np.int64)
-    empty = np.zeros((0, 2), np.int64)
-    for i in prange(n):
-        S, hist, bg = simulate_one(Ps[i], traces[which[i]], empty)
-        S_all[i] = S
-        H_all[i] = hist
-        B_all[i, :bg.shape[0]] = bg
+    S_all, H_all, B_all = _alloc(Ps)
+    for i in prange(Ps.shape[0]):
+        _run_into(i, Ps, traces, which, S_all, H_all, B_all)
+    return S_all, H_all, B_all
+
+
+@njit(cache=True)
+def simulate_serial(Ps, traces, which):
+    """`simulate_batch` on one thread, for batches too small to pay for the thread-pool launch."""
+    S_all, H_all, B_all = _alloc(Ps)
+    for i in range(Ps.shape[0]):
+        _run_into(i, Ps, traces, which, S_all, H_all, B_all)
     return S_all, H_all, B_all
