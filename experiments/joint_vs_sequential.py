@@ -5,8 +5,7 @@ parameters) and the `sequential` baseline (the same agent: NAS under a MACs prox
 for the winner; archgym/nas/sequential.py). Reports, per method, how often the best design meets
 the env's spec (its constraint limits), and the accuracy, latency, energy and area of the best
 designs, next to the exact optimum found by enumerating the whole space. Writes
-OUT/results.csv, docs/img/codesign_joint_vs_sequential.png and the results section of
-docs/codesign.md.
+OUT/results.csv, OUT/joint_vs_sequential.png and the results section of docs/codesign.md.
 
     python experiments/joint_vs_sequential.py --budgets 500 2000 10000 --seeds 5 --inner ga
 """
@@ -72,7 +71,9 @@ def run(env_ids, budgets, seeds, inner, echo=print):
     return rows, exact, sens
 
 
-def figure(df, exact, path: Path) -> None:
+def figure(df, sens, exact, path: Path) -> None:
+    """Top: accuracy of the best design meeting the spec against the budget. Bottom: how often the
+    sequential baseline meets the spec, against its MACs budget (at the largest budget)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -81,20 +82,24 @@ def figure(df, exact, path: Path) -> None:
     fig, axes = plt.subplots(2, len(envs), figsize=(5.2 * len(envs), 6.4), squeeze=False)
     for j, env_id in enumerate(envs):
         d = df[df["env"] == env_id]
+        top, bottom = axes[0, j], axes[1, j]
         for method, color in (("joint", "tab:blue"), ("sequential", "tab:orange")):
             g = d[d["method"] == method].groupby("budget")
             acc = g.apply(lambda x: x["accuracy"].where(x["meets_spec"]).mean(), include_groups=False)
-            axes[0, j].plot(acc.index, acc.values, "o-", color=color, label=method)
-            axes[1, j].plot(g["meets_spec"].mean().index, g["meets_spec"].mean().values, "o-", color=color, label=method)
-        axes[0, j].axhline(exact[env_id]["accuracy"], color="black", ls="--", lw=1, label="exact optimum")
-        axes[0, j].set_title(env_id.split("/")[1], fontsize=10)
-        axes[0, j].set_ylabel("accuracy of best design (meeting spec)")
-        axes[1, j].set_ylabel("share of seeds whose best meets spec")
-        axes[1, j].set_ylim(-0.05, 1.05)
-        for ax in axes[:, j]:
-            ax.set_xscale("log")
-            ax.set_xlabel("evaluation budget")
-            ax.legend(fontsize=8)
+            top.plot(acc.index, acc.values, "o-", color=color, label=f"{method} (share meeting spec: "
+                     f"{d[d['method'] == method]['meets_spec'].mean():.0%})")
+        top.axhline(exact[env_id]["accuracy"], color="black", ls="--", lw=1, label="exact optimum")
+        top.set(title=env_id.split("/")[1], xscale="log", xlabel="evaluation budget",
+                ylabel="accuracy of best design\n(mean over seeds meeting spec)")
+        top.legend(fontsize=7)
+        s = sens[sens["env"] == env_id].groupby("macs_budget", sort=True)
+        bottom.plot(s["meets_spec"].mean().index / 1e6, s["meets_spec"].mean().values, "o-", color="tab:orange",
+                    label="sequential")
+        joint_max = d[(d["method"] == "joint") & (d["budget"] == d["budget"].max())]["meets_spec"].mean()
+        bottom.axhline(joint_max, color="tab:blue", lw=1, label="joint")
+        bottom.set(ylim=(-0.05, 1.05), xlabel="sequential's MACs budget (millions)",
+                   ylabel=f"share of seeds whose best\nmeets spec (budget {d['budget'].max():,})")
+        bottom.legend(fontsize=7)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
@@ -108,7 +113,7 @@ def markdown(df, exact, sens, command: str, seeds: int, inner: str) -> str:
              "counts against the budget). *meets spec*: share of seeds whose best design satisfies every "
              "constraint limit; the metric columns are mean ± std over the seeds whose best design meets the "
              "spec (n/a when none does). *exact*: the optimum found by enumerating the whole space.", "",
-             "![joint vs sequential](img/codesign_joint_vs_sequential.png)", ""]
+             "The script also draws these results in `runs/joint_vs_sequential/joint_vs_sequential.png`.", ""]
     for env_id in dict.fromkeys(df["env"]):
         d = df[df["env"] == env_id]
         cols = [c for c in SHOWN if c in d and d[c].notna().any()]
@@ -170,8 +175,8 @@ def main(argv=None) -> int:
     command = "python experiments/joint_vs_sequential.py " + " ".join(sys.argv[1:] if argv is None else argv)
     text = markdown(df, exact, sens, command.strip(), args.seeds, args.inner)
     (out / "results.md").write_text(text + "\n")
+    figure(df, sens, exact, out / "joint_vs_sequential.png")
     if not args.no_docs:
-        figure(df, exact, ROOT / "docs" / "img" / "codesign_joint_vs_sequential.png")
         from _docs import write_section  # experiments/ is on sys.path when run as a script
         write_section("results", text, doc=ROOT / "docs" / "codesign.md")
     print(text)

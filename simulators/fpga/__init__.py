@@ -40,6 +40,7 @@ assert PARAMETERS.names == K.DESIGN_FIELDS
 
 # Metrics of `Model.evaluate`: floats, plus `feasible` (bool) and `overflow` (index into RESOURCES, -1 if none).
 METRICS = K.METRICS
+PARALLEL_MIN = 64  # batches at least this large use the multi-threaded kernel
 # Categorical parameters: the kernel takes the value's position in these tuples.
 CODES = {"board": BOARD_NAMES, "mult_style": K.MULT_STYLES, "ram_style": K.RAM_STYLES}
 
@@ -143,8 +144,8 @@ class Model:
             pe = simd = np.zeros((0, n_layers), dtype=np.int64)
         pe = np.ascontiguousarray(pe, dtype=np.int64)
         simd = np.ascontiguousarray(simd, dtype=np.int64)
-        if len(designs) == 1:  # skip the thread-pool launch for single steps
-            out = K.simulate_layers(*self._args, designs[0], pe.reshape(-1), simd.reshape(-1), len(pe) > 0)[0]
+        if len(designs) < PARALLEL_MIN:  # small batches: cheaper than a thread-pool launch
+            out = K.simulate_serial(*self._args, designs, pe, simd)
         else:
             out = K.simulate_batch(*self._args, designs, pe, simd, 16 * numba.get_num_threads())
         res = dict(zip(METRICS, out))

@@ -303,6 +303,21 @@ def simulate_layers(net, tab, acc, available, power, caps_pct, opts, design, pe,
     return out, detail
 
 
+@njit(cache=True)
+def _designs_into(lo, hi, net, tab, acc, available, power, caps_pct, opts, designs, pe, simd, out):
+    """Metrics of designs lo..hi-1 into out[:, lo:hi] (explicit folding when pe has rows)."""
+    fold = np.empty((3, net.shape[0]), dtype=np.int64)
+    no_detail = np.zeros((0, N_LAYER))
+    no_fold = np.zeros(0, dtype=np.int64)
+    for d in range(lo, hi):
+        if pe.shape[0] > 0:
+            _one(net, tab, acc, available, power, caps_pct, opts, designs[d], pe[d], simd[d], True, fold, out, d,
+                 no_detail)
+        else:
+            _one(net, tab, acc, available, power, caps_pct, opts, designs[d], no_fold, no_fold, False, fold, out,
+                 d, no_detail)
+
+
 @njit(cache=True, parallel=True)
 def simulate_batch(net, tab, acc, available, power, caps_pct, opts, designs, pe, simd, n_chunks):
     """Metrics of n designs: (N_METRICS, n), prange over n_chunks chunks of designs. `pe`/`simd`
@@ -310,17 +325,16 @@ def simulate_batch(net, tab, acc, available, power, caps_pct, opts, designs, pe,
     on each design's target_cycles."""
     n = designs.shape[0]
     out = np.empty((N_METRICS, n))
-    explicit = pe.shape[0] > 0
     n_chunks = max(1, min(n, n_chunks))
-    no_detail = np.zeros((0, N_LAYER))
-    no_fold = np.zeros(0, dtype=np.int64)
     for k in prange(n_chunks):
-        fold = np.empty((3, net.shape[0]), dtype=np.int64)
-        for d in range(k * n // n_chunks, (k + 1) * n // n_chunks):
-            if explicit:
-                _one(net, tab, acc, available, power, caps_pct, opts, designs[d], pe[d], simd[d], True, fold, out, d,
-                     no_detail)
-            else:
-                _one(net, tab, acc, available, power, caps_pct, opts, designs[d], no_fold, no_fold, False, fold, out,
-                     d, no_detail)
+        _designs_into(k * n // n_chunks, (k + 1) * n // n_chunks, net, tab, acc, available, power, caps_pct, opts,
+                      designs, pe, simd, out)
+    return out
+
+
+@njit(cache=True)
+def simulate_serial(net, tab, acc, available, power, caps_pct, opts, designs, pe, simd):
+    """`simulate_batch` on one thread, for batches too small to pay for the thread-pool launch."""
+    out = np.empty((N_METRICS, designs.shape[0]))
+    _designs_into(0, designs.shape[0], net, tab, acc, available, power, caps_pct, opts, designs, pe, simd, out)
     return out

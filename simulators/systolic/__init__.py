@@ -17,7 +17,7 @@ from archgym.space import Categorical, DesignSpace, Integer, Real
 from archgym.workloads import Workload, load
 from simulators.base import SimResult
 from simulators.systolic.kernel import (DATAFLOWS, DESIGN_FIELDS, LAYER_FIELDS, TOTAL_FIELDS, simulate_batch,
-                                        simulate_layers, simulate_serial, simulate_total)
+                                        simulate_layers, simulate_packed, simulate_packed_serial, simulate_total)
 
 TECH_NODES_NM = (7, 10, 12, 14, 16, 22, 28, 32, 40, 45, 65, 90)
 
@@ -62,10 +62,10 @@ PARALLEL_MIN = 64  # below this many designs the serial kernel is faster than th
 
 
 def evaluate(designs: np.ndarray, workload: Workload) -> np.ndarray:
-    """(n, 10) kernel design vectors -> (n, len(METRICS)) totals, picking serial or parallel."""
-    kernel = simulate_batch if len(designs) >= PARALLEL_MIN else simulate_serial
-    return kernel(designs, workload.table)
+    """(n, 10) kernel design vectors -> (n, len(METRICS)) totals, serial below PARALLEL_MIN designs."""
+    return simulate_batch(designs, workload.table, parallel=len(designs) >= PARALLEL_MIN)
 
 
 __all__ = ["PARAMETERS", "METRICS", "DATAFLOWS", "LAYER_FIELDS", "TOTAL_FIELDS", "simulate", "design_vector",
-           "simulate_total", "simulate_layers", "simulate_batch", "simulate_serial", "evaluate"]
+           "simulate_total", "simulate_layers", "simulate_batch", "simulate_packed", "simulate_packed_serial", "evaluate",
+           "PARALLEL_MIN"]

@@ -197,18 +197,28 @@ def simulate_total(d, table):
 
 
 @njit(cache=True, parallel=True)
-def simulate_batch(designs, table):
-    """Totals for many designs on one workload: (n, len(TOTAL_FIELDS)), prange over designs."""
+def simulate_packed(designs, slots, rows, starts, ends):
+    """Totals (n, len(TOTAL_FIELDS)) where design i runs the layer table rows[starts[slots[i]]:
+    ends[slots[i]]] (several networks packed in one array); prange over designs."""
     out = np.empty((designs.shape[0], len(TOTAL_FIELDS)))
     for i in prange(designs.shape[0]):
-        _totals(designs[i], table, out[i])
+        s = slots[i]
+        _totals(designs[i], rows[starts[s]:ends[s]], out[i])
     return out
 
 
 @njit(cache=True)
-def simulate_serial(designs, table):
-    """`simulate_batch` on one thread: for small batches, where the thread-pool launch costs more."""
+def simulate_packed_serial(designs, slots, rows, starts, ends):
+    """`simulate_packed` on one thread: small batches cost less than a thread-pool launch."""
     out = np.empty((designs.shape[0], len(TOTAL_FIELDS)))
     for i in range(designs.shape[0]):
-        _totals(designs[i], table, out[i])
+        s = slots[i]
+        _totals(designs[i], rows[starts[s]:ends[s]], out[i])
     return out
+
+
+def simulate_batch(designs, table, parallel=True):
+    """Totals for many designs on one workload table: (n, len(TOTAL_FIELDS)), one kernel call."""
+    kernel = simulate_packed if parallel else simulate_packed_serial
+    return kernel(designs, np.zeros(len(designs), np.int64), table, np.zeros(1, np.int64),
+                  np.array([len(table)], np.int64))
