@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 SCALESIM_VENV := .venv-scalesim
 
-.PHONY: install demo test
+.PHONY: install demo test chromium
 
 install: $(VENV)/.installed
 
@@ -21,5 +21,11 @@ $(SCALESIM_VENV)/.installed:
 demo: install
 	$(VENV)/bin/archgym demo
 
-test: install $(SCALESIM_VENV)/.installed
+# Headless Chromium (Debian package) lets the tests check the HTML report in a real browser.
+chromium:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
+		echo "chromium not installed: the browser check of the HTML report will be skipped"
+
+test: install $(SCALESIM_VENV)/.installed chromium
 	$(VENV)/bin/python -m pytest
