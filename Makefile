@@ -9,7 +9,7 @@ install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	$(VENV)/bin/pip install --quiet -e '.[dev,ray]'
 	touch $@
 
 # SCALE-Sim 3.0.0 needs numpy<2.4, so the live comparison test runs it from its own venv.

@@ -253,6 +253,8 @@ class RayExecutor(Executor):
     name = "ray"
 
     def __init__(self, address: str | None = None, workers: int | None = None):
+        if address not in (None, "auto"):
+            _host_port(address)  # a malformed address is an error whether or not Ray is installed
         try:
             import ray
         except ImportError:
