@@ -12,7 +12,6 @@ optimum by 8-33% after 1,000 steps on three seeds; with gamma 0 it reached it on
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from time import perf_counter
 from typing import ClassVar
 
@@ -21,6 +20,7 @@ import numpy as np
 
 from agents.base import Agent, HyperParam, HyperParameterError, Recorder, UnsupportedSpaceError, check_budget, check_seed
 from archgym.errors import ArchGymError
+from archgym.threads import one_torch_thread
 
 _EPISODE = HyperParam("episode_steps", 32, 1, 100_000, log=True, help="designs proposed per episode")
 
@@ -48,19 +48,6 @@ class StepRecorder(gym.Wrapper):
         return obs, float(batch.score[0]), terminated, truncated, info
 
 
-@contextmanager
-def single_thread_torch():
-    """Small MLPs run fastest on one thread; on a busy 2-core machine two OpenMP threads fighting
-    numba's made SB3 PPO 20x slower (measured). The previous setting is restored."""
-    import torch
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
-
-
 class SteppingAgent(Agent):
     """Base of the RL agents: `search` wraps the env (recording, scalar reward, episodes of
     `episode_steps`) and hands it to `_learn`, which must take exactly `budget` steps."""
@@ -80,7 +67,7 @@ class SteppingAgent(Agent):
         self.reset(env.unwrapped.space, env.unwrapped.objective, budget, seed)
         rec = StepRecorder(env, callback)
         start = perf_counter()
-        with single_thread_torch():
+        with one_torch_thread():
             self._learn(gym.wrappers.TimeLimit(rec, max_episode_steps=self.episode_steps), rec, budget, seed)
         wall = perf_counter() - start
         assert rec.recorder.n == budget, f"{self.name} took {rec.recorder.n} steps for a budget of {budget}"

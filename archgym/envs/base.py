@@ -45,6 +45,26 @@ class Evaluator:
         return type(self).__name__
 
 
+class DesignVectors:
+    """Index arrays over the searched parameters -> a simulator kernel's design vectors: the fixed
+    `base` vector with column `cols[j]` set to `tables[j][index of parameter j]`."""
+
+    def __init__(self, base: np.ndarray, cols: list[int], tables: list[np.ndarray]):
+        self.base, self.cols, self.tables = np.asarray(base, dtype=np.float64), list(cols), list(tables)
+
+    def __call__(self, idx: np.ndarray) -> np.ndarray:
+        if len(idx) == 1:  # a single env step: plain Python is faster than fancy indexing
+            d = self.base.copy()
+            for j, i in enumerate(idx[0].tolist()):
+                d[self.cols[j]] = self.tables[j][i]
+            return d[None, :]
+        d = np.empty((len(idx), len(self.base)))
+        d[:] = self.base
+        for j, table in enumerate(self.tables):
+            d[:, self.cols[j]] = table[idx[:, j]]
+        return d
+
+
 def resolve(path: str | type) -> Any:
     """'package.module:Name' -> the object."""
     if not isinstance(path, str):

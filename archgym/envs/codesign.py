@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 import simulators.systolic as systolic
-from archgym.envs.base import Evaluator
+from archgym.envs.base import DesignVectors, Evaluator
 from archgym.envs.systolic import kernel_values
 from archgym.errors import ArchGymError, DesignError
 from archgym.nas.oracles import Oracle, PredictorOracle, TabularOracle, make_oracle
@@ -88,9 +88,7 @@ class HardwarePart:
     def __init__(self, params: Sequence, fixed: Mapping, vector: np.ndarray, fields: Sequence[str],
                  values: Sequence[np.ndarray], prefix: str = ""):
         self.params, self.fixed, self.prefix = list(params), dict(fixed), prefix
-        self._base = np.asarray(vector, dtype=np.float64)
-        self._cols = [list(fields).index(p.name) for p in self.params]
-        self._values = list(values)
+        self.designs = DesignVectors(vector, [list(fields).index(p.name) for p in self.params], list(values))
 
     @classmethod
     def systolic(cls, space: Mapping[str, Sequence], fixed: Mapping, prefix: str = "") -> "HardwarePart":
@@ -105,19 +103,6 @@ class HardwarePart:
     def renamed(self) -> list:
         """The parameters, renamed with the prefix (for the joint DesignSpace)."""
         return [_renamed(p, self.prefix) for p in self.params]
-
-    def designs(self, idx: np.ndarray) -> np.ndarray:
-        """(n, n_hw) indices -> (n, len(fields)) kernel design vectors."""
-        if len(idx) == 1:  # a single env step: plain Python is faster than fancy indexing
-            d = self._base.copy()
-            for j, i in enumerate(idx[0].tolist()):
-                d[self._cols[j]] = self._values[j][i]
-            return d[None, :]
-        d = np.empty((len(idx), len(self._base)))
-        d[:] = self._base
-        for j, values in enumerate(self._values):
-            d[:, self._cols[j]] = values[idx[:, j]]
-        return d
 
     def design_dict(self, design: Mapping) -> dict:
         """The complete simulator design of a joint design dict."""

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 import numpy as np
 
 import simulators.systolic as systolic
-from archgym.envs.base import Evaluator
+from archgym.envs.base import DesignVectors, Evaluator
 from archgym.errors import DesignError, unknown
 from archgym.space import Categorical, DesignSpace, PowerOfTwo
 from archgym.workloads import load
@@ -66,10 +66,9 @@ class SystolicEvaluator(Evaluator):
         if clash:
             raise DesignError(f"parameter {sorted(clash)[0]!r} is searched by the space; it cannot also be fixed")
         self.fixed = systolic.PARAMETERS.complete(fixed)
-        self._base = systolic.design_vector(self.fixed)
         fields = systolic.PARAMETERS.names
-        self._cols = [fields.index(n) for n in self.space.names]
-        self._tables = [kernel_values(p) for p in self.space]
+        self.designs = DesignVectors(systolic.design_vector(self.fixed), [fields.index(n) for n in self.space.names],
+                                     [kernel_values(p) for p in self.space])
         self.objective_defaults = self._objective_defaults()
 
     def _objective_defaults(self) -> dict:
@@ -82,19 +81,6 @@ class SystolicEvaluator(Evaluator):
             "target": {"targets": {"latency_s": lat / 2, "energy_j": energy, "area_mm2": area}},
             "constraint": {"optimize": "latency_s", "limits": {"energy_j": energy, "area_mm2": area}},
         }
-
-    def designs(self, idx: np.ndarray) -> np.ndarray:
-        """(n, n_params) indices -> (n, 10) kernel design vectors."""
-        if len(idx) == 1:
-            d = self._base.copy()
-            for j, i in enumerate(idx[0].tolist()):
-                d[self._cols[j]] = self._tables[j][i]
-            return d[None, :]
-        d = np.empty((len(idx), len(self._base)))
-        d[:] = self._base
-        for j, table in enumerate(self._tables):
-            d[:, self._cols[j]] = table[idx[:, j]]
-        return d
 
     def __call__(self, idx: np.ndarray) -> dict[str, np.ndarray]:
         d = self.designs(np.asarray(idx, dtype=np.int64).reshape(-1, len(self.space)))

@@ -106,11 +106,12 @@ class TrainedOracle(Oracle):
         arch = self.space.validate(arch)
         key = self.space.hash(arch)
         if key not in self.results:
-            from archgym.nas.train import activation_ranges, one_thread, quantized_accuracy, train_and_evaluate
+            from archgym.nas.train import activation_ranges, quantized_accuracy, train_and_evaluate
+            from archgym.threads import one_torch_thread
             s = arch_seed(key, self.seed)
             model = self.space.build(arch, seed=s)
             x_train, y_train, x_test, y_test = self.data.at(arch["resolution"])
-            with one_thread():
+            with one_torch_thread():
                 out = train_and_evaluate(model, x_train, y_train, x_test, y_test, self.budget, seed=s)
                 ranges = activation_ranges(model, x_train[:128]) if self.quant_bits else None
                 for w, a in self.quant_bits:
@@ -182,10 +183,10 @@ class PredictorOracle(Oracle):
                  hidden: Sequence[int] = (64, 64), steps: int = 1500, holdout: float = 0.2, seed: int = 0):
         super().__init__(space)
         from archgym.nas.predictor import fit_mlp
-        from archgym.nas.train import one_thread
+        from archgym.threads import one_torch_thread
         x, y = self._training_data(data, target)
         self.target = target
-        with one_thread():
+        with one_torch_thread():
             self.model, self.report = fit_mlp(self._features(x), y, hidden=hidden, steps=steps, holdout=holdout, seed=seed)
         self.rmse, self.kendall_tau = self.report["rmse"], self.report["kendall_tau"]
 
@@ -251,11 +252,11 @@ class ZeroCostOracle(Oracle):
             self.data.check(self.space.in_channels, self.space.num_classes, self.space.name)
 
     def _compute(self, arch: dict, key: str) -> float:
-        from archgym.nas.train import one_thread
+        from archgym.threads import one_torch_thread
         s = arch_seed(key, self.seed)
         model = self.space.build(arch, seed=s)
         x = self.data.at(arch["resolution"])[0][:self.batch_size] if self.data is not None else self.space.example_input(arch)
-        with one_thread():
+        with one_torch_thread():
             return self._fn(model, x)
 
 

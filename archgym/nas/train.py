@@ -3,20 +3,7 @@ cross-entropy, no augmentation, batch statistics frozen for the test pass."""
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-
-
-@contextmanager
-def one_thread():
-    """Run torch on one thread: these models are tiny, and extra threads only spin under load."""
-    import torch
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 @dataclass(frozen=True)
