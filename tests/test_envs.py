@@ -20,6 +20,17 @@ def test_every_registered_env_passes_check_env(env_id):
     assert env.unwrapped.space.validate(info["design"]) == info["design"]
 
 
+@pytest.mark.parametrize("env_id", env_ids())
+def test_every_registered_env_vectorises_with_one_kernel_call(env_id):
+    venv = gym.make_vec(env_id, num_envs=3, vectorization_mode="vector_entry_point")
+    single = gym.make(env_id).unwrapped
+    venv.reset(seed=0)
+    actions = venv.action_space.sample()
+    obs, rewards, *_ = venv.step(actions)
+    assert obs.shape == (3,) + single.observation_space.shape
+    np.testing.assert_allclose(rewards, single.evaluate(actions)["reward"])
+
+
 def test_systolic_step_matches_simulator():
     env = gym.make("archgym/Systolic-v0", workload="mobilenet_v2")
     env.reset(seed=0)
