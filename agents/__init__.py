@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from importlib import import_module
 
-from agents.base import (Agent, BudgetError, History, HyperParam, HyperParameterError, SearchResult,
-                         UnsupportedSpaceError)
-from archgym.errors import unknown
+from agents.base import Agent, BudgetError, History, SearchResult, UnsupportedSpaceError
+from agents.config import AgentConfig, HyperParam, HyperParameterError, hp
+from archgym.core.errors import unknown
 
 _PATHS = {
     "random": "agents.sampling:RandomSearch",
@@ -30,6 +30,7 @@ _PATHS = {
     "a2c": "agents.rl:A2C",
     "dqn": "agents.rl:DQN",
     "marl": "agents.marl:MARL",
+    "sequential": "agents.codesign:Sequential",
 }
 
 
@@ -60,5 +61,5 @@ def make_agent(name: str, seed: int = 0, **hparams) -> Agent:
     return AGENTS[name](seed=seed, **hparams)
 
 
-__all__ = ["AGENTS", "make_agent", "Agent", "HyperParam", "History", "SearchResult", "BudgetError",
+__all__ = ["AGENTS", "make_agent", "Agent", "AgentConfig", "hp", "HyperParam", "History", "SearchResult", "BudgetError",
            "HyperParameterError", "UnsupportedSpaceError"]

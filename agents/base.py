@@ -6,8 +6,9 @@ runs the loop against an env: each batch of asked designs is scored with one
 `env.unwrapped.evaluate` call, and exactly `budget` designs are evaluated. RL agents override
 `search` to train on `env.step` instead, with the same budget and the same `SearchResult`.
 
-Each agent declares its hyper-parameters as `HyperParam`s (default and range), so that a sweep can
-validate and sample them; `Agent(seed, **hparams)` checks them and sets each as an attribute.
+Each agent declares its hyper-parameters as one frozen dataclass, `Config` (agents/config.py): a
+default and a range per field, so that a sweep can validate and sample them. `Agent(seed, **hparams)`
+builds `self.config`, which checks every value, and the agent reads `self.config.<name>`.
 """
 from __future__ import annotations
 
@@ -20,14 +21,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from archgym import analysis
-from archgym.errors import ArchGymError, unknown
-from archgym.objectives import Objective
-from archgym.space import DesignSpace
-
-
-class HyperParameterError(ArchGymError):
-    """A hyper-parameter value of the wrong type or out of its declared range."""
+from archgym.core import pareto
+from agents.config import AgentConfig, HyperParam, HyperParameterError
+from archgym.core.errors import ArchGymError
+from archgym.core.objectives import Objective
+from archgym.core.space import DesignSpace
 
 
 class BudgetError(ArchGymError):
@@ -36,57 +34,6 @@ class BudgetError(ArchGymError):
 
 class UnsupportedSpaceError(ArchGymError):
     """An env whose design space this agent cannot handle (the message suggests one that can)."""
-
-
-# --- hyper-parameters ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class HyperParam:
-    """One knob: its default, and either a numeric range [low, high] (log-scaled for sampling if
-    `log`) or a tuple of `choices`. The default's type (int, float) is the knob's type."""
-    name: str
-    default: Any
-    low: float | None = None
-    high: float | None = None
-    choices: tuple | None = None
-    log: bool = False
-    help: str = ""
-
-    def check(self, value, agent: str = "agent"):
-        """`value` cast to the knob's type; HyperParameterError if the type or range is wrong."""
-        where = f"{agent}: hyper-parameter {self.name!r}"
-        if self.choices is not None:
-            if value not in self.choices:
-                raise HyperParameterError(f"{where} must be one of {list(self.choices)}, got {value!r}")
-            return value
-        integral = isinstance(self.default, int)
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real) or not np.isfinite(value) \
-                or (integral and float(value) != int(value)):
-            raise HyperParameterError(f"{where} must be {'an integer' if integral else 'a number'} in "
-                                      f"[{self.low:g}, {self.high:g}], got {value!r}")
-        value = int(value) if integral else float(value)
-        if not self.low <= value <= self.high:
-            raise HyperParameterError(f"{where} = {value!r} is out of range [{self.low:g}, {self.high:g}]")
-        return value
-
-    def sample(self, rng: np.random.Generator):
-        """A random value from the declared range (log-uniform if `log`)."""
-        if self.choices is not None:
-            return self.choices[int(rng.integers(len(self.choices)))]
-        if isinstance(self.default, int):
-            if self.log:
-                return int(min(np.exp(rng.uniform(np.log(self.low), np.log(self.high + 1))), self.high))
-            return int(rng.integers(self.low, self.high + 1))
-        if self.log:
-            return float(np.exp(rng.uniform(np.log(self.low), np.log(self.high))))
-        return float(rng.uniform(self.low, self.high))
-
-    def to_config(self) -> dict:
-        out = {"name": self.name, "default": self.default, "help": self.help}
-        if self.choices is not None:
-            out["choices"] = list(self.choices)
-        else:
-            out.update(low=self.low, high=self.high, log=self.log)
-        return out
 
 
 def check_budget(budget) -> int:
@@ -131,8 +78,8 @@ class History:
 
     @cached_property
     def objectives(self) -> np.ndarray:
-        """(n, k) objective matrix, oriented for minimisation (see archgym.analysis)."""
-        return analysis.objective_matrix(self.objective, self.metrics)
+        """(n, k) objective matrix, oriented for minimisation (see archgym.core.pareto)."""
+        return pareto.objective_matrix(self.objective, self.metrics)
 
     def to_frame(self):
         """A pandas DataFrame: step, design parameters (values), metrics, reward, score, feasible, times."""
@@ -214,12 +161,12 @@ class SearchResult:
     @property
     def best_curve(self) -> np.ndarray:
         """Best scalar reward after each evaluation."""
-        return analysis.best_so_far(self.history.score)
+        return pareto.best_so_far(self.history.score)
 
     @cached_property
     def pareto_rows(self) -> np.ndarray:
         """History rows on the found front (feasible, non-dominated)."""
-        return np.flatnonzero(analysis.pareto_mask(self.history.objectives, self.history.feasible))
+        return np.flatnonzero(pareto.pareto_mask(self.history.objectives, self.history.feasible))
 
     @property
     def pareto_designs(self) -> list[dict]:
@@ -233,7 +180,7 @@ class SearchResult:
     @cached_property
     def hypervolume_curve(self) -> np.ndarray:
         """Hypervolume of the front found after each evaluation (reference: `ref_point`)."""
-        return analysis.hypervolume_curve(self.history.objectives, self.ref_point, self.history.feasible)
+        return pareto.hypervolume_curve(self.history.objectives, self.ref_point, self.history.feasible)
 
     @property
     def hypervolume(self) -> float:
@@ -259,19 +206,29 @@ class SearchResult:
 
 # --- the agent ------------------------------------------------------------------------------------------
 class Agent:
-    """Base of every search agent. Subclasses set `name`, `family`, `hyperparams`, and implement
-    `_ask(n) -> (n, n_params) index array` and `_tell(idx, results)`; `_start()` resets their state.
-    `results` is the env's `evaluate` output plus `score`, the scalar reward of each design."""
+    """Base of every search agent. Subclasses set `name`, `family`, a frozen `Config` dataclass of
+    their hyper-parameters (agents/config.py), and implement `_ask(n) -> (n, n_params) index
+    array` and `_tell(idx, results)`; `_start()` resets their state. `results` is the env's
+    `evaluate` output plus `score`, the scalar reward of each design."""
     name: ClassVar[str] = ""
     family: ClassVar[str] = ""
-    hyperparams: ClassVar[tuple[HyperParam, ...]] = ()
-    batch_size: int = 1  # designs per ask in `search`; agents that batch declare it as a hyper-parameter
+    Config: ClassVar[type[AgentConfig]] = AgentConfig
+    hyperparams: ClassVar[tuple[HyperParam, ...]] = ()  # derived from Config, for sweeps
     steps_env: ClassVar[bool] = False  # RL agents: `search` trains on env.step, and ask/tell are not used
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not (isinstance(cls.Config, type) and issubclass(cls.Config, AgentConfig)):
+            return  # agents.check.check_config reports it
+        if cls.Config.agent != cls.name:  # errors name this agent, also when it inherits its parent's Config
+            cls.Config = type("Config", (cls.Config,), {"agent": cls.name, "__module__": cls.__module__,
+                                                        "__qualname__": f"{cls.__qualname__}.Config"})
+        cls.hyperparams = cls.Config.hyperparams()
 
     def __init__(self, seed: int = 0, **hparams):
         self.seed = check_seed(seed)
-        self.hparams = self.check_hparams(hparams)
-        self.__dict__.update(self.hparams)
+        self.config = self.Config.build(hparams)
+        self.hparams = self.config.to_dict()
         self.space: DesignSpace | None = None
         self.objective: Objective | None = None
         self.budget: int | None = None
@@ -280,15 +237,16 @@ class Agent:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(seed={self.seed}, " + ", ".join(f"{k}={v!r}" for k, v in self.hparams.items()) + ")"
 
+    @property
+    def designs_per_ask(self) -> int:
+        """Designs per ask in `search`: the config's `designs_per_ask`, else 1."""
+        return getattr(self.config, "designs_per_ask", 1)
+
     # --- hyper-parameters ---
     @classmethod
     def check_hparams(cls, given: Mapping) -> dict:
         """Defaults overridden by `given`, each checked; unknown names list the valid ones."""
-        decl = {h.name: h for h in cls.hyperparams}
-        for k in given:
-            if k not in decl:
-                raise unknown(f"{cls.name} hyper-parameter", k, list(decl) or ["(none: this agent has no hyper-parameters)"])
-        return {k: (h.check(given[k], cls.name) if k in given else h.default) for k, h in decl.items()}
+        return cls.Config.build(given).to_dict()
 
     @classmethod
     def sample_hparams(cls, rng: np.random.Generator) -> dict:
@@ -366,7 +324,7 @@ class Agent:
         rec = Recorder(base.space, base.objective)
         start = perf_counter()
         while rec.n < budget:
-            n = min(self.batch_size, budget - rec.n)
+            n = min(self.designs_per_ask, budget - rec.n)
             t0 = perf_counter()
             idx = self.ask_indices(n)
             t1 = perf_counter()
@@ -381,7 +339,7 @@ class Agent:
     def _result(self, env, rec: Recorder, seed: int, budget: int, wall_time_s: float, **extra) -> SearchResult:
         spec = getattr(env, "spec", None)
         return SearchResult(self.name, dict(self.hparams), seed, budget, rec.history(), wall_time_s,
-                            analysis.reference_point(env), spec.id if spec is not None else None, extra)
+                            pareto.reference_point(env.unwrapped.space, env.unwrapped.objective, env.unwrapped.evaluate), spec.id if spec is not None else None, extra)
 
 
 # --- shared variation operators (evolutionary agents) ----------------------------------------------------

@@ -5,7 +5,7 @@ Optuna sees every parameter as an index: ordered parameters (integers, powers of
 increasing numeric choices) as an `IntDistribution`, so its models can use the order; other
 categorical ones as a `CategoricalDistribution`.
 Single-objective samplers maximise the scalar reward. Multi-objective ones minimise the objective
-matrix (log10 of each metric, see archgym.analysis). Every trial carries the constraint
+matrix (log10 of each metric, see archgym.core.pareto). Every trial carries the constraint
 `violation` (0 when feasible), so infeasible designs rank below feasible ones.
 """
 from __future__ import annotations
@@ -13,10 +13,13 @@ from __future__ import annotations
 import warnings
 from typing import ClassVar
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from agents.base import Agent, HyperParam, is_ordered, mutate
-from archgym import analysis
+from agents.base import Agent, is_ordered, mutate
+from agents.config import AgentConfig, hp
+from archgym.core import pareto
 
 LS_MIN = 0.1  # length-scale floor on the unit cube: below it the GP collapses to white noise
 
@@ -53,7 +56,7 @@ class _OptunaAgent(Agent):
         return out
 
     def _tell(self, idx, results):
-        values = analysis.objective_matrix(self.objective, results) if self.multi_objective \
+        values = pareto.objective_matrix(self.objective, results) if self.multi_objective \
             else results["score"][:, None]
         violation = np.where(results["feasible"], 0.0,
                              np.maximum(np.asarray(results.get("violation", np.ones(len(idx))), dtype=float), 1e-9))
@@ -70,24 +73,23 @@ class _OptunaAgent(Agent):
                 self.study.tell(trial, [float(x) for x in v])
 
 
-_TPE_HP = (
-    HyperParam("n_startup_trials", 10, 1, 1000, log=True, help="random trials before the model"),
-    HyperParam("n_ei_candidates", 24, 1, 1024, log=True, help="candidates scored per ask"),
-    HyperParam("multivariate", True, choices=(True, False), help="joint (multivariate) Parzen estimators"),
-    HyperParam("batch_size", 1, 1, 64, log=True, help="trials asked per evaluate call (constant liar)"),
-)
-
-
 class TPE(_OptunaAgent):
     """Tree-structured Parzen estimator (Bergstra et al. 2011), Optuna's TPESampler."""
     name, family = "tpe", "bayesian"
-    hyperparams = _TPE_HP
+
+    @dataclass(frozen=True)
+    class Config(AgentConfig):
+        n_startup_trials: int = hp(10, 1, 1000, log=True, help="random trials before the model")
+        n_ei_candidates: int = hp(24, 1, 1024, log=True, help="candidates scored per ask")
+        multivariate: bool = hp(True, choices=(True, False), help="joint (multivariate) Parzen estimators")
+        designs_per_ask: int = hp(1, 1, 64, log=True, help="trials asked per evaluate call (constant liar)")
 
     def _sampler(self):
         import optuna
-        return optuna.samplers.TPESampler(seed=int(self.rng.integers(2**31)), n_startup_trials=self.n_startup_trials,
-                                          n_ei_candidates=self.n_ei_candidates, multivariate=self.multivariate,
-                                          constant_liar=self.batch_size > 1)
+        c = self.config
+        return optuna.samplers.TPESampler(seed=int(self.rng.integers(2**31)), n_startup_trials=c.n_startup_trials,
+                                          n_ei_candidates=c.n_ei_candidates, multivariate=c.multivariate,
+                                          constant_liar=c.designs_per_ask > 1)
 
 
 class MOTPE(TPE):
@@ -101,22 +103,23 @@ class NSGA2(_OptunaAgent):
     constrained domination for infeasible designs."""
     name, family = "nsga2", "multi_objective"
     multi_objective = True
-    hyperparams = (
-        HyperParam("population_size", 50, 4, 1024, log=True, help="designs per generation"),
-        HyperParam("mutation_prob", 0.15, 0.0, 1.0, help="per-parameter mutation probability"),
-        HyperParam("crossover_prob", 0.9, 0.0, 1.0, help="probability a child is a crossover"),
-        HyperParam("swapping_prob", 0.5, 0.0, 1.0, help="uniform-crossover swap probability"),
-    )
+
+    @dataclass(frozen=True)
+    class Config(AgentConfig):
+        population_size: int = hp(50, 4, 1024, log=True, help="designs per generation")
+        mutation_prob: float = hp(0.15, 0.0, 1.0, help="per-parameter mutation probability")
+        crossover_prob: float = hp(0.9, 0.0, 1.0, help="probability a child is a crossover")
+        swapping_prob: float = hp(0.5, 0.0, 1.0, help="uniform-crossover swap probability")
 
     @property
-    def batch_size(self) -> int:
-        return self.population_size
+    def designs_per_ask(self) -> int:
+        return self.config.population_size
 
     def _sampler(self):
         import optuna
-        return optuna.samplers.NSGAIISampler(seed=int(self.rng.integers(2**31)), population_size=self.population_size,
-                                             mutation_prob=self.mutation_prob, crossover_prob=self.crossover_prob,
-                                             swapping_prob=self.swapping_prob)
+        return optuna.samplers.NSGAIISampler(seed=int(self.rng.integers(2**31)), population_size=self.config.population_size,
+                                             mutation_prob=self.config.mutation_prob, crossover_prob=self.config.crossover_prob,
+                                             swapping_prob=self.config.swapping_prob)
 
 
 def _lbfgs(obj_func, x0, bounds):
@@ -139,14 +142,15 @@ class GaussianProcessBO(Agent):
     the last fit) only when the data grew by `refit_growth`.
     """
     name, family = "gp", "bayesian"
-    hyperparams = (
-        HyperParam("n_startup_trials", 10, 2, 1000, log=True, help="random designs before the model"),
-        HyperParam("batch_size", 8, 1, 64, log=True, help="designs per fit and evaluate call"),
-        HyperParam("n_candidates", 2048, 64, 65_536, log=True, help="candidate pool scored per batch"),
-        HyperParam("refit_growth", 0.1, 0.0, 10.0, help="re-optimise the kernel when the data grew by this fraction"),
-        HyperParam("max_train", 500, 50, 5000, log=True, help="observations the GP is fitted on (best and latest)"),
-        HyperParam("xi", 0.0, 0.0, 1.0, help="EI exploration margin, in standardised reward units"),
-    )
+
+    @dataclass(frozen=True)
+    class Config(AgentConfig):
+        n_startup_trials: int = hp(10, 2, 1000, log=True, help="random designs before the model")
+        designs_per_ask: int = hp(8, 1, 64, log=True, help="designs per fit and evaluate call")
+        n_candidates: int = hp(2048, 64, 65_536, log=True, help="candidate pool scored per batch")
+        refit_growth: float = hp(0.1, 0.0, 10.0, help="re-optimise the kernel when the data grew by this fraction")
+        max_train: int = hp(500, 50, 5000, log=True, help="observations the GP is fitted on (best and latest)")
+        xi: float = hp(0.0, 0.0, 1.0, help="EI exploration margin, in standardised reward units")
 
     def _start(self):
         self._X = np.zeros((0, len(self.space)), dtype=np.int64)
@@ -173,11 +177,11 @@ class GaussianProcessBO(Agent):
         from threadpoolctl import threadpool_limits
         y = self._targets()
         rows = np.arange(len(y))
-        if len(rows) > self.max_train:  # the best half and the most recent half
-            half = self.max_train // 2
+        if len(rows) > self.config.max_train:  # the best half and the most recent half
+            half = self.config.max_train // 2
             best = np.argsort(-y, kind="stable")[:half]
-            rows = np.union1d(best, np.setdiff1d(rows, best)[-(self.max_train - len(best)):])
-        refit = len(y) >= self._fitted_at * (1 + self.refit_growth)
+            rows = np.union1d(best, np.setdiff1d(rows, best)[-(self.config.max_train - len(best)):])
+        refit = len(y) >= self._fitted_at * (1 + self.config.refit_growth)
         if self._kernel is None:
             self._kernel = ConstantKernel(1.0, (1e-2, 1e2)) * Matern(np.full(len(self.space), 0.5), (LS_MIN, 1e2), nu=2.5) \
                 + WhiteKernel(1e-2, (1e-6, 1.0))
@@ -191,7 +195,7 @@ class GaussianProcessBO(Agent):
         return gp, y[rows]
 
     def _candidates(self):
-        n = self.n_candidates
+        n = self.config.n_candidates
         top = self._X[np.argsort(-self._targets(), kind="stable")[:8]]
         near = mutate(top[self.rng.integers(len(top), size=n // 2)], self.space, self.rng)
         pool = np.vstack([near, self.space.sample_indices(self.rng, n - n // 2)])
@@ -200,7 +204,7 @@ class GaussianProcessBO(Agent):
         return pool[fresh]
 
     def _ask(self, n):
-        if len(self._y) < self.n_startup_trials:
+        if len(self._y) < self.config.n_startup_trials:
             return self.space.sample_indices(self.rng, n)
         from scipy.stats import norm
         from threadpoolctl import threadpool_limits
@@ -211,7 +215,7 @@ class GaussianProcessBO(Agent):
         with threadpool_limits(1):
             mu, sd = gp.predict(self._encode(pool), return_std=True)
         sd = np.maximum(sd, 1e-12)
-        gain = mu - y.max() - self.xi * y.std()
+        gain = mu - y.max() - self.config.xi * y.std()
         ei = gain * norm.cdf(gain / sd) + sd * norm.pdf(gain / sd)
         return pool[np.argsort(-ei, kind="stable")[:n]]
 

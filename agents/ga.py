@@ -6,42 +6,46 @@ needs real-coded operators plus rounding repairs for discrete genes, while ours 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from agents.base import Agent, HyperParam, mutate, tournament
+from agents.base import Agent, mutate, tournament
+from agents.config import AgentConfig, hp
 
 
 class GeneticAlgorithm(Agent):
     """(mu + lambda) GA: tournament selection, uniform crossover, per-gene mutation; the best
     `population` distinct designs of parents and children survive. One generation per batch."""
     name, family = "ga", "evolutionary"
-    hyperparams = (
-        HyperParam("population", 32, 4, 1024, log=True, help="designs per generation"),
-        HyperParam("crossover_prob", 0.9, 0.0, 1.0, help="probability a child mixes two parents"),
-        HyperParam("mutation_rate", 0.15, 0.0, 1.0, help="per-gene mutation probability"),
-        HyperParam("tournament_size", 3, 1, 64, help="entrants per selection tournament"),
-    )
+
+    @dataclass(frozen=True)
+    class Config(AgentConfig):
+        population: int = hp(32, 4, 1024, log=True, help="designs per generation")
+        crossover_prob: float = hp(0.9, 0.0, 1.0, help="probability a child mixes two parents")
+        mutation_rate: float = hp(0.15, 0.0, 1.0, help="per-gene mutation probability")
+        tournament_size: int = hp(3, 1, 64, help="entrants per selection tournament")
 
     @property
-    def batch_size(self) -> int:
-        return self.population
+    def designs_per_ask(self) -> int:
+        return self.config.population
 
     def _start(self):
         self._pop = np.zeros((0, len(self.space)), dtype=np.int64)
         self._score = np.zeros(0)
 
     def _ask(self, n):
-        if len(self._pop) < self.population:
+        if len(self._pop) < self.config.population:
             return self.space.sample_indices(self.rng, n)
-        a = self._pop[tournament(self._score, self.tournament_size, n, self.rng)]
-        b = self._pop[tournament(self._score, self.tournament_size, n, self.rng)]
-        cross = (self.rng.random((n, 1)) < self.crossover_prob) & (self.rng.random(a.shape) < 0.5)
-        return mutate(np.where(cross, b, a), self.space, self.rng, rate=self.mutation_rate)
+        a = self._pop[tournament(self._score, self.config.tournament_size, n, self.rng)]
+        b = self._pop[tournament(self._score, self.config.tournament_size, n, self.rng)]
+        cross = (self.rng.random((n, 1)) < self.config.crossover_prob) & (self.rng.random(a.shape) < 0.5)
+        return mutate(np.where(cross, b, a), self.space, self.rng, rate=self.config.mutation_rate)
 
     def _tell(self, idx, results):
         pool = np.vstack([self._pop, idx])
         score = np.concatenate([self._score, results["score"]])
         _, first = np.unique(pool, axis=0, return_index=True)  # one copy of each design
-        keep = first[np.argsort(-score[first], kind="stable")][:self.population]
+        keep = first[np.argsort(-score[first], kind="stable")][:self.config.population]
         keep.sort()
         self._pop, self._score = pool[keep], score[keep]

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from dataclasses import dataclass
+
 import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
-from agents.base import HyperParam
-from agents.rl import _EPISODE, SteppingAgent
-from archgym.errors import DesignError
+from agents.config import hp
+from agents.rl import EpisodeConfig, SteppingAgent
+from archgym.core.errors import DesignError
 
 
 class DesignParallelEnv(ParallelEnv):
@@ -113,17 +115,17 @@ class MARL(SteppingAgent):
     """Independent PPO learners, one per parameter group (default: one per parameter), trained on
     `DesignParallelEnv` with the shared reward. Pass `groups={"agent": [param, ...]}` to group."""
     name, family = "marl", "marl"
-    hyperparams = (
-        HyperParam("n_steps", 32, 2, 4096, log=True, help="joint steps per update"),
-        HyperParam("n_epochs", 4, 1, 50),
-        HyperParam("learning_rate", 3e-3, 1e-5, 1e-1, log=True),
-        HyperParam("gamma", 0.0, 0.0, 0.999, help="discount per proposed design (0: a contextual bandit)"),
-        HyperParam("gae_lambda", 0.95, 0.0, 1.0),
-        HyperParam("clip_range", 0.2, 0.01, 1.0),
-        HyperParam("ent_coef", 0.03, 0.0, 0.5, help="entropy bonus per agent (exploration)"),
-        HyperParam("hidden", 64, 8, 512, log=True, help="hidden units per layer"),
-        _EPISODE,
-    )
+
+    @dataclass(frozen=True)
+    class Config(EpisodeConfig):
+        n_steps: int = hp(32, 2, 4096, log=True, help="joint steps per update")
+        n_epochs: int = hp(4, 1, 50)
+        learning_rate: float = hp(3e-3, 1e-5, 1e-1, log=True)
+        gamma: float = hp(0.0, 0.0, 0.999, help="discount per proposed design (0: a contextual bandit)")
+        gae_lambda: float = hp(0.95, 0.0, 1.0)
+        clip_range: float = hp(0.2, 0.01, 1.0)
+        ent_coef: float = hp(0.03, 0.0, 0.5, help="entropy bonus per agent (exploration)")
+        hidden: int = hp(64, 8, 512, log=True, help="hidden units per layer")
 
     def __init__(self, seed: int = 0, groups: Mapping[str, Sequence[str]] | None = None, **hparams):
         super().__init__(seed, **hparams)
@@ -137,14 +139,14 @@ class MARL(SteppingAgent):
         nvecs = [penv.action_space(a).nvec for a in agents]
         bounds = np.cumsum([0] + [len(nv) for nv in nvecs])  # sub-actions of agent i: bounds[i]:bounds[i+1]
         obs_dim = penv.observation_space(agents[0]).shape[0]
-        self.model = _learners(obs_dim, nvecs, self.hidden)
+        self.model = _learners(obs_dim, nvecs, self.config.hidden)
         self.learners = dict(zip(agents, range(len(agents))))  # agent -> its slot in the model
         # disjoint weights per agent: one Adam over all of them is each agent's own Adam
-        opt = torch.optim.Adam(self.model.parameters(), lr=self.learning_rate)
+        opt = torch.optim.Adam(self.model.parameters(), lr=self.config.learning_rate)
         obs, _ = penv.reset(seed=seed)
         o = torch.as_tensor(obs[agents[0]], dtype=torch.float32)[None]
         while rec.recorder.n < budget:
-            T = min(self.n_steps, budget - rec.recorder.n)
+            T = min(self.config.n_steps, budget - rec.recorder.n)
             O, R, D = torch.zeros(T, obs_dim), torch.zeros(T, 1), torch.zeros(T, 1)
             A, LP, V = [], [], []
             for t in range(T):
@@ -170,17 +172,17 @@ class MARL(SteppingAgent):
         g = torch.zeros_like(next_v)
         for t in reversed(range(len(R))):
             nv = next_v if t == len(R) - 1 else V[t + 1]
-            delta = R[t] + self.gamma * nv * (1 - D[t]) - V[t]
-            g = delta + self.gamma * self.gae_lambda * (1 - D[t]) * g
+            delta = R[t] + self.config.gamma * nv * (1 - D[t]) - V[t]
+            g = delta + self.config.gamma * self.config.gae_lambda * (1 - D[t]) * g
             adv[t] = g
         ret = adv + V
         if len(adv) > 1:
             adv = (adv - adv.mean(0)) / (adv.std(0) + 1e-8)
-        for _ in range(self.n_epochs):
+        for _ in range(self.config.n_epochs):
             _, logp, ent, v = self.model(O, A)
             ratio = torch.exp(logp - LP)
-            pg = -torch.min(ratio * adv, torch.clamp(ratio, 1 - self.clip_range, 1 + self.clip_range) * adv)
-            loss = (pg + 0.5 * (v - ret) ** 2 - self.ent_coef * ent).mean(0).sum()  # a sum of per-agent losses
+            pg = -torch.min(ratio * adv, torch.clamp(ratio, 1 - self.config.clip_range, 1 + self.config.clip_range) * adv)
+            loss = (pg + 0.5 * (v - ret) ** 2 - self.config.ent_coef * ent).mean(0).sum()  # a sum of per-agent losses
             opt.zero_grad()
             loss.backward()
             opt.step()

@@ -13,16 +13,22 @@ optimum by 8-33% after 1,000 steps on three seeds; with gamma 0 it reached it on
 from __future__ import annotations
 
 from time import perf_counter
+from dataclasses import dataclass
 from typing import ClassVar
 
 import gymnasium as gym
 import numpy as np
 
-from agents.base import Agent, HyperParam, HyperParameterError, Recorder, UnsupportedSpaceError, check_budget, check_seed
-from archgym.errors import ArchGymError
+from agents.base import Agent, Recorder, UnsupportedSpaceError, check_budget, check_seed
+from agents.config import AgentConfig, HyperParameterError, hp
+from archgym.core.errors import ArchGymError
 from archgym.threads import one_torch_thread
 
-_EPISODE = HyperParam("episode_steps", 32, 1, 100_000, log=True, help="designs proposed per episode")
+
+@dataclass(frozen=True)
+class EpisodeConfig(AgentConfig):
+    """Every RL agent's episode length: designs proposed before the env resets to the default."""
+    episode_steps: int = hp(32, 1, 100_000, log=True, help="designs proposed per episode")
 
 
 class StepRecorder(gym.Wrapper):
@@ -68,7 +74,7 @@ class SteppingAgent(Agent):
         rec = StepRecorder(env, callback)
         start = perf_counter()
         with one_torch_thread():
-            self._learn(gym.wrappers.TimeLimit(rec, max_episode_steps=self.episode_steps), rec, budget, seed)
+            self._learn(gym.wrappers.TimeLimit(rec, max_episode_steps=self.config.episode_steps), rec, budget, seed)
         wall = perf_counter() - start
         assert rec.recorder.n == budget, f"{self.name} took {rec.recorder.n} steps for a budget of {budget}"
         result = self._result(env, rec.recorder, seed, budget, wall)
@@ -82,8 +88,11 @@ class _SB3Agent(SteppingAgent):
     algo: ClassVar[str] = ""
     family = "rl"
 
+    sb3_names: ClassVar[dict[str, str]] = {"minibatch_size": "batch_size"}  # our name -> SB3's
+    not_sb3: ClassVar[tuple[str, ...]] = ("episode_steps",)  # ours only, not SB3 keyword arguments
+
     def _kwargs(self) -> dict:
-        return {k: v for k, v in self.hparams.items() if k != "episode_steps"}
+        return {self.sb3_names.get(k, k): v for k, v in self.hparams.items() if k not in self.not_sb3}
 
     def _wrap(self, env: gym.Env) -> gym.Env:
         return env
@@ -101,38 +110,39 @@ class _SB3Agent(SteppingAgent):
         self.model.learn(total_timesteps=budget, callback=StopAtBudget())
 
 
-_ON_POLICY = (
-    HyperParam("learning_rate", 1e-3, 1e-5, 1e-1, log=True),
-    HyperParam("gamma", 0.0, 0.0, 0.999, help="discount per proposed design"),
-    HyperParam("ent_coef", 0.01, 0.0, 0.5, help="entropy bonus (exploration)"),
-    _EPISODE,
-)
+@dataclass(frozen=True)
+class OnPolicyConfig(EpisodeConfig):
+    learning_rate: float = hp(1e-3, 1e-5, 1e-1, log=True)
+    gamma: float = hp(0.0, 0.0, 0.999, help="discount per proposed design")
+    ent_coef: float = hp(0.01, 0.0, 0.5, help="entropy bonus (exploration)")
 
 
 class PPO(_SB3Agent):
     """Proximal policy optimisation (SB3) over the MultiDiscrete design action."""
     name, algo = "ppo", "PPO"
-    hyperparams = (
-        HyperParam("n_steps", 64, 2, 8192, log=True, help="steps per rollout"),
-        HyperParam("batch_size", 32, 2, 8192, log=True, help="minibatch size"),
-        HyperParam("n_epochs", 10, 1, 50),
-        HyperParam("clip_range", 0.2, 0.01, 1.0),
-        HyperParam("gae_lambda", 0.95, 0.0, 1.0),
-    ) + _ON_POLICY
 
-    def __init__(self, seed: int = 0, **hparams):
-        super().__init__(seed, **hparams)
-        if self.hparams["batch_size"] > self.n_steps:
-            raise HyperParameterError(f"ppo: batch_size ({self.hparams['batch_size']}) must not exceed n_steps ({self.n_steps})")
+    @dataclass(frozen=True)
+    class Config(OnPolicyConfig):
+        n_steps: int = hp(64, 2, 8192, log=True, help="steps per rollout")
+        minibatch_size: int = hp(32, 2, 8192, log=True, help="transitions per gradient step (SB3's batch_size)")
+        n_epochs: int = hp(10, 1, 50)
+        clip_range: float = hp(0.2, 0.01, 1.0)
+        gae_lambda: float = hp(0.95, 0.0, 1.0)
+
+        def validate(self):
+            if self.minibatch_size > self.n_steps:
+                raise HyperParameterError(f"ppo: minibatch_size ({self.minibatch_size}) must not exceed "
+                                          f"n_steps ({self.n_steps})")
 
 
 class A2C(_SB3Agent):
     """Advantage actor-critic (SB3) over the MultiDiscrete design action."""
     name, algo = "a2c", "A2C"
-    hyperparams = (
-        HyperParam("n_steps", 32, 1, 8192, log=True, help="steps per update"),
-        HyperParam("gae_lambda", 1.0, 0.0, 1.0),
-    ) + _ON_POLICY
+
+    @dataclass(frozen=True)
+    class Config(OnPolicyConfig):
+        n_steps: int = hp(32, 1, 8192, log=True, help="steps per update")
+        gae_lambda: float = hp(1.0, 0.0, 1.0)
 
 
 class FlatActions(gym.ActionWrapper):
@@ -151,29 +161,28 @@ class DQN(_SB3Agent):
     """Deep Q-network (SB3) over the flattened design space: one Q-value per design, so the space
     must have at most `max_actions` designs."""
     name, algo = "dqn", "DQN"
-    hyperparams = (
-        HyperParam("learning_rate", 1e-3, 1e-5, 1e-1, log=True),
-        HyperParam("gamma", 0.0, 0.0, 0.999, help="discount per proposed design"),
-        HyperParam("buffer_size", 10_000, 100, 1_000_000, log=True),
-        HyperParam("learning_starts", 50, 0, 100_000, help="random steps before learning"),
-        HyperParam("batch_size", 32, 1, 4096, log=True),
-        HyperParam("train_freq", 4, 1, 1000, log=True),
-        HyperParam("target_update_interval", 100, 1, 100_000, log=True),
-        HyperParam("exploration_fraction", 0.3, 0.0, 1.0, help="share of the budget spent annealing epsilon"),
-        HyperParam("exploration_final_eps", 0.05, 0.0, 1.0),
-        HyperParam("max_actions", 50_000, 2, 10_000_000, log=True, help="largest space DQN will flatten"),
-        _EPISODE,
-    )
+
+    @dataclass(frozen=True)
+    class Config(EpisodeConfig):
+        learning_rate: float = hp(1e-3, 1e-5, 1e-1, log=True)
+        gamma: float = hp(0.0, 0.0, 0.999, help="discount per proposed design")
+        buffer_size: int = hp(10_000, 100, 1_000_000, log=True)
+        learning_starts: int = hp(50, 0, 100_000, help="random steps before learning")
+        minibatch_size: int = hp(32, 1, 4096, log=True, help="transitions per gradient step (SB3's batch_size)")
+        train_freq: int = hp(4, 1, 1000, log=True)
+        target_update_interval: int = hp(100, 1, 100_000, log=True)
+        exploration_fraction: float = hp(0.3, 0.0, 1.0, help="share of the budget spent annealing epsilon")
+        exploration_final_eps: float = hp(0.05, 0.0, 1.0)
+        max_actions: int = hp(50_000, 2, 10_000_000, log=True, help="largest space DQN will flatten")
 
     def check_space(self, space):
-        if space.size > self.max_actions:
+        if space.size > self.config.max_actions:
             raise UnsupportedSpaceError(
                 f"dqn needs one Discrete action per design, but this space has {space.size:,} designs "
-                f"(max_actions={self.max_actions:,}); use ppo, a2c or marl (they act on MultiDiscrete), an ask/tell "
+                f"(max_actions={self.config.max_actions:,}); use ppo, a2c or marl (they act on MultiDiscrete), an ask/tell "
                 f"agent such as ga, regularized_evolution or tpe, or an enumerable env variant")
 
-    def _kwargs(self):
-        return {k: v for k, v in self.hparams.items() if k not in ("episode_steps", "max_actions")}
+    not_sb3 = ("episode_steps", "max_actions")
 
     def _wrap(self, env):
         return FlatActions(env)

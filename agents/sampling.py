@@ -2,19 +2,24 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
-from agents.base import Agent, HyperParam, UnsupportedSpaceError
-from archgym.space import MAX_ENUMERATE
+from agents.base import Agent, UnsupportedSpaceError
+from agents.config import AgentConfig, hp
+from archgym.core.space import MAX_ENUMERATE
 
-_BATCH = HyperParam("batch_size", 256, 1, 65_536, log=True, help="designs per evaluate call")
+
+@dataclass(frozen=True)
+class SamplerConfig(AgentConfig):
+    designs_per_ask: int = hp(256, 1, 65_536, log=True, help="designs per evaluate call")
 
 
 class RandomSearch(Agent):
     """Uniform random designs (with replacement): the baseline every agent must beat."""
     name, family = "random", "sampling"
-    hyperparams = (_BATCH,)
+    Config = SamplerConfig
 
     def _ask(self, n):
         return self.space.sample_indices(self.rng, n)
@@ -29,7 +34,7 @@ class GridSearch(Agent):
     Without a budget (plain ask/tell) the grid is the whole space.
     """
     name, family = "grid", "sampling"
-    hyperparams = (_BATCH,)
+    Config = SamplerConfig
 
     def _start(self):
         nvec = self.space.nvec
@@ -66,7 +71,7 @@ class GridSearch(Agent):
 class SobolSearch(Agent):
     """Scrambled Sobol points (scipy.stats.qmc) mapped from the unit cube to the index grid."""
     name, family = "qmc", "sampling"
-    hyperparams = (_BATCH,)
+    Config = SamplerConfig
 
     def _start(self):
         from scipy.stats import qmc

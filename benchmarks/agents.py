@@ -117,7 +117,7 @@ def _cpu_ask_tell(agent, env, budget: int, window_from: int = 0) -> float:
     agent.reset(base.space, base.objective, budget, agent.seed)
     n, spent = 0, 0.0
     while n < budget:
-        k = min(agent.batch_size, budget - n)
+        k = min(agent.designs_per_ask, budget - n)
         t = time.process_time()
         idx = agent.ask_indices(k)
         dt = time.process_time() - t

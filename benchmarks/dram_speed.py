@@ -32,7 +32,7 @@ def timed(fn):
 def cold_start_s() -> float:
     """Wall time of a fresh interpreter that imports the simulator and runs a 1 000-request trace
     (numba loads its on-disk cache; the first run ever also compiles)."""
-    code = ("from simulators import dram; from archgym.workloads import traces as tr; "
+    code = ("from simulators import dram; from archgym.core.workloads import traces as tr; "
             "dram.simulate({}, tr.random(1000))")
     t = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -78,7 +78,7 @@ def main(argv=None) -> int:
         return 0
 
     cold = cold_start_s()
-    from archgym.workloads import traces as tr
+    from archgym.core.workloads import traces as tr
     from simulators import dram
     from simulators.dram import reference
 

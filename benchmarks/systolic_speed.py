@@ -51,7 +51,7 @@ def import_times():
 def scalesim_layer(python: str):
     """(SCALE-Sim wall s, its cycles, our wall s, our cycles) on test.csv Inc5b_3x3, 128x128 os."""
     from simulators import systolic
-    from archgym.workloads import load
+    from archgym.core.workloads import load
     with tempfile.TemporaryDirectory() as tmp:
         topo = Path(tmp) / "test.csv"
         topo.write_text("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n"
@@ -77,7 +77,7 @@ def main():
 
     import gymnasium as gym
     import archgym  # noqa: F401
-    from archgym.workloads import load
+    from archgym.core.workloads import load
     from simulators import systolic
 
     wl = load("resnet50")

@@ -2,7 +2,7 @@
 
 For each env, budget and seed: a joint search (the `inner` agent over network + hardware
 parameters) and the `sequential` baseline (the same agent: NAS under a MACs proxy, then hardware
-for the winner; archgym/nas/sequential.py). Reports, per method, how often the best design meets
+for the winner; agents/codesign.py). Reports, per method, how often the best design meets
 the env's spec (its constraint limits), and the accuracy, latency, energy and area of the best
 designs, next to the exact optimum found by enumerating the whole space. Writes
 OUT/results.csv, OUT/joint_vs_sequential.png and the results section of docs/codesign.md.
@@ -27,8 +27,8 @@ def run(env_ids, budgets, seeds, inner, echo=print):
 
     import archgym  # noqa: F401  (registers the envs)
     from agents import make_agent
-    from archgym.nas.demo import exact_search
-    from archgym.nas.sequential import Sequential
+    from archgym.analysis.exact import streaming_exact as exact_search
+    from agents.codesign import Sequential
 
     rows, exact, sens = [], {}, []
     for env_id in env_ids:

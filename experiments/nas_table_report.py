@@ -27,8 +27,8 @@ def report(seed: int = 0) -> str:
     repeats = np.array(list(meta.get("repeats", {}).values()))
     lines = [
         "## The shipped table (`archgym/data/nas/mbv2-tab.csv`)", "",
-        f"Measured by `python experiments/nas_table_report.py` from the table and its provenance file "
-        f"`mbv2-tab.json`.", "",
+        "Measured by `python experiments/nas_table_report.py` from the table and its provenance file "
+        "`mbv2-tab.json`.", "",
         f"- Built by `{meta.get('command')}` (seed {meta.get('seed')}), one process, {meta.get('threads')} torch "
         f"thread, torch {meta.get('torch')}, on {meta.get('machine')}: **{meta.get('wall_time_s', 0) / 3600:.2f} h wall "
         f"time, {meta.get('cpu_time_s', 0) / 3600:.2f} h CPU time** over {len(meta.get('sessions', []))} session(s) "

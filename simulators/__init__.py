@@ -1,7 +1,16 @@
 """Pure numba hardware models. They know nothing about gyms or agents.
 
-Each simulator is a sub-package with a Python front `simulate(design: dict, workload) -> SimResult`
-and numba kernels underneath. Sub-packages are imported lazily so that `import simulators` is cheap.
+Every simulator is a sub-package with the same surface (checked by `simulators.check.check_simulator`):
+
+    PARAMETERS                      a DesignSpace: every design parameter, its default and unit
+    METRICS                         metric names, each with its unit (latency_s, energy_j, power_w, ...)
+    prepare(workload) -> prepared   the workload (layer table, trace, compiled network) as kernels take it
+    parameters(prepared)            PARAMETERS plus any workload-dependent ones (per-layer FPGA folding)
+    evaluate(vectors, prepared)     (n, n_params) kernel vectors -> {metric: (n,) array, feasible, violation}
+    simulate(design, workload)      one design dict (missing keys take defaults) -> SimResult with detail
+
+A kernel vector holds each parameter's `Parameter.code` (the value if numeric, else its position).
+Sub-packages are imported lazily so that `import simulators` is cheap.
 """
 from importlib import import_module
 
@@ -18,7 +27,7 @@ def __getattr__(name):
 
 def get(name: str):
     """Return the simulator module called `name` (systolic, dram, fpga)."""
-    from archgym.errors import unknown
+    from archgym.core.errors import unknown
     if name not in NAMES:
         raise unknown("simulator", name, NAMES)
     return import_module(f"simulators.{name}")

@@ -3,7 +3,8 @@
 Base figures are for 45 nm at 0.9 V (Horowitz, "Computing's energy problem (and what we can do
 about it)", ISSCC 2014, Fig. 1.1.9 energy table and area table). Other nodes use first-order
 constant-voltage scaling, since supply voltage has stopped scaling (Horowitz 2014): dynamic energy
-scales with capacitance, ~L, and area with L^2. DRAM energy does not depend on the logic node.
+scales with capacitance, ~L, and area with L^2 (the systolic kernel applies both factors from
+tech_nm / BASE_NODE_NM). DRAM energy does not depend on the logic node.
 """
 BASE_NODE_NM = 45.0
 
@@ -29,13 +30,3 @@ DRAM_PJ_PER_BIT = 1300.0 / 64.0
 # Google TPU v1 (Jouppi et al., ISCA 2017, Table 2): 28 W idle on a <= 331 mm^2 die, 28 nm:
 # ~0.085 W/mm^2 static-plus-clock power density, applied at every node (a first-order assumption).
 STATIC_W_PER_MM2 = 28.0 / 331.0
-
-
-def energy_scale(tech_nm: float) -> float:
-    """Dynamic energy relative to 45 nm (~ capacitance ~ feature size at constant voltage)."""
-    return tech_nm / BASE_NODE_NM
-
-
-def area_scale(tech_nm: float) -> float:
-    """Area relative to 45 nm (~ feature size squared)."""
-    return (tech_nm / BASE_NODE_NM) ** 2

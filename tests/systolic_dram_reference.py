@@ -142,7 +142,7 @@ def ofmap_writes(rows, cols, df, m_, n, k_):
 
 def layer_reads(row, rows, cols, df, ifmap_words, filter_words):
     """(ifmap_reads, filter_reads) for one layer-table row, all groups (words)."""
-    from archgym.workloads.table import C, EH, EW, FH, FW, G, H, K, M, N, SH, SW, W
+    from archgym.core.workloads.table import C, EH, EW, FH, FW, G, H, K, M, N, SH, SW, W
     g = int(row[G])
     ri = ifmap_reads(rows, cols, df, int(row[H]), int(row[W]), int(row[C]) // g, int(row[FH]),
                      int(row[FW]), int(row[SH]), int(row[SW]), int(row[EH]), int(row[EW]),

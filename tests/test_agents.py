@@ -10,19 +10,19 @@ import pytest
 
 from agents import AGENTS, BudgetError, HyperParameterError, UnsupportedSpaceError, make_agent
 from archgym import analysis
-from archgym.errors import ArchGymError, DesignError, UnknownNameError
+from archgym.core.errors import ArchGymError, DesignError, UnknownNameError
 from test_agents_toy import FAST, toy_env
 
-ALL = list(AGENTS)
+ALL = [n for n in AGENTS if AGENTS[n].family != "baseline"]  # co-design baselines need a co-design env (test_codesign)
 RL = [n for n in ALL if AGENTS[n].steps_env]
 ASK_TELL = [n for n in ALL if n not in RL]
 
 
 def test_registry_names_are_the_contract():
     assert RL == ["ppo", "a2c", "dqn", "marl"]
-    assert ALL == ["random", "grid", "qmc", "ga", "regularized_evolution", "aco", "sa", "tpe", "gp", "nsga2",
-                   "motpe", "ppo", "a2c", "dqn", "marl"]
-    for name in ALL:
+    assert list(AGENTS) == ["random", "grid", "qmc", "ga", "regularized_evolution", "aco", "sa", "tpe", "gp", "nsga2",
+                            "motpe", "ppo", "a2c", "dqn", "marl", "sequential"]
+    for name in AGENTS:
         assert AGENTS[name].name == name and AGENTS[name].family
 
 
@@ -48,7 +48,7 @@ def test_ask_tell_budget_is_exact_and_batched(name):
     assert len(result.history) == 37 and list(result.history.steps) == list(range(37))
     # every evaluation counts: one call per asked batch, then one for the hypervolume reference point
     assert sum(calls[:-1]) == 37 and calls[-1] == 1
-    assert len(calls) - 1 == math.ceil(37 / agent.batch_size)
+    assert len(calls) - 1 == math.ceil(37 / agent.designs_per_ask)
 
 
 @pytest.mark.parametrize("name", RL)
@@ -162,7 +162,7 @@ def test_unknown_hyperparameter_lists_the_valid_ones():
     ("sa", {"t_start": 0.01, "t_end": 0.1}, "t_end"),
     ("regularized_evolution", {"population": 8, "sample_size": 16}, "sample_size"),
     ("aco", {"ants": 4, "elite": 8}, "elite"),
-    ("ppo", {"n_steps": 16, "batch_size": 32}, "batch_size"),
+    ("ppo", {"n_steps": 16, "minibatch_size": 32}, "minibatch_size"),
     ("ga", {"population": float("nan")}, "must be an integer"),
 ])
 def test_hyperparameter_out_of_range(name, hp, match):
@@ -182,8 +182,8 @@ def test_bad_seed():
 
 
 def test_grid_without_a_budget_refuses_a_space_too_large_to_enumerate():
-    from archgym.objectives import Objective
-    from archgym.space import DesignSpace, Integer
+    from archgym.core.objectives import Objective
+    from archgym.core.space import DesignSpace, Integer
     space = DesignSpace([Integer(f"p{i}", 0, 99) for i in range(8)])  # 10^16 designs
     objective = Objective("product", ["latency_s"])
     with pytest.raises(UnsupportedSpaceError, match="10,000,000,000,000,000 designs; pass budget="):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from archgym.envs.base import ArchGymEnv, Evaluator
-from archgym.space import Categorical, DesignSpace, Integer, PowerOfTwo, Real
+from archgym.core.space import Categorical, DesignSpace, Integer, PowerOfTwo, Real
 
 AREA_BUDGET_MM2 = 40.0
 
@@ -76,12 +76,12 @@ def test_toy_env_every_objective_mode_scores(mode):
 
 # Small hyper-parameters so that every agent's model path runs within a tiny budget.
 FAST = {
-    "random": {"batch_size": 16}, "grid": {"batch_size": 16}, "qmc": {"batch_size": 16},
-    "ga": {"population": 8}, "regularized_evolution": {"population": 8, "sample_size": 4, "batch_size": 4},
-    "aco": {"ants": 8, "elite": 2}, "sa": {"batch_size": 3},
-    "tpe": {"n_startup_trials": 5}, "motpe": {"n_startup_trials": 5, "batch_size": 2},
-    "gp": {"n_startup_trials": 5, "batch_size": 4, "n_candidates": 256}, "nsga2": {"population_size": 8},
-    "ppo": {"n_steps": 16, "batch_size": 8, "n_epochs": 2}, "a2c": {"n_steps": 4},
-    "dqn": {"learning_starts": 8, "batch_size": 8, "train_freq": 2, "target_update_interval": 10},
+    "random": {"designs_per_ask": 16}, "grid": {"designs_per_ask": 16}, "qmc": {"designs_per_ask": 16},
+    "ga": {"population": 8}, "regularized_evolution": {"population": 8, "sample_size": 4, "designs_per_ask": 4},
+    "aco": {"ants": 8, "elite": 2}, "sa": {"designs_per_ask": 3},
+    "tpe": {"n_startup_trials": 5}, "motpe": {"n_startup_trials": 5, "designs_per_ask": 2},
+    "gp": {"n_startup_trials": 5, "designs_per_ask": 4, "n_candidates": 256}, "nsga2": {"population_size": 8},
+    "ppo": {"n_steps": 16, "minibatch_size": 8, "n_epochs": 2}, "a2c": {"n_steps": 4},
+    "sequential": {"inner": "random"}, "dqn": {"learning_starts": 8, "minibatch_size": 8, "train_freq": 2, "target_update_interval": 10},
     "marl": {"n_steps": 8, "n_epochs": 2},
 }

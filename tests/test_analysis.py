@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from archgym import analysis
-from archgym.errors import ArchGymError
-from archgym.objectives import Objective
+from archgym.core.errors import ArchGymError
+from archgym.core.objectives import Objective
 from test_agents_toy import toy_env
 
 

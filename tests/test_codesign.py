@@ -11,11 +11,11 @@ import simulators.fpga as fpga
 import simulators.systolic as systolic
 from archgym.envs.base import ArchGymEnv
 from archgym.envs.codesign import CoDesignSystolicEvaluator
-from archgym.errors import ArchGymError, UnknownNameError
+from archgym.core.errors import ArchGymError, UnknownNameError
 from archgym.nas import MissingEntryError, TabularOracle, get_space
 from archgym.nas.oracles import TABLE
 from archgym.nas.tables import read_layers, read_table
-from archgym.objectives import INFEASIBLE_REWARD
+from archgym.core.objectives import INFEASIBLE_REWARD
 
 SYSTOLIC = "archgym/CoDesign-Systolic-v0"
 
@@ -159,7 +159,7 @@ def test_fpga_env_uses_quantised_accuracy_and_the_board():
 
 
 def test_sequential_baseline_spends_the_same_budget(env):
-    from archgym.nas.sequential import Sequential
+    from agents.codesign import Sequential
     res = Sequential(seed=0, nas_fraction=0.4).search(env, 300)
     assert len(res.history) == 300
     names = get_space("mbv2-tab").space.names
@@ -179,7 +179,7 @@ def test_sequential_baseline_spends_the_same_budget(env):
 
 
 def test_exact_search_finds_the_brute_force_optimum():
-    from archgym.nas.demo import exact_search
+    from archgym.analysis.exact import streaming_exact as exact_search
     hw = {"rows": (4, 16), "cols": (8,), "dataflow": ("os", "ws"), "ifmap_sram_kb": (8,), "filter_sram_kb": (16,),
           "ofmap_sram_kb": (8,)}
     env = ArchGymEnv(CoDesignSystolicEvaluator(hardware=hw, latency_budget_s=3e-5, area_budget_mm2=0.1))

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from archgym.errors import DesignError, UnknownNameError, WorkloadError
-from archgym.workloads import traces as tr
+from archgym.core.errors import DesignError, UnknownNameError, WorkloadError
+from archgym.core.workloads import traces as tr
 from simulators import dram
 from simulators.dram import standards
 

@@ -9,8 +9,8 @@ from gymnasium.utils.env_checker import check_env
 import archgym  # noqa: F401  (registers the envs)
 from archgym.cli import main
 from archgym.envs.dram import DRAMEvaluator
-from archgym.errors import DesignError
-from archgym.workloads import traces as tr
+from archgym.core.errors import DesignError
+from archgym.core.workloads import traces as tr
 from simulators import dram
 
 

@@ -3,7 +3,7 @@ request's admission and response cycle and on every metric (tolerance: float rou
 import numpy as np
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from archgym.workloads import traces as tr
+from archgym.core.workloads import traces as tr
 from simulators import dram
 from simulators.dram import reference
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from archgym.errors import UnknownNameError, WorkloadError
-from archgym.workloads import traces as tr
+from archgym.core.errors import UnknownNameError, WorkloadError
+from archgym.core.workloads import traces as tr
 from simulators import dram
 
 

@@ -6,7 +6,7 @@ from gymnasium.utils.env_checker import check_env
 
 import archgym
 from archgym.envs.registration import env_ids, load_registry
-from archgym.errors import ArchGymError, DesignError, UnknownNameError
+from archgym.core.errors import ArchGymError, DesignError, UnknownNameError
 
 
 @pytest.mark.parametrize("env_id", env_ids())

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from agents.base import HyperParam
 from agents.sampling import RandomSearch
 from archgym.experiments import load_experiment, run_sweep
 from archgym.experiments.executors import ExecutorError, LocalExecutor, make_executor
@@ -35,7 +34,6 @@ def flaky(task):
 class CrashAgent(RandomSearch):
     """Random search whose worker process dies (SIGKILL) when it starts with seed 1."""
     name, family = "crash", "test"
-    hyperparams = (HyperParam("batch_size", 16, 1, 1024),)
 
     def _start(self):
         if self.seed == 1:

@@ -78,7 +78,7 @@ def test_rerun_skips_done_cells_and_refuses_another_experiment(small_run, tmp_pa
 def test_refuses_to_resume_when_the_simulator_changed(small_run, tmp_path):
     import shutil
     import sqlite3
-    from archgym import plots
+    from archgym.analysis import runs
     out = tmp_path / "copy"
     shutil.copytree(small_run[0], out)
     with sqlite3.connect(out / "log.sqlite") as conn:  # pretend the run was made by another simulator version
@@ -89,9 +89,9 @@ def test_refuses_to_resume_when_the_simulator_changed(small_run, tmp_path):
     with pytest.raises(RunDirError, match="its simulator now gives latency_s = .* would not be comparable .* To start fresh"):
         run_sweep(load_experiment(SMALL), out=out, progress=False)
     tampered = open_log(out).envs()[ENV]
-    assert "the env changed since the run" in plots.ground_truth_note(tampered)
-    assert plots.true_pareto(tampered, ("latency_s", "energy_j")) is None and plots.true_optimum(tampered) is None
-    assert plots.ground_truth_note(open_log(small_run[0]).envs()[ENV]) == ""
+    assert "the env changed since the run" in runs.ground_truth_note(tampered)
+    assert runs.true_pareto(tampered, ("latency_s", "energy_j")) is None and runs.true_optimum(tampered) is None
+    assert runs.ground_truth_note(open_log(small_run[0]).envs()[ENV]) == ""
 
 
 def test_run_directory_is_locked_while_a_sweep_writes(tmp_path):

@@ -9,9 +9,9 @@ from gymnasium.utils.env_checker import check_env
 import archgym  # noqa: F401  (registers the envs)
 from archgym.cli import main
 from archgym.envs.fpga import FPGAEvaluator, FPGAFoldingEvaluator
-from archgym.errors import DesignError, UnknownNameError
-from archgym.objectives import INFEASIBLE_REWARD
-from archgym.workloads import load, names
+from archgym.core.errors import DesignError, UnknownNameError
+from archgym.core.objectives import INFEASIBLE_REWARD
+from archgym.core.workloads import load, names
 from simulators import fpga
 
 

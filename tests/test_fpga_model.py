@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archgym.errors import DesignError, UnknownNameError, WorkloadError
-from archgym.workloads import Workload, conv_row, linear_row, load, matmul_row, pool_row
+from archgym.core.errors import DesignError, UnknownNameError, WorkloadError
+from archgym.core.workloads import Workload, conv_row, linear_row, load, matmul_row, pool_row
 from simulators import fpga
 from simulators.fpga import kernels as K
 

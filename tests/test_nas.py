@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 import torch
 
-from archgym.errors import DesignError, UnknownNameError
+from archgym.core.errors import DesignError, UnknownNameError
 from archgym.nas import (Budget, DatasetError, TrainedOracle, ZeroCostOracle, get_space,
                          make_oracle)
 from archgym.nas.spaces import MobileNetV2Space, _divisible
 from archgym.nas.tables import read_layers, write_layers
-from archgym.workloads.table import CONV, G, K, KIND, LINEAR, M, N, POOL
+from archgym.core.workloads.table import CONV, G, K, KIND, LINEAR, M, N, POOL
 
 torch.set_num_threads(1)
 
@@ -73,8 +73,8 @@ def test_layer_table_is_extracted_once_per_architecture(monkeypatch):
     space = MobileNetV2Space()
     arch = space.space.default()
     first = space.layer_table(arch)
-    import archgym.workloads
-    monkeypatch.setattr(archgym.workloads, "from_torch", lambda *a, **k: pytest.fail("torch touched twice"))
+    import archgym.frontends
+    monkeypatch.setattr(archgym.frontends, "from_torch", lambda *a, **k: pytest.fail("torch touched twice"))
     assert space.layer_table(dict(arch)) is first
 
 

@@ -4,8 +4,9 @@ import math
 import numpy as np
 import pytest
 
-from archgym.errors import ArchGymError
-from archgym.objectives import INFEASIBLE_REWARD, Objective
+from archgym.core.errors import ArchGymError
+from archgym.envs.spaces import reward_space
+from archgym.core.objectives import INFEASIBLE_REWARD, Objective
 
 M = {"latency_s": np.array([1e-3, 2e-3]), "energy_j": np.array([1e-2, 1e-2]),
      "area_mm2": np.array([10.0, 40.0]), "accuracy": np.array([0.9, 0.8])}
@@ -56,7 +57,7 @@ def test_simulator_infeasibility_and_violation():
 def test_vector_mode_follows_mo_gymnasium():
     o = Objective.build("vector", DEFAULTS)
     r = o.reward(M)
-    assert r.shape == (2, 3) and o.reward_space.shape == (3,)
+    assert r.shape == (2, 3) and reward_space(o).shape == (3,)
     assert r[0] == pytest.approx([3, 2, -1])
     assert o.scalarize(r) == pytest.approx(r.sum(axis=1))
 

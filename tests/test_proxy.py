@@ -7,7 +7,8 @@ import archgym
 from agents import make_agent
 from archgym.experiments import load_experiment, run_sweep
 from archgym.experiments.log import env_infos
-from archgym.proxy import Proxy, ProxyError, indices_of, train
+from archgym.envs.proxy import Proxy, ProxyError, indices_of
+from archgym.experiments.proxy import train
 
 ENV = "archgym/Systolic-ResNet18-Small-v0"
 

@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 
 import archgym
-from archgym import analysis, plots
+from archgym import analysis
+from archgym.analysis import runs
+from archgym.report import plots
 from archgym.experiments import load_experiment, run_sweep
 from archgym.experiments.log import env_infos
-from archgym.report import build_report, write_report
+from archgym.report.html import build_report, write_report
 
 ENV = "archgym/Systolic-ResNet18-Small-v0"
 EXP = {"name": "report", "budget": 40, "seeds": 3, "envs": [ENV],
@@ -34,11 +36,11 @@ def run(tmp_path_factory):
 
 def test_lottery_table_and_cell_summary(run):
     _, df, info = run
-    cells = plots.cell_summary(df, info)
+    cells = runs.cell_summary(df, info)
     assert len(cells) == 9 and (cells["evaluations"] == 40).all()
     np.testing.assert_allclose(cells.set_index("cell")["best_reward"].sort_index(),
                                df.groupby("cell")["reward"].max().sort_index())
-    table, per_setting = plots.lottery_table(cells)
+    table, per_setting = runs.lottery_table(cells)
     ga = table.set_index("agent").loc["ga"]
     medians = cells[cells.agent == "ga"].groupby("setting")["best_reward"].median()
     assert ga["settings"] == 2 and ga["seeds"] == 3
@@ -53,8 +55,8 @@ def test_lottery_table_and_cell_summary(run):
 
 def test_hypervolume_and_success_curves(run):
     _, df, info = run
-    cells = plots.cell_summary(df, info)
-    curves = plots.hypervolume_curves(df, info, cells)
+    cells = runs.cell_summary(df, info)
+    curves = runs.hypervolume_curves(df, info, cells)
     assert set(curves) == {"random", "ga"}
     for agent, (setting, C) in curves.items():
         assert C.shape == (3, 40) and (np.diff(C, axis=1) >= -1e-12).all() and (C >= 0).all()
@@ -62,8 +64,8 @@ def test_hypervolume_and_success_curves(run):
         np.testing.assert_allclose(np.sort(C[:, -1]), np.sort(final), rtol=1e-9)
         best = cells[cells.agent == agent].groupby("setting")["final_hv"].median().max()
         assert np.median(C[:, -1]) == pytest.approx(best)
-    succ = plots.success_curves(df, info)
-    from archgym.objectives import Objective
+    succ = runs.success_curves(df, info)
+    from archgym.core.objectives import Objective
     spec = Objective("target", list(info.target["targets"]), targets=info.target["targets"])
     hit = spec.success({m: df[m].to_numpy() for m in spec.metrics}, df["feasible"].to_numpy())
     for agent, c in succ.items():
@@ -75,7 +77,7 @@ def test_hypervolume_and_success_curves(run):
 def test_true_front_dominates_every_logged_design(run):
     _, df, info = run
     metrics = ("latency_s", "energy_j", "area_mm2")
-    T = plots.true_pareto(info, metrics)
+    T = runs.true_pareto(info, metrics)
     assert T is not None and 10 < len(T) < 500
     assert analysis.pareto_mask(T).all()  # mutually non-dominated
     V = df[list(metrics)].to_numpy()

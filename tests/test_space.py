@@ -5,8 +5,9 @@ from gymnasium import spaces
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archgym.errors import DesignError
-from archgym.space import Categorical, DesignSpace, Integer, PowerOfTwo, Real
+from archgym.core.errors import DesignError
+from archgym.envs.spaces import action_space, dict_space
+from archgym.core.space import Categorical, DesignSpace, Integer, PowerOfTwo, Real
 
 SPACE = DesignSpace([
     PowerOfTwo("rows", 4, 256, default=32),
@@ -34,7 +35,7 @@ def test_index_round_trip(data):
     assert SPACE.to_indices(design).tolist() == idx.tolist()
     assert SPACE.from_indices(SPACE.unit_to_indices(SPACE.to_unit(design)[None])[0]) == design
     assert SPACE.from_dict_sample(SPACE.to_dict_sample(design)) == design
-    assert SPACE.dict_space.contains(SPACE.to_dict_sample(design))
+    assert dict_space(SPACE).contains(SPACE.to_dict_sample(design))
 
 
 @settings(max_examples=100, deadline=None)
@@ -46,7 +47,7 @@ def test_unit_cube_decodes_to_valid_designs(u):
 
 
 def test_action_space_and_decode():
-    assert SPACE.action_space == spaces.MultiDiscrete([7, 3, 128, 10, 8, 5])
+    assert action_space(SPACE) == spaces.MultiDiscrete([7, 3, 128, 10, 8, 5])
     idx = np.array([[0, 2, 127, 9, 0, 4]])
     vals = SPACE.decode(idx)[0]
     assert vals[0] == 4 and vals[1] == 2 and vals[2] == 128 and vals[3] == 20

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archgym.errors import DesignError, WorkloadError
-from archgym.workloads import Workload, conv_row, linear_row, load
+from archgym.core.errors import DesignError, WorkloadError
+from archgym.core.workloads import Workload, conv_row, linear_row, load
 from simulators import systolic
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scalesim"

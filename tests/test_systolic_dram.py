@@ -30,8 +30,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import systolic_dram_reference as ref
-from archgym.workloads import load
-from archgym.workloads.table import C, EH, EW, FH, FW, G, H, K, KIND, M, N, SH, SW, W
+from archgym.core.workloads import load
+from archgym.core.workloads.table import C, EH, EW, FH, FW, G, H, K, KIND, M, N, SH, SW, W
 from simulators.systolic.dram_model import dram_traffic
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scalesim"

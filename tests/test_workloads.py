@@ -1,12 +1,11 @@
 """Workloads: built-in networks match published sizes; SCALE-Sim CSVs; torch extraction."""
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from archgym import workloads
-from archgym.errors import UnknownNameError, WorkloadError
-from archgym.workloads.table import EH, EW, G, K, KIND, LINEAR, M, MATMUL, N, POOL
+from archgym.core.errors import UnknownNameError, WorkloadError
+from archgym.core.workloads.table import EH, EW, G, K, KIND, LINEAR, M, MATMUL, N, POOL
 
 # Published multiply-accumulates and weights (torchvision model docs and the original papers).
 PUBLISHED = {

@@ -9,76 +9,18 @@ itself in the unit cube. `info` carries the design, the raw metrics and feasibil
 from __future__ import annotations
 
 from collections.abc import Mapping
-from importlib import import_module
-from typing import Any
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 
-from archgym.objectives import Objective
-from archgym.space import DesignSpace
+from archgym.core.objectives import Objective
+from archgym.core.space import DesignSpace
+from archgym.envs.evaluator import Evaluator, build_evaluator
+from archgym.envs.spaces import action_space, reward_space
 
 OBS_CLIP = 10.0
-
-
-class Evaluator:
-    """Adapter from index arrays over `space` to simulator metrics; one subclass per simulator.
-
-    Subclasses set `space`, `metric_names` and `objective_defaults` (mode -> Objective kwargs, plus
-    "metrics" and "default"), and implement `__call__`, which maps an (n, n_params) int64 index
-    array to {metric: float64 array (n,)} including `feasible` (bool) and `violation` (float, 0
-    when feasible). `simulate(design)` returns the simulator's full SimResult for one design.
-    """
-    space: DesignSpace
-    metric_names: tuple[str, ...]
-    objective_defaults: dict
-
-    def __call__(self, idx: np.ndarray) -> dict[str, np.ndarray]:
-        raise NotImplementedError
-
-    def simulate(self, design: Mapping):
-        raise NotImplementedError
-
-    def describe(self) -> str:
-        return type(self).__name__
-
-
-class DesignVectors:
-    """Index arrays over the searched parameters -> a simulator kernel's design vectors: the fixed
-    `base` vector with column `cols[j]` set to `tables[j][index of parameter j]`."""
-
-    def __init__(self, base: np.ndarray, cols: list[int], tables: list[np.ndarray]):
-        self.base, self.cols, self.tables = np.asarray(base, dtype=np.float64), list(cols), list(tables)
-
-    def __call__(self, idx: np.ndarray) -> np.ndarray:
-        if len(idx) == 1:  # a single env step: plain Python is faster than fancy indexing
-            d = self.base.copy()
-            for j, i in enumerate(idx[0].tolist()):
-                d[self.cols[j]] = self.tables[j][i]
-            return d[None, :]
-        d = np.empty((len(idx), len(self.base)))
-        d[:] = self.base
-        for j, table in enumerate(self.tables):
-            d[:, self.cols[j]] = table[idx[:, j]]
-        return d
-
-
-def resolve(path: str | type) -> Any:
-    """'package.module:Name' -> the object."""
-    if not isinstance(path, str):
-        return path
-    module, _, attr = path.partition(":")
-    return getattr(import_module(module), attr)
-
-
-def build_evaluator(evaluator: str | type | Evaluator, **kwargs) -> Evaluator:
-    if isinstance(evaluator, Evaluator):
-        if kwargs:
-            raise TypeError(f"unexpected keyword arguments {sorted(kwargs)} for a ready-made evaluator")
-        return evaluator
-    return resolve(evaluator)(**kwargs)
 
 
 class _Scorer:
@@ -100,6 +42,10 @@ class _Scorer:
 
     def _score(self, idx: np.ndarray) -> dict[str, np.ndarray]:
         out = self.evaluator(idx)
+        if self.space.constraints:  # a broken constraint is a scored infeasible design
+            broken = self.space.constraint_mask(idx)
+            out = {**out, "feasible": out["feasible"] & ~broken.any(axis=1),
+                   "violation": out.get("violation", np.zeros(len(idx))) + broken.sum(axis=1), "_broken": broken}
         values = self.objective.stack(out)
         out["reward"] = self.objective.reward_values(values, out["feasible"], out.get("violation"))
         out["_values"] = values
@@ -109,8 +55,7 @@ class _Scorer:
         """Score a batch: a list of design dicts or an (n, n_params) index array.
         Returns {metric: array (n,)} plus `reward` ((n,) or (n, k) in vector mode) and `feasible`."""
         out = self._score(self.space.designs_to_indices(designs))
-        del out["_values"]
-        return out
+        return {k: v for k, v in out.items() if not k.startswith("_")}
 
     def _obs(self, out: Mapping[str, np.ndarray], idx: np.ndarray) -> np.ndarray:
         obs = np.empty((len(idx), self._obs_space.shape[0]), dtype=np.float32)
@@ -132,10 +77,10 @@ class ArchGymEnv(_Scorer, gym.Env):
 
     def __init__(self, evaluator: Evaluator, objective=None, render_mode: str | None = None):
         self._setup(evaluator, objective)
-        self.action_space = self.space.action_space
+        self.action_space = action_space(self.space)
         self.observation_space = self._obs_space
         if self.objective.mode == "vector":
-            self.reward_space = self.objective.reward_space  # MO-Gymnasium convention
+            self.reward_space = reward_space(self.objective)  # MO-Gymnasium convention
         if render_mode not in (None, "ansi"):
             raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
         self.render_mode = render_mode
@@ -158,9 +103,12 @@ class ArchGymEnv(_Scorer, gym.Env):
                 False, False, info)
 
     def _info(self, out, idx) -> dict:
-        return {"design": self.space.design_at(idx),
+        info = {"design": self.space.design_at(idx),
                 "metrics": dict(zip(self._metric_names, np.array([out[m][0] for m in self._metric_names]).tolist())),
                 "feasible": bool(out["feasible"][0])}
+        if "_broken" in out and out["_broken"][0].any():
+            info["violated_constraints"] = [c.name for c, b in zip(self.space.constraints, out["_broken"][0]) if b]
+        return info
 
     def render(self):
         if self.render_mode != "ansi":
@@ -185,7 +133,7 @@ class ArchGymVectorEnv(_Scorer, VectorEnv):
             raise ValueError(f"num_envs must be >= 1, got {num_envs}")
         self._setup(evaluator, objective)
         self.num_envs = int(num_envs)
-        self.single_action_space = self.space.action_space
+        self.single_action_space = action_space(self.space)
         self.single_observation_space = self._obs_space
         self.action_space = spaces.MultiDiscrete(np.tile(self._nvec, (self.num_envs, 1)))
         self.observation_space = spaces.Box(-OBS_CLIP, OBS_CLIP, shape=(self.num_envs, self._obs_space.shape[0]), dtype=np.float32)
@@ -224,7 +172,7 @@ class ArchGymVectorEnv(_Scorer, VectorEnv):
 def make_env(evaluator: str | type | Evaluator, objective=None, render_mode=None, simulator: str | None = None,
              **kwargs) -> ArchGymEnv:
     """Gymnasium entry point: `evaluator` is 'module:Class' (set in envs.yaml); other kwargs go to it.
-    `simulator="proxy:PATH"` replaces the simulator's metrics with a trained proxy (archgym.proxy)."""
+    `simulator="proxy:PATH"` replaces the simulator's metrics with a trained proxy (archgym.envs.proxy)."""
     return ArchGymEnv(_with_simulator(build_evaluator(evaluator, **kwargs), simulator), objective=objective,
                       render_mode=render_mode)
 
@@ -239,5 +187,5 @@ def make_vector_env(num_envs: int, evaluator: str | type | Evaluator, objective=
 def _with_simulator(evaluator: Evaluator, simulator: str | None) -> Evaluator:
     if simulator is None:
         return evaluator
-    from archgym.proxy import wrap_evaluator
+    from archgym.envs.proxy import wrap_evaluator
     return wrap_evaluator(evaluator, simulator)

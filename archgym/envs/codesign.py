@@ -20,13 +20,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 import simulators.systolic as systolic
-from archgym.envs.base import DesignVectors, Evaluator
-from archgym.envs.systolic import kernel_values
-from archgym.errors import ArchGymError, DesignError
+from archgym.envs.evaluator import DesignEncoder, Evaluator
+from archgym.core.errors import ArchGymError, DesignError
 from archgym.nas.oracles import Oracle, PredictorOracle, TabularOracle, make_oracle
 from archgym.nas.spaces import NetworkSpace, get_space
-from archgym.space import Categorical, DesignSpace
-from archgym.workloads.table import N_COLUMNS
+from archgym.core.space import Categorical, DesignSpace
+from archgym.core.workloads.table import N_COLUMNS
 from simulators.base import SimResult
 
 # The searched accelerator: arrays up to 64 x 64 and SRAMs sized for the digits-scale networks
@@ -81,28 +80,25 @@ class NetworkPart:
 
 
 class HardwarePart:
-    """Searched simulator parameters (`params`) -> kernel design vectors: the vector of the complete
-    `fixed` design (`vector`, laid out as `fields`), with each searched parameter's column set from
-    `values[j][index]`. `prefix` names the parameters in a joint space (e.g. "acc1_")."""
+    """Searched simulator parameters (`params`, restrictions of the simulator's `full` parameters)
+    -> kernel design vectors, every other parameter at its value in `fixed`. `prefix` names the
+    parameters in a joint space (e.g. "acc1_")."""
 
-    def __init__(self, params: Sequence, fixed: Mapping, vector: np.ndarray, fields: Sequence[str],
-                 values: Sequence[np.ndarray], prefix: str = ""):
-        self.params, self.fixed, self.prefix = list(params), dict(fixed), prefix
-        self.designs = DesignVectors(vector, [list(fields).index(p.name) for p in self.params], list(values))
+    def __init__(self, full: DesignSpace, params: Sequence, fixed: Mapping, prefix: str = ""):
+        _check_clash(fixed, [p.name for p in params])
+        self.params, self.prefix = list(params), prefix
+        self.fixed = full.complete({k: v for k, v in fixed.items()})
+        self.designs = DesignEncoder(full, DesignSpace(self.params), self.fixed)
 
     @classmethod
     def systolic(cls, space: Mapping[str, Sequence], fixed: Mapping, prefix: str = "") -> "HardwarePart":
         """Systolic-array choices {parameter: values}; other simulator parameters fixed."""
-        _check_clash(fixed, space)
         base = systolic.PARAMETERS.restrict(**{k: list(v) for k, v in space.items()})
-        params = [base[k] for k in space]
-        design = systolic.PARAMETERS.complete(dict(fixed))
-        return cls(params, design, systolic.design_vector(design), systolic.PARAMETERS.names,
-                   [kernel_values(p) for p in params], prefix)
+        return cls(systolic.PARAMETERS, [base[k] for k in space], fixed, prefix)
 
     def renamed(self) -> list:
-        """The parameters, renamed with the prefix (for the joint DesignSpace)."""
-        return [_renamed(p, self.prefix) for p in self.params]
+        """The parameters, renamed with the prefix, in the hardware group (for the joint DesignSpace)."""
+        return [p.replace(name=self.prefix + p.name, group="hardware") for p in self.params]
 
     def design_dict(self, design: Mapping) -> dict:
         """The complete simulator design of a joint design dict."""
@@ -173,7 +169,7 @@ class CoDesignSystolicEvaluator(Evaluator):
                  latency_budget_s: float = 20e-6, area_budget_mm2: float = 0.15, **fixed):
         self.network = NetworkPart(network, oracle, oracle_kwargs)
         self.hardware = HardwarePart.systolic(hardware or HARDWARE, fixed)
-        self.space = DesignSpace([*self.network.space, *self.hardware.params])
+        self.space = DesignSpace([*self.network.space.with_group("network"), *self.hardware.renamed()])
         self._n_net = len(self.network.space)
         acc = self.network.metric
         self.metric_names = (acc, *HW_METRICS)
@@ -228,7 +224,7 @@ class CoDesignNASAICEvaluator(Evaluator):
         self.accs = [HardwarePart.systolic(hardware or HARDWARE, fixed, prefix=f"acc{k}_") for k in (1, 2)]
         params = []
         for k, part in enumerate(self.networks, start=1):
-            params += [_renamed(p, f"net{k}_") for p in part.space]
+            params += [p.replace(name=f"net{k}_{p.name}", group="network") for p in part.space]
         for acc in self.accs:
             params += acc.renamed()
         self.space = DesignSpace(params)
@@ -284,13 +280,6 @@ def _check_clash(fixed: Mapping, searched) -> None:
         raise DesignError(f"parameter {sorted(clash)[0]!r} is searched; it cannot also be fixed")
 
 
-def _renamed(p, prefix: str):
-    """A copy of parameter `p` named prefix + p.name."""
-    q = type(p).__new__(type(p))
-    q.__dict__.update(p.__dict__, name=prefix + p.name)
-    return q
-
-
 class CoDesignFPGAEvaluator(Evaluator):
     """archgym/CoDesign-FPGA-v0: a network plus weight/activation bits, FINN folding (SetFolding's
     `target_cycles`) and clock of a dataflow accelerator on `board` (each a list of searched
@@ -306,7 +295,6 @@ class CoDesignFPGAEvaluator(Evaluator):
                  target_cycles: Sequence[int] = tuple(2 ** k for k in range(8, 19)),
                  clock_mhz: Sequence[float] = (100, 150, 200, 250), latency_budget_s: float = 200e-6, **fixed):
         import simulators.fpga as fpga
-        from simulators.fpga import kernels as fk
         if oracle not in ("tabular", "predictor"):
             raise ArchGymError(f"CoDesign-FPGA needs the accuracy at each bit width: use oracle 'tabular' or "
                                f"'predictor' (fit on the table's accuracy_w*a* columns), not {oracle!r}")
@@ -323,12 +311,11 @@ class CoDesignFPGAEvaluator(Evaluator):
         self.network = self.parts[(weight_bits[0], act_bits[0])]
         params = [Categorical("weight_bits", list(weight_bits)), Categorical("act_bits", list(act_bits)),
                   Categorical("target_cycles", list(target_cycles)), Categorical("clock_mhz", list(clock_mhz))]
-        _check_clash(fixed, [p.name for p in params])
-        design = fpga.check_design({"board": board, **fixed})
-        self.hardware = HardwarePart(params, design, fpga.design_vector(design), fk.DESIGN_FIELDS,
-                                     [p.numeric_values() for p in params])
-        self.fixed = design
-        self.space = DesignSpace([*net.space, *params])
+        fixed = {"board": board, **fixed}
+        fpga.check_design(fixed)  # names the bad field (board, bits, clock) before anything is built
+        self.hardware = HardwarePart(fpga.PARAMETERS, params, fixed)
+        self.fixed = self.hardware.fixed
+        self.space = DesignSpace([*net.space.with_group("network"), *self.hardware.renamed()])
         self._n_net = len(net.space)
         self._acc = np.stack([np.stack([self.parts[(w, a)].dense for a in act_bits]) for w in weight_bits]) \
             if oracle == "tabular" else None

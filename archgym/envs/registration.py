@@ -6,7 +6,7 @@ from importlib import resources
 import gymnasium as gym
 import yaml
 
-from archgym.errors import ArchGymError
+from archgym.core.errors import ArchGymError
 
 ENTRY_POINT = "archgym.envs.base:make_env"
 VECTOR_ENTRY_POINT = "archgym.envs.base:make_vector_env"

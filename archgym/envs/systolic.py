@@ -1,18 +1,19 @@
 """Systolic-array envs: search rows, cols, dataflow, SRAM sizes and DRAM bandwidth for a workload."""
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
 
 import simulators.systolic as systolic
-from archgym.envs.base import DesignVectors, Evaluator
-from archgym.errors import DesignError, unknown
-from archgym.space import Categorical, DesignSpace, PowerOfTwo
-from archgym.workloads import load
+from archgym.core.errors import DesignError, unknown
+from archgym.core.space import Categorical, Constraint, DesignSpace, PowerOfTwo
+from archgym.envs.evaluator import SimulatorEvaluator
 
+SRAM_KB = ("ifmap_sram_kb", "filter_sram_kb", "ofmap_sram_kb")
 SPACES = {
-    # ~2.3e6 designs: the general search space.
+    # 7 x 7 x 3 x 10 x 10 x 10 x 6 = 882,000 designs: the general search space.
     "default": lambda: DesignSpace([
         PowerOfTwo("rows", 4, 256, default=32),
         PowerOfTwo("cols", 4, 256, default=32),
@@ -22,7 +23,7 @@ SPACES = {
         PowerOfTwo("ofmap_sram_kb", 8, 4096, default=64),
         Categorical("dram_bytes_per_cycle", (4, 8, 16, 32, 64, 128), default=16),
     ]),
-    # 36,750 designs: small enough to enumerate for exact optima and Pareto fronts.
+    # 7 x 7 x 3 x 5 x 5 x 5 x 2 = 36,750 designs: small enough to enumerate for exact optima and fronts.
     "small": lambda: DesignSpace([
         PowerOfTwo("rows", 4, 256, default=32),
         PowerOfTwo("cols", 4, 256, default=32),
@@ -35,63 +36,55 @@ SPACES = {
 }
 
 
-def kernel_values(param) -> np.ndarray:
-    """Index -> value the kernel expects (dataflow names become their kernel codes)."""
-    if param.name == "dataflow":
-        return np.array([systolic.DATAFLOWS.index(v) for v in param.values], dtype=np.float64)
-    return param.numeric_values()
+def searched_space(space: str | Mapping) -> DesignSpace:
+    """A space name in SPACES, or {parameter: allowed values} over systolic.PARAMETERS."""
+    if isinstance(space, str):
+        if space not in SPACES:
+            raise unknown("systolic space", space, SPACES)
+        out = SPACES[space]()
+    elif isinstance(space, Mapping):
+        full = systolic.PARAMETERS.restrict(**{k: list(v) for k, v in space.items()})
+        out = DesignSpace([full[k] for k in space])
+    else:
+        raise DesignError(f"space must be one of {list(SPACES)} or a mapping of parameter to values")
+    return out.with_group("hardware")
 
 
-class SystolicEvaluator(Evaluator):
+def sram_budget(max_sram_kb: float, fixed: Mapping) -> Constraint:
+    """Total on-chip SRAM (ifmap + filter + ofmap) at most `max_sram_kb`; unsearched sizes count
+    at their fixed values."""
+    if not (isinstance(max_sram_kb, (int, float)) and math.isfinite(max_sram_kb) and max_sram_kb > 0):
+        raise DesignError(f"max_sram_kb must be a positive number of kB, got {max_sram_kb!r}")
+
+    def holds(values):
+        n = len(next(iter(values.values())))
+        total = sum(np.asarray(values[k], dtype=np.float64) if k in values else np.full(n, float(fixed[k]))
+                    for k in SRAM_KB)
+        return total <= max_sram_kb
+    return Constraint("max_sram_kb", holds, f"ifmap + filter + ofmap SRAM <= {max_sram_kb:g} kB")
+
+
+class SystolicEvaluator(SimulatorEvaluator):
     """Batch evaluation of systolic designs on one workload via the numba batch kernel.
 
     `space` is a name in SPACES or a mapping {parameter: allowed values}; every simulator
     parameter not searched is fixed at its default or at the value passed as a keyword
-    (e.g. `clock_ghz=0.8, bits=16`).
+    (e.g. `clock_ghz=0.8, bits=16`). `max_sram_kb` adds a constraint on the total SRAM.
     """
-    metric_names = systolic.METRICS
 
-    def __init__(self, workload="resnet18", space="default", **fixed):
-        self.workload = load(workload)
-        if isinstance(space, str):
-            if space not in SPACES:
-                raise unknown("systolic space", space, SPACES)
-            self.space = SPACES[space]()
-        elif isinstance(space, Mapping):
-            self.space = systolic.PARAMETERS.restrict(**{k: list(v) for k, v in space.items()})
-            self.space = DesignSpace([self.space[k] for k in space])
-        else:
-            raise DesignError(f"space must be one of {list(SPACES)} or a mapping of parameter to values")
-        clash = set(fixed) & set(self.space.names)
-        if clash:
-            raise DesignError(f"parameter {sorted(clash)[0]!r} is searched by the space; it cannot also be fixed")
-        self.fixed = systolic.PARAMETERS.complete(fixed)
-        fields = systolic.PARAMETERS.names
-        self.designs = DesignVectors(systolic.design_vector(self.fixed), [fields.index(n) for n in self.space.names],
-                                     [kernel_values(p) for p in self.space])
-        self.objective_defaults = self._objective_defaults()
-
-    def _objective_defaults(self) -> dict:
-        ref = self(self.space.to_indices(self.space.default())[None, :])
-        lat, energy, area = (float(ref[m][0]) for m in ("latency_s", "energy_j", "area_mm2"))
-        return {
+    def __init__(self, workload="resnet18", space="default", max_sram_kb: float | None = None, **fixed):
+        prepared = systolic.prepare(workload)
+        searched = searched_space(space)
+        super().__init__(systolic, prepared, searched, fixed, description=f"systolic array on {prepared.name}")
+        if max_sram_kb is not None:
+            self.space = DesignSpace(self.space.params, [sram_budget(max_sram_kb, {**systolic.PARAMETERS.default(), **self.fixed})])
+        self.workload = prepared
+        ref = self.default_metrics()
+        lat, energy, area = ref["latency_s"], ref["energy_j"], ref["area_mm2"]
+        self.objective_defaults = {
             "metrics": ["latency_s", "energy_j", "area_mm2"],
             "default": "product",
             # The default spec: twice as fast as the space's default design, in no more energy or area.
             "target": {"targets": {"latency_s": lat / 2, "energy_j": energy, "area_mm2": area}},
             "constraint": {"optimize": "latency_s", "limits": {"energy_j": energy, "area_mm2": area}},
         }
-
-    def __call__(self, idx: np.ndarray) -> dict[str, np.ndarray]:
-        d = self.designs(np.asarray(idx, dtype=np.int64).reshape(-1, len(self.space)))
-        out = systolic.evaluate(d, self.workload)
-        res = {m: out[:, j] for j, m in enumerate(systolic.METRICS)}
-        res["feasible"] = np.ones(len(d), dtype=bool)
-        res["violation"] = np.zeros(len(d))
-        return res
-
-    def simulate(self, design: Mapping):
-        return systolic.simulate({**self.fixed, **design}, self.workload)
-
-    def describe(self) -> str:
-        return f"systolic array on {self.workload.name}"

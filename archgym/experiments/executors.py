@@ -27,7 +27,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
-from archgym.errors import ArchGymError, unknown
+from archgym.core.errors import ArchGymError, unknown
 
 EXECUTORS = ("local", "ray")
 _CONNECT_TIMEOUT_S = 5.0

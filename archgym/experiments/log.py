@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from archgym.errors import ArchGymError
+from archgym.core.errors import ArchGymError
 from archgym.experiments.spec import Cell, Experiment, canonical
 
 DB_NAME = "log.sqlite"
@@ -91,7 +91,7 @@ class EnvInfo:
 
     @classmethod
     def from_env(cls, env, spec) -> "EnvInfo":
-        from archgym.analysis import reference_point
+        from archgym.core.pareto import reference_point
         base = env.unwrapped
         objective = {**base.objective.to_config(), "directions": dict(base.objective.directions)}
         params, default = fingerprint(env)
@@ -103,7 +103,7 @@ class EnvInfo:
         else:
             target = None
         pareto = list(spec.pareto) or list(base.objective.metrics[:3])
-        return cls(spec.id, spec.kwargs, objective, params, list(default), reference_point(env).tolist(), target, pareto,
+        return cls(spec.id, spec.kwargs, objective, params, list(default), reference_point(base.space, base.objective, base.evaluate).tolist(), target, pareto,
                    int(base.space.size), default)
 
     def changes(self, params: list, default_metrics: dict) -> str | None:

@@ -8,7 +8,7 @@
       - id: archgym/DRAMController-v0
         label: dram-random            # its name in the log (default: the id, plus kwargs if any)
         kwargs: {trace: random}       # passed to gymnasium.make
-        objective: target             # a mode name, or a dict as in archgym.objectives
+        objective: target             # a mode name, or a dict as in archgym.core.objectives
         budget: 300
         pareto: [latency_s, power_w]  # 2 or 3 metrics for plots (default: the objective's)
     agents:
@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from archgym.errors import ArchGymError
+from archgym.core.errors import ArchGymError
 
 _TOP = ("name", "description", "budget", "seeds", "envs", "agents")
 _ENV = ("id", "label", "kwargs", "objective", "budget", "pareto")

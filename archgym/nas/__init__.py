@@ -4,7 +4,7 @@
     space = get_space("mbv2")                      # or "mbv2-tab", "resnet"
     arch = space.space.default()                   # a dict of choices
     model = space.build(arch)                      # a real torch.nn.Module
-    table = space.layer_table(arch)                # its layer table (via archgym.workloads.from_torch)
+    table = space.layer_table(arch)                # its layer table (via archgym.core.workloads.from_torch)
     acc = make_oracle("tabular")(arch)             # or "trained", "predictor", "zero-cost"
 
 Importing this package does not import torch; building, training and scoring do.

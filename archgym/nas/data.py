@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from archgym.errors import ArchGymError, unknown
+from archgym.core.errors import ArchGymError, unknown
 
 
 class DatasetError(ArchGymError):

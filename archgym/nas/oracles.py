@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from archgym.errors import ArchGymError, unknown
+from archgym.core.errors import ArchGymError, unknown
 from archgym.nas.spaces import DATA_DIR, NetworkSpace, get_space
 from archgym.nas.train import Budget
 

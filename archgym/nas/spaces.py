@@ -2,7 +2,7 @@
 
 An architecture is a dict, e.g. `{"resolution": 16, "s1_depth": 2, "s1_kernel": 5, ...}`.
 `space.build(arch)` returns a real `torch.nn.Module`; `space.layer_table(arch)` runs it once
-through `archgym.workloads.from_torch` and caches the table by `space.hash(arch)`, so torch is
+through `archgym.frontends.from_torch` and caches the table by `space.hash(arch)`, so torch is
 touched once per architecture (never, for tables loaded with `attach_tables`).
 
 The built-in spaces are sized for the offline `digits-canvas` task (see `data.py`): 1-channel
@@ -15,9 +15,9 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from archgym.errors import DesignError, unknown
-from archgym.space import Categorical, DesignSpace
-from archgym.workloads import Workload
+from archgym.core.errors import DesignError, unknown
+from archgym.core.space import Categorical, DesignSpace
+from archgym.core.workloads import Workload
 
 
 def _divisible(c: float, divisor: int = 4) -> int:
@@ -89,7 +89,7 @@ class NetworkSpace:
             self.layers_file = None
             table = self._tables.get(key)
         if table is None:
-            from archgym.workloads import from_torch
+            from archgym.frontends import from_torch
             table = from_torch(self.build(arch), self.example_input(arch), name=f"{self.name}-{key}")
             self._tables[key] = table
         return table

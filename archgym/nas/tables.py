@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from archgym.errors import ArchGymError
-from archgym.workloads import KINDS, Workload
-from archgym.workloads.table import KIND
+from archgym.core.errors import ArchGymError
+from archgym.core.workloads import KINDS, Workload
+from archgym.core.workloads.table import KIND
 
 
 @dataclass

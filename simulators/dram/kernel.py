@@ -23,83 +23,26 @@ counting on their array arguments halves the time per event.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-INF = np.int64(1) << 62
-HIST_BINS = 1 << 16          # read-latency histogram, 1-cycle bins (last bin holds the overflow)
-MAX_SLOTS = 128              # upper bound of max_active_transactions
-
-# knob codes (the Python front maps strings to these)
-OPEN, OPEN_ADAPTIVE, CLOSED, CLOSED_ADAPTIVE = 0, 1, 2, 3
-FIFO_SCHED, FR_FCFS, FR_FCFS_GRP = 0, 1, 2
-BANKWISE, READ_WRITE, SHARED = 0, 1, 2
-RESP_FIFO, RESP_REORDER = 0, 1
-NO_REFRESH, ALL_BANK, PER_BANK = 0, 1, 2
-NO_POWER_DOWN, STAGGERED = 0, 1
-ARB_SIMPLE, ARB_FIFO, ARB_REORDER = 0, 1, 2
-
-# P: the parameter vector
-(P_CL, P_CWL, P_RCD, P_RP, P_RPAB, P_RAS, P_RC, P_WR, P_RTP, P_RRDS, P_RRDL, P_FAW, P_CCDS, P_CCDL,
- P_WTRS, P_WTRL, P_RFC, P_REFI, P_RFCPB, P_REFIPB, P_XP, P_CKE, P_RTRS, P_BURST,
- P_NCH, P_NRANK, P_NBG, P_NBPG,
- P_SH_CH, P_MK_CH, P_SH_RA, P_MK_RA, P_SH_BG, P_MK_BG, P_SH_BA, P_MK_BA, P_SH_RO, P_MK_RO,
- P_PAGE, P_SCHED, P_SBUF, P_BUFSZ, P_RESPQ, P_REFPOL, P_MAXPOST, P_MAXPULL, P_PDPOL, P_ARB, P_MAXACT,
- N_PARAMS) = range(50)
-
-# command codes; also the first columns of the bank, bank-group and rank "next legal time" tables
-ACT, PRE, RD, WR, REF = 0, 1, 2, 3, 4
-
-# S: scalar state and counters
-(S_NOW, S_NEXT_ID, S_ACTIVE, S_RELEASED, S_LAST_ADMIT, S_LAST_XFER, S_LAST_RESP,
- S_ARB_HEAD, S_ARB_N, S_RING_HEAD, S_RING_N, S_RD_HEAD, S_RD_N, S_WR_HEAD, S_WR_N, S_FREE_N, S_END,
- S_N_ACT, S_N_PRE, S_N_RD, S_N_WR, S_N_REF, S_N_REFPB, S_N_AUTOPRE, S_N_PD, S_N_HITS,
- S_RLAT_SUM, S_N_RLAT, S_LAT_SUM, S_EVENTS, N_SCALARS) = range(31)   # S_EVENTS: event times visited
-
-# slot fields (one slot per active request)
-(Q_ID, Q_ADMIT, Q_WRITE, Q_CH, Q_RANK, Q_BANK, Q_BGI, Q_ROW, Q_DONE, Q_ACTED, N_QF) = range(11)
-# bank fields after the 4 next-legal-time columns
-# B_CAND caches the scheduler's pick (-1: empty buffer), with its command, mux key and bank-group row
-B_OPEN_ROW, B_CLOSE_T, B_NQ, B_CAND, B_CMD, B_KEY, B_GBG, N_BF = range(4, 12)
-# rank fields after the 5 next-legal-time columns
-# (R_FAW0..R_FAW0+3: the last four ACT cycles, a ring; R_ALLCLOSED, R_PPD, R_APD: background cycles)
-R_FAW0 = 5
-(R_FAW_I, R_REF_TICK, R_REF_DEBT, R_REF_BANK, R_IN_PD, R_PD_ENTER, R_PD_KIND, R_PD_READY,
- R_NQ, R_N_OPEN, R_ALLCLOSED, R_PPD, R_APD, N_RF) = range(9, 23)
-# channel fields
-(C_CMDBUS, C_LAST_DIR, C_NR, C_NW,
- C_MIN, C_BEST, C_BEST_GB, C_BEST_C, C_BEST_KEY, C_DIRTY, C_STALE, N_CF) = range(12)
-
-DONE, NEED_MORE = 0, 1
-
-
-@njit(cache=True)
-def init_state(P):
-    """Fresh state arrays for parameter vector P."""
-    nch, nrank, nbg, nbpg = P[P_NCH], P[P_NRANK], P[P_NBG], P[P_NBPG]
-    nr = nch * nrank
-    nb = nr * nbg * nbpg
-    S = np.zeros(N_SCALARS, np.int64)
-    S[S_LAST_ADMIT] = -1
-    S[S_LAST_XFER] = -1
-    S[S_FREE_N] = P[P_MAXACT]
-    slots = np.zeros((MAX_SLOTS, N_QF), np.int64)
-    free = np.arange(MAX_SLOTS - 1, -1, -1).astype(np.int64)   # a stack: slot 0 is popped first
-    rings = np.zeros((4, MAX_SLOTS), np.int64)                  # arbiter, admission, read-done, write-done
-    bank = np.zeros((nb, N_BF), np.int64)
-    bank[:, B_OPEN_ROW] = -1
-    bank[:, B_CAND] = -1
-    bankq = np.zeros((nb, 2 * P[P_BUFSZ]), np.int64)
-    bgn = np.zeros((nr * nbg, 5), np.int64)
-    rank = np.zeros((nr, N_RF), np.int64)
-    for gr in range(nr):
-        for k in range(4):
-            rank[gr, R_FAW0 + k] = -INF
-        interval = P[P_REFI] if P[P_REFPOL] == ALL_BANK else P[P_REFIPB]
-        rank[gr, R_REF_TICK] = ((gr % nrank) + 1) * interval // nrank if P[P_REFPOL] != NO_REFRESH else INF
-    chan = np.zeros((nch, N_CF), np.int64)
-    chan[:, C_STALE] = 1
-    hist = np.zeros(HIST_BINS, np.int64)
-    return S, slots, free, rings, bank, bankq, bgn, rank, chan, hist
+from simulators.dram.layout import (ACT, ALL_BANK, ARB_FIFO, ARB_REORDER, BANKWISE, B_CAND, B_CLOSE_T, B_CMD, B_GBG,
+                                    B_KEY, B_NQ, B_OPEN_ROW, CLOSED, CLOSED_ADAPTIVE, C_BEST, C_BEST_C, C_BEST_GB,
+                                    C_BEST_KEY, C_CMDBUS, C_DIRTY, C_LAST_DIR, C_MIN, C_NR, C_NW, C_STALE, DONE,
+                                    FIFO_SCHED, FR_FCFS_GRP, HIST_BINS, INF, MAX_SLOTS, NEED_MORE, NO_REFRESH,
+                                    OPEN_ADAPTIVE, PER_BANK, PRE, P_ARB, P_BUFSZ, P_BURST, P_CCDL, P_CCDS, P_CKE,
+                                    P_CL, P_CWL, P_FAW, P_MAXACT, P_MAXPOST, P_MAXPULL, P_MK_BA, P_MK_BG, P_MK_CH,
+                                    P_MK_RA, P_MK_RO, P_NBG, P_NBPG, P_NCH, P_NRANK, P_PAGE, P_PDPOL, P_RAS, P_RC,
+                                    P_RCD, P_REFI, P_REFIPB, P_REFPOL, P_RESPQ, P_RFC, P_RFCPB, P_RP, P_RPAB, P_RRDL,
+                                    P_RRDS, P_RTP, P_RTRS, P_SBUF, P_SCHED, P_SH_BA, P_SH_BG, P_SH_CH, P_SH_RA,
+                                    P_SH_RO, P_WR, P_WTRL, P_WTRS, P_XP, Q_ACTED, Q_ADMIT, Q_BANK, Q_BGI, Q_CH,
+                                    Q_DONE, Q_ID, Q_RANK, Q_ROW, Q_WRITE, RD, READ_WRITE, REF, RESP_FIFO,
+                                    RESP_REORDER, R_ALLCLOSED, R_FAW0, R_FAW_I, R_IN_PD, R_NQ, R_N_OPEN, R_PD_ENTER,
+                                    R_PD_KIND, R_PD_READY, R_PPD, R_REF_BANK, R_REF_DEBT, R_REF_TICK, STAGGERED,
+                                    S_ACTIVE, S_ARB_HEAD, S_ARB_N, S_END, S_EVENTS, S_FREE_N, S_LAST_ADMIT,
+                                    S_LAST_RESP, S_LAST_XFER, S_LAT_SUM, S_NEXT_ID, S_NOW, S_N_ACT, S_N_AUTOPRE,
+                                    S_N_HITS, S_N_PD, S_N_PRE, S_N_RD, S_N_REF, S_N_REFPB, S_N_RLAT, S_N_WR,
+                                    S_RD_HEAD, S_RD_N, S_RELEASED, S_RING_HEAD, S_RING_N, S_RLAT_SUM, S_WR_HEAD,
+                                    S_WR_N, WR)
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -646,79 +589,3 @@ def _pd_exit(P, rank, gr, t):
     rank[gr, R_IN_PD] = 0
     for c in range(5):
         rank[gr, c] = max(rank[gr, c], x + P[P_XP])
-
-
-@njit(cache=True)
-def finish(P, S, bank, rank):
-    """Close the background accounts at the end time. Returns per-rank cycles (n_ranks, 4):
-    active standby, precharged standby, precharge power-down, active power-down."""
-    nbanks = P[P_NBG] * P[P_NBPG]
-    nr = rank.shape[0]
-    end = S[S_END]
-    out = np.zeros((nr, 4), np.int64)
-    for gr in range(nr):
-        closed = rank[gr, R_ALLCLOSED]
-        ppd, apd = rank[gr, R_PPD], rank[gr, R_APD]
-        if rank[gr, R_N_OPEN] == 0:
-            m = np.int64(0)
-            for gb in range(gr * nbanks, (gr + 1) * nbanks):
-                m = max(m, bank[gb, B_CLOSE_T])
-            if m < end:
-                closed += end - m
-        if rank[gr, R_IN_PD] and rank[gr, R_PD_ENTER] < end:
-            if rank[gr, R_PD_KIND]:
-                apd += end - rank[gr, R_PD_ENTER]
-            else:
-                ppd += end - rank[gr, R_PD_ENTER]
-        out[gr, 0] = end - closed - apd
-        out[gr, 1] = closed - ppd
-        out[gr, 2] = ppd
-        out[gr, 3] = apd
-    return out
-
-
-@njit(cache=True)
-def simulate_one(P, trace, resp_out):
-    """A whole in-memory trace, one design: (scalars S, latency histogram, background cycles).
-    resp_out: (n, 2) admission and response cycle per request, or shape (0, 2) for none."""
-    S, slots, free, rings, bank, bankq, bgn, rank, chan, hist = init_state(P)
-    run(P, trace, 0, True, trace.shape[0], S, slots, free, rings, bank, bankq, bgn, rank, chan, hist, resp_out)
-    return S, hist, finish(P, S, bank, rank)
-
-
-@njit(cache=True)
-def _alloc(Ps):
-    n = Ps.shape[0]
-    nr_max = 1
-    for i in range(n):
-        nr_max = max(nr_max, Ps[i, P_NCH] * Ps[i, P_NRANK])
-    return (np.zeros((n, N_SCALARS), np.int64), np.zeros((n, HIST_BINS), np.int64),
-            np.zeros((n, nr_max, 4), np.int64))
-
-
-@njit(cache=True)
-def _run_into(i, Ps, traces, which, S_all, H_all, B_all):
-    S, hist, bg = simulate_one(Ps[i], traces[which[i]], np.zeros((0, 2), np.int64))
-    S_all[i] = S
-    H_all[i] = hist
-    B_all[i, :bg.shape[0]] = bg
-
-
-@njit(cache=True, parallel=True)
-def simulate_batch(Ps, traces, which):
-    """Many designs (rows of Ps) on one trace; traces[which[i]] is the trace with arrivals in
-    design i's clock (designs of different standards have different clocks).
-    Returns scalars (n, N_SCALARS), histograms (n, HIST_BINS), background (n, ranks_max, 4)."""
-    S_all, H_all, B_all = _alloc(Ps)
-    for i in prange(Ps.shape[0]):
-        _run_into(i, Ps, traces, which, S_all, H_all, B_all)
-    return S_all, H_all, B_all
-
-
-@njit(cache=True)
-def simulate_serial(Ps, traces, which):
-    """`simulate_batch` on one thread, for batches too small to pay for the thread-pool launch."""
-    S_all, H_all, B_all = _alloc(Ps)
-    for i in range(Ps.shape[0]):
-        _run_into(i, Ps, traces, which, S_all, H_all, B_all)
-    return S_all, H_all, B_all

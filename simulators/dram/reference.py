@@ -18,7 +18,7 @@ import simpy
 from simulators.base import SimResult
 from simulators.dram import PARAMETERS, _metrics, _source, capacity_bytes, _check_capacity, params, \
     standard_of, to_controller_cycles
-from simulators.dram import kernel as K
+from simulators.dram import kernel as K, layout as L
 
 INF = 1 << 62
 ACT, PRE, RD, WR, REF = range(5)
@@ -444,17 +444,17 @@ class Controller:
 
     # --- results ----------------------------------------------------------------------------------
     def scalars(self):
-        S = np.zeros(K.N_SCALARS, np.int64)
+        S = np.zeros(L.N_SCALARS, np.int64)
         s = self.stats
-        S[K.S_END] = self.end
-        S[K.S_N_ACT], S[K.S_N_PRE], S[K.S_N_RD], S[K.S_N_WR] = s["act"], s["pre"], s["rd"], s["wr"]
-        S[K.S_N_REF], S[K.S_N_REFPB], S[K.S_N_AUTOPRE], S[K.S_N_PD] = s["ref"], s["refpb"], s["autopre"], s["pd"]
-        S[K.S_N_HITS] = s["hits"]
-        S[K.S_RLAT_SUM] = sum(self.read_latencies)
-        S[K.S_N_RLAT] = len(self.read_latencies)
-        S[K.S_LAT_SUM] = self.latency_sum
-        hist = np.bincount(np.minimum(self.read_latencies, K.HIST_BINS - 1), minlength=K.HIST_BINS) \
-            if self.read_latencies else np.zeros(K.HIST_BINS, np.int64)
+        S[L.S_END] = self.end
+        S[L.S_N_ACT], S[L.S_N_PRE], S[L.S_N_RD], S[L.S_N_WR] = s["act"], s["pre"], s["rd"], s["wr"]
+        S[L.S_N_REF], S[L.S_N_REFPB], S[L.S_N_AUTOPRE], S[L.S_N_PD] = s["ref"], s["refpb"], s["autopre"], s["pd"]
+        S[L.S_N_HITS] = s["hits"]
+        S[L.S_RLAT_SUM] = sum(self.read_latencies)
+        S[L.S_N_RLAT] = len(self.read_latencies)
+        S[L.S_LAT_SUM] = self.latency_sum
+        hist = np.bincount(np.minimum(self.read_latencies, L.HIST_BINS - 1), minlength=L.HIST_BINS) \
+            if self.read_latencies else np.zeros(L.HIST_BINS, np.int64)
         bg = np.array([r.cycles for r in self.ranks()], np.int64)
         return S, hist, bg
 

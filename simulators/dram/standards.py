@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from archgym.errors import unknown
+from archgym.core.errors import unknown
 
 REQUEST_BYTES = 64  # one burst on a 64-bit DDR bus (BL8) or a 32-bit LPDDR4 bus (BL16)
 

@@ -20,8 +20,8 @@ from numbers import Integral, Real as RealNumber
 import numba
 import numpy as np
 
-from archgym.errors import DesignError, unknown
-from archgym.space import Categorical, DesignSpace, Integer, Real
+from archgym.core.errors import DesignError, unknown
+from archgym.core.space import Categorical, DesignSpace, Integer, Real
 from simulators.base import SimResult
 from simulators.fpga import kernels as K
 from simulators.fpga.boards import AVAILABLE, BOARD_NAMES, BOARDS, CAPS_PCT, FF_PER_LUT, POWER, RESOURCES, XPE_TOGGLE
@@ -29,13 +29,13 @@ from simulators.fpga.network import MAX_BITS, Network, compile_network
 
 PARAMETERS = DesignSpace([
     Categorical("board", BOARD_NAMES, default="zcu104"),
-    Real("target_cycles", 1.0, 1e9, log=True, default=32_768.0),
-    Integer("weight_bits", 1, MAX_BITS, default=2),
-    Integer("act_bits", 1, MAX_BITS, default=2),
-    Real("clock_mhz", 1.0, 1000.0, log=True, default=100.0),
+    Real("target_cycles", 1.0, 1e9, log=True, default=32_768.0, unit="cycles/frame"),
+    Integer("weight_bits", 1, MAX_BITS, default=2, unit="bit"),
+    Integer("act_bits", 1, MAX_BITS, default=2, unit="bit"),
+    Real("clock_mhz", 1.0, 1000.0, log=True, default=100.0, unit="MHz"),
     Categorical("mult_style", K.MULT_STYLES, default="auto"),
     Categorical("ram_style", K.RAM_STYLES, default="auto"),
-])
+]).with_group("hardware")
 assert PARAMETERS.names == K.DESIGN_FIELDS
 
 # Metrics of `Model.evaluate`: floats, plus `feasible` (bool) and `overflow` (index into RESOURCES, -1 if none).
@@ -75,6 +75,8 @@ class Model:
 
     def __init__(self, workload="cnv", *, input_bits: int = 8, signed_inputs: bool = True,
                  mvau_wwidth_max: int = 36, toggle_rate: float = XPE_TOGGLE):
+        if isinstance(workload, Model):
+            raise DesignError("Model(workload=...) takes a workload, not a Model; use the Model as it is")
         if not (isinstance(input_bits, Integral) and 1 <= input_bits <= MAX_BITS):
             raise DesignError(f"input_bits must be an integer from 1 to {MAX_BITS}, got {input_bits!r}")
         if not (isinstance(toggle_rate, RealNumber) and 0 < toggle_rate <= 1):
@@ -85,6 +87,16 @@ class Model:
         net = self.network
         opts = np.array([input_bits, mvau_wwidth_max, FF_PER_LUT, toggle_rate / XPE_TOGGLE], dtype=np.float64)
         self._args = (net.table, net.tab, net.acc_table(signed_inputs), AVAILABLE, POWER, CAPS_PCT, opts)
+        # Per-layer folding parameters (value 0: SetFolding's choice) and value -> choice-index tables.
+        self.folding_parameters = [Categorical(f"{name}.{kind}", (0, *choices), default=0, group="hardware")
+                                   for name, pe, simd in zip(net.layer_names, net.pe_choices, net.simd_choices)
+                                   for kind, choices in (("pe", pe), ("simd", simd))]
+        self._lut = []
+        for choices in (net.pe_choices, net.simd_choices):
+            lut = np.full((len(net), max(max(c) for c in choices) + 1), -1, dtype=np.int64)
+            for i, c in enumerate(choices):
+                lut[i, list(c)] = np.arange(len(c))
+            self._lut.append(lut)
 
     # --- folding -------------------------------------------------------------------------------
     def check_folding(self, folding) -> tuple[np.ndarray, np.ndarray]:
@@ -175,13 +187,55 @@ class Model:
         return SimResult(metrics, layers)
 
 
+def prepare(workload="cnv", **options) -> Model:
+    """A workload compiled for the kernels (built-in name, CSV path, Workload, or a Model as is);
+    `options` go to Model (input_bits, signed_inputs, mvau_wwidth_max, toggle_rate)."""
+    return workload if isinstance(workload, Model) and not options else Model(workload, **options)
+
+
+def parameters(model: Model) -> DesignSpace:
+    """PARAMETERS plus `<layer>.pe` and `<layer>.simd` for every layer of the model's network
+    (allowed values: the divisors FINN allows; 0, the default, lets SetFolding choose)."""
+    return DesignSpace([*PARAMETERS, *model.folding_parameters])
+
+
+def evaluate(designs: np.ndarray, model: Model) -> dict[str, np.ndarray]:
+    """(n, len(parameters(model))) kernel design vectors, or (n, len(PARAMETERS)) without the
+    folding columns -> {metric: (n,) array} with `feasible`, `violation` and `overflow`."""
+    n_design = len(PARAMETERS)
+    designs = np.asarray(designs, dtype=np.float64)
+    if designs.ndim != 2 or designs.shape[1] not in (n_design, n_design + len(model.folding_parameters)):
+        raise DesignError(f"design vectors need {n_design} or {n_design + len(model.folding_parameters)} columns "
+                          f"for {model.network.name!r}, got shape {designs.shape}")
+    fold = designs[:, n_design:].astype(np.int64)
+    if not fold.any():
+        return model.evaluate(designs[:, :n_design])
+    layers = np.arange(len(model.network))
+    pe = model._lut[0][layers, fold[:, 0::2]]
+    simd = model._lut[1][layers, fold[:, 1::2]]
+    return model.evaluate(designs[:, :n_design], pe, simd)
+
+
 def simulate(design: Mapping | None = None, workload="cnv", *, folding=None, **options) -> SimResult:
-    """Simulate one design on a workload (built-in name, SCALE-Sim CSV path, or Workload).
+    """Simulate one design on a workload (built-in name, SCALE-Sim CSV path, Workload or Model).
 
     Missing design keys take PARAMETERS' defaults. `folding` gives explicit per-layer (PE, SIMD);
-    without it FINN's SetFolding folds every layer to the design's target_cycles. `options` go to
-    Model (input_bits, signed_inputs, mvau_wwidth_max, toggle_rate)."""
-    return Model(workload, **options).simulate(design, folding)
+    without it FINN's SetFolding folds every layer to the design's target_cycles. Per-layer
+    `<layer>.pe` / `<layer>.simd` keys in the design (see `parameters`) override single layers.
+    `options` go to Model (input_bits, signed_inputs, mvau_wwidth_max, toggle_rate)."""
+    model = prepare(workload, **options)
+    design = dict(design or {})
+    layer_keys = {p.name: p for p in model.folding_parameters}
+    per_layer = {k: design.pop(k) for k in list(design) if k in layer_keys}
+    if per_layer:
+        if folding is not None:
+            raise DesignError("give explicit folding either as `folding=` or as <layer>.pe/<layer>.simd keys, not both")
+        for k, v in per_layer.items():
+            layer_keys[k].index(v)
+        base = model.set_folding(design)
+        folding = [(per_layer.get(f"{name}.pe") or pe, per_layer.get(f"{name}.simd") or simd)
+                   for name, (pe, simd) in zip(model.network.layer_names, base)]
+    return model.simulate(design, folding)
 
 
 def set_folding(design: Mapping | None = None, workload="cnv", **options) -> list[tuple[int, int]]:
@@ -189,5 +243,6 @@ def set_folding(design: Mapping | None = None, workload="cnv", **options) -> lis
     return Model(workload, **options).set_folding(design)
 
 
-__all__ = ["PARAMETERS", "METRICS", "CODES", "RESOURCES", "BOARDS", "BOARD_NAMES", "Model", "simulate", "set_folding",
+__all__ = ["PARAMETERS", "METRICS", "CODES", "RESOURCES", "BOARDS", "BOARD_NAMES", "Model", "prepare", "parameters",
+           "evaluate", "simulate", "set_folding",
            "check_design", "design_vector", "compile_network"]

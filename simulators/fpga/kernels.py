@@ -201,19 +201,22 @@ def set_folding(net, tab, target, wbits, wwidth_max, fold):
 
 @njit(cache=True)
 def explicit_folding(net, tab, pe, simd, fold):
-    """PE/SIMD indices per layer. A depthwise SWU runs at its unit's PE (FINN requires it); a dense
-    SWU takes the smallest SIMD that keeps pace with its unit (FINN's per-node rule with the unit's
-    cycles as the target; FINN inserts width converters between the two)."""
+    """PE/SIMD indices per layer; a negative index keeps the choice already in `fold` (SetFolding's).
+    A depthwise SWU runs at its unit's PE (FINN requires it); a dense SWU takes the smallest SIMD
+    that keeps pace with its unit (FINN's per-node rule with the unit's cycles as the target; FINN
+    inserts width converters between the two)."""
     for i in range(net.shape[0]):
         t = net[i]
-        fold[0, i] = pe[i]
-        fold[1, i] = simd[i]
+        if pe[i] >= 0:
+            fold[0, i] = pe[i]
+        if simd[i] >= 0:
+            fold[1, i] = simd[i]
         fold[2, i] = 0
         if t[SWU]:
             if t[DW]:
-                fold[2, i] = pe[i]
+                fold[2, i] = fold[0, i]
             else:
-                cyc = unit_cycles(t, tab[i, PE_Q, pe[i]], tab[i, SIMD_Q, simd[i]])
+                cyc = unit_cycles(t, tab[i, PE_Q, fold[0, i]], tab[i, SIMD_Q, fold[1, i]])
                 fold[2, i] = _first(tab[i, SWU_CYC], t[N_SWU], 1, cyc + 1)
 
 
@@ -285,10 +288,10 @@ def evaluate(net, tab, acc, fold, design, available, power, caps_pct, opts, out,
 
 @njit(cache=True)
 def _one(net, tab, acc, available, power, caps_pct, opts, design, pe, simd, explicit, fold, out, d, detail):
+    if not explicit or pe.min() < 0 or simd.min() < 0:
+        set_folding(net, tab, design[D_TARGET], int(design[D_WBITS]), int(opts[O_WWIDTH_MAX]), fold)
     if explicit:
         explicit_folding(net, tab, pe, simd, fold)
-    else:
-        set_folding(net, tab, design[D_TARGET], int(design[D_WBITS]), int(opts[O_WWIDTH_MAX]), fold)
     board = int(design[D_BOARD])
     evaluate(net, tab, acc, fold, design, available[board], power[board], caps_pct, opts, out, d, detail)
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from archgym.errors import WorkloadError
-from archgym.workloads import Workload, load
-from archgym.workloads import table as T
+from archgym.core.errors import WorkloadError
+from archgym.core.workloads import Workload, load
+from archgym.core.workloads import table as T
 from simulators.fpga import kernels as K
 
 UNIT_NAMES = ("mvau", "vvau", "maxpool", "globalaccpool", "pool")

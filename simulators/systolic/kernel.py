@@ -13,7 +13,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from archgym.workloads.table import FH, FW, G, H, K, KIND, M, N, POOL, SH, SW, W, C, EH, EW
+from archgym.core.workloads.table import FH, FW, G, H, K, KIND, M, N, POOL, SH, SW, W, C, EH, EW
 from simulators import tech
 from simulators.systolic.dram_model import dram_traffic
 

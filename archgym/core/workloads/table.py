@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from archgym.errors import WorkloadError
+from archgym.core.errors import WorkloadError
 
 COLUMNS = ("kind", "h", "w", "c", "fh", "fw", "nf", "sh", "sw", "ph", "pw", "eh", "ew", "g", "m", "n", "k")
 (KIND, H, W, C, FH, FW, NF, SH, SW, PH, PW, EH, EW, G, M, N, K) = range(len(COLUMNS))

@@ -8,7 +8,7 @@ import sys
 
 def parse_sets(pairs: list[str]) -> dict:
     """['rows=32', 'dataflow=ws'] -> {'rows': 32, 'dataflow': 'ws'} (ints, floats, else strings)."""
-    from archgym.errors import ArchGymError
+    from archgym.core.errors import ArchGymError
     out = {}
     for pair in pairs or []:
         key, sep, raw = pair.partition("=")
@@ -30,7 +30,7 @@ def parse_value(raw: str):
 # --- list ---------------------------------------------------------------------------------------
 def cmd_list(args) -> int:
     import simulators
-    from archgym import workloads
+    from archgym.core import workloads
     from archgym.envs.registration import describe
     print("envs:")
     for env_id, text in describe().items():
@@ -48,7 +48,7 @@ def cmd_list(args) -> int:
 # --- simulate -----------------------------------------------------------------------------------
 def cmd_simulate(args) -> int:
     import simulators
-    from archgym.errors import ArchGymError
+    from archgym.core.errors import ArchGymError
     sim = simulators.get(args.simulator)
     design = parse_sets(args.set)
     source = args.trace if args.trace is not None else args.workload
@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _extra_commands():
     """Sub-commands that live with the code they drive (search, sweep, plot, report, demo)."""
     from importlib import import_module
-    for module in ("agents.cli", "archgym.experiments.cli", "archgym.nas.cli"):
+    for module in ("archgym.cli.search", "archgym.cli.runs", "archgym.cli.demo"):
         try:
             yield import_module(module).register
         except ModuleNotFoundError as e:
@@ -97,7 +97,7 @@ def _extra_commands():
 
 
 def main(argv=None) -> int:
-    from archgym.errors import ArchGymError
+    from archgym.core.errors import ArchGymError
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -110,5 +110,3 @@ def main(argv=None) -> int:
         return 2
 
 
-if __name__ == "__main__":
-    sys.exit(main())

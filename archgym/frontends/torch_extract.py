@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 
-from archgym.errors import WorkloadError
-from archgym.workloads.table import Workload, conv_row, linear_row, matmul_row, pool_row
+from archgym.core.errors import WorkloadError
+from archgym.core.workloads.table import Workload, conv_row, linear_row, matmul_row, pool_row
 
 
 def from_torch(model, example_input, name: str | None = None) -> Workload:

@@ -7,39 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
+from archgym.analysis.exact import pareto_2d, streaming_exact
+
 ENV_ID = "archgym/CoDesign-Systolic-v0"
 AGENTS = ("ga", "regularized_evolution", "random")
-
-
-def exact_search(env, chunk: int = 1 << 17) -> dict:
-    """Evaluate every design of a (finite) env space in chunks. Returns the best design under the
-    env's objective, the number of designs meeting the spec, and the accuracy-versus-latency front
-    of the designs within every other limit (latency_s, accuracy arrays, latency ascending)."""
-    base = env.unwrapped
-    space, objective = base.space, base.objective
-    acc = objective.optimize
-    other = {k: v for k, v in objective.limits.items() if k != "latency_s"}
-    best_reward, best_idx, n_ok = -np.inf, None, 0
-    front_lat, front_acc = np.zeros(0), np.zeros(0)
-    for lo in range(0, space.size, chunk):
-        idx = np.stack(np.unravel_index(np.arange(lo, min(lo + chunk, space.size)), space.nvec), axis=1)
-        out = base.evaluate(idx)
-        i = int(np.argmax(out["reward"]))
-        if out["reward"][i] > best_reward:
-            best_reward, best_idx = float(out["reward"][i]), idx[i]
-        n_ok += int(objective.success(out, out["feasible"]).sum())
-        keep = out["feasible"] & (objective.violation(out, other) == 0)
-        front_lat, front_acc = pareto_2d(np.r_[front_lat, out["latency_s"][keep]], np.r_[front_acc, out[acc][keep]])
-    return {"design": space.from_indices(best_idx), "reward": best_reward, "n_meeting_spec": n_ok,
-            "size": space.size, "front": (front_lat, front_acc)}
-
-
-def pareto_2d(latency: np.ndarray, accuracy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Non-dominated (lower latency, higher accuracy) points, by ascending latency."""
-    order = np.lexsort((-accuracy, latency))
-    lat, acc = latency[order], accuracy[order]
-    keep = acc > np.maximum.accumulate(np.r_[-np.inf, acc[:-1]])
-    return lat[keep], acc[keep]
 
 
 def plot_front(path: Path, runs: dict, exact: dict | None, objective) -> None:
@@ -84,7 +55,7 @@ def run_demo(budget: int = 50_000, seeds: int = 5, agents: tuple[str, ...] = AGE
     import gymnasium as gym
 
     from agents import make_agent
-    from archgym.nas.sequential import Sequential
+    from agents.codesign import Sequential
 
     env = gym.make(ENV_ID)
     base = env.unwrapped
@@ -109,7 +80,7 @@ def run_demo(budget: int = 50_000, seeds: int = 5, agents: tuple[str, ...] = AGE
     ex = None
     if exact:
         t = time.perf_counter()
-        ex = exact_search(env)
+        ex = streaming_exact(env)
         out_ex = base.evaluate(ex["design"])
         echo(f"\nexact optimum: all {ex['size']:,} designs enumerated in {time.perf_counter() - t:.1f} s; "
              f"{ex['n_meeting_spec']:,} meet the spec")
@@ -126,3 +97,29 @@ def _show(design: dict, metrics: dict, objective, echo) -> None:
     echo(f"  {objective.optimize}={metrics[objective.optimize]:.4f}  latency={metrics['latency_s'] * 1e6:.2f} us  "
          f"energy={metrics['energy_j'] * 1e6:.2f} uJ  area={metrics['area_mm2']:.3f} mm2  "
          f"meets spec: {'yes' if ok else 'no'}")
+
+
+def register(subparsers) -> None:
+    s = subparsers.add_parser("demo", help="co-design search on CoDesign-Systolic-v0 + accuracy-vs-latency Pareto plot")
+    s.add_argument("--budget", type=int, default=50_000, help="evaluations per search (joint and sequential)")
+    s.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per search")
+    s.add_argument("--agents", default="ga,regularized_evolution,random",
+                   help="comma-separated agents of the joint searches; the first also runs inside the sequential baseline")
+    s.add_argument("--out", default="runs/demo", help="directory of the Pareto plot (pareto.png)")
+    s.add_argument("--no-exact", action="store_true", help="skip enumerating the whole space for the exact optimum")
+    s.set_defaults(func=cmd_demo)
+
+
+def cmd_demo(args) -> int:
+    from agents import AGENTS
+    from archgym.core.errors import ArchGymError, unknown
+    if args.budget < 2:
+        raise ArchGymError(f"--budget must be at least 2 evaluations, got {args.budget}")
+    if args.seeds < 1:
+        raise ArchGymError(f"--seeds must be at least 1, got {args.seeds}")
+    agents = tuple(a.strip() for a in args.agents.split(",") if a.strip())
+    bad = [a for a in agents if a not in AGENTS]
+    if bad or not agents:
+        raise unknown("agent", bad[0] if bad else "", list(AGENTS))
+    run_demo(budget=args.budget, seeds=args.seeds, agents=agents, out=args.out, exact=not args.no_exact)
+    return 0

@@ -10,7 +10,7 @@ value for fractions (`accuracy`, `row_hit_rate`), negated when minimised. Reward
 - `weighted`: a weighted sum of scores, i.e. a weighted log-sum of the metrics.
 - `product`: the unweighted sum of scores, i.e. `-log10` of EDP (latency x energy) or EDAP.
 - `constraint`: the score of one `optimize` metric, provided every `limits` entry is met.
-- `vector`: the vector of scores (MO-Gymnasium convention; `reward_space` is a Box).
+- `vector`: the vector of scores (MO-Gymnasium convention; the env's `reward_space` is a Box).
 
 A design that is infeasible (over a resource budget, or violating a `constraint` limit) scores
 `INFEASIBLE_REWARD - violation`, where violation is its total relative overshoot: below every
@@ -21,9 +21,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from gymnasium import spaces
 
-from archgym.errors import ArchGymError, unknown
+from archgym.core.errors import ArchGymError, unknown
 
 MODES = ("target", "weighted", "product", "constraint", "vector")
 INFEASIBLE_REWARD = -100.0
@@ -200,11 +199,6 @@ class Objective:
         if self.limits:
             ok &= self._overshoot(values, self._limits) == 0
         return ok
-
-    @property
-    def reward_space(self) -> spaces.Box:
-        shape = (len(self.metrics),) if self.mode == "vector" else ()
-        return spaces.Box(-np.inf, np.inf, shape=shape, dtype=np.float64)
 
     def minimised(self, metrics: Mapping[str, np.ndarray]) -> np.ndarray:
         """(n, k) array of the objective metrics oriented for minimisation (for Pareto fronts)."""

@@ -1,25 +1,25 @@
 """Workloads: layer tables for the systolic and FPGA models (see table.py).
 
 `load(name_or_path)` takes a built-in network name, a SCALE-Sim topology CSV path, or a Workload.
-`from_torch(model, example_input)` extracts the table of any torch.nn.Module.
+Tables of torch (and ONNX) models come from `archgym.frontends`; `archgym.workloads` gathers both.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from archgym.errors import WorkloadError, unknown
-from archgym.workloads.scalesim_csv import read_topology
-from archgym.workloads.table import COLUMNS, KINDS, Workload, conv_row, linear_row, matmul_row, pool_row
+from archgym.core.errors import WorkloadError, unknown
+from archgym.core.workloads.scalesim_csv import read_topology
+from archgym.core.workloads.table import COLUMNS, KINDS, Workload, conv_row, linear_row, matmul_row, pool_row
 
 
 def _registry() -> dict:
-    from archgym.workloads.networks import NETWORKS
+    from archgym.core.workloads.networks import NETWORKS
     out = dict(NETWORKS)
     try:
-        from archgym.workloads.finn import NETWORKS as FINN
+        from archgym.core.workloads.finn import NETWORKS as FINN
         out.update(FINN)
     except ModuleNotFoundError as e:
-        if e.name != "archgym.workloads.finn":
+        if e.name != "archgym.core.workloads.finn":
             raise
     return out
 
@@ -55,11 +55,5 @@ def load(source) -> Workload:
     return wl
 
 
-def from_torch(model, example_input, name: str | None = None) -> Workload:
-    """The layer table of a torch.nn.Module run once on `example_input` (batch 1)."""
-    from archgym.workloads.torch_extract import from_torch as _from_torch
-    return _from_torch(model, example_input, name)
-
-
-__all__ = ["COLUMNS", "KINDS", "Workload", "load", "names", "from_torch", "read_topology",
+__all__ = ["COLUMNS", "KINDS", "Workload", "load", "names", "read_topology",
            "conv_row", "linear_row", "matmul_row", "pool_row"]

@@ -9,7 +9,8 @@ import json
 import time
 from pathlib import Path
 
-from archgym import plots
+from archgym.analysis import runs
+from archgym.report import plots
 
 _CSS = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; padding: 0 1em; }
@@ -35,19 +36,19 @@ def _table(df, floats: str = "{:.4g}") -> str:
 
 
 def _env_section(label: str, info, rows) -> str:
-    cells = plots.cell_summary(rows, info)
-    table, _ = plots.lottery_table(cells)
-    hv = plots.hypervolume_curves(rows, info, cells)
-    succ = plots.success_curves(rows, info)
+    cells = runs.cell_summary(rows, info)
+    table, _ = runs.lottery_table(cells)
+    hv = runs.hypervolume_curves(rows, info, cells)
+    succ = runs.success_curves(rows, info)
     figs = [plots.pareto(rows, info), plots.hypervolume(rows, info, hv), plots.lottery(rows, info, cells),
             plots.success(rows, info, succ)]
     table["final HV (best setting, median)"] = [float(_median(hv[a][1][:, -1])) for a in table["agent"]]
     if succ:
         table["met target (% of cells)"] = [100 * float(succ[a][-1]) for a in table["agent"]]
-    optimum = plots.true_optimum(info)
+    optimum = runs.true_optimum(info)
     if optimum is not None:
         from archgym.analysis import gap
-        objective = plots.objective_of(info)
+        objective = runs.objective_of(info)
         for col in ("default", "best", "worst"):
             table[f"gap to optimum, {col} (%)"] = 100 * gap(table[col].to_numpy(), optimum, objective)
     table = table.rename(columns={"default": "default setting", "best": "best setting", "median": "median setting",
@@ -60,7 +61,7 @@ def _env_section(label: str, info, rows) -> str:
              f"<code>{html.escape(json.dumps({k: v for k, v in info.objective.items() if k != 'directions'}))}</code>; "
              f"{info.size:,} designs; {len(rows):,} evaluations in {cells['cell'].nunique()} cells."
              + (f" True optimum (exhaustive): reward {optimum:.4g}." if optimum is not None else
-                f" True optimum and front: {html.escape(plots.ground_truth_note(info))}.") + "</p>",
+                f" True optimum and front: {html.escape(runs.ground_truth_note(info))}.") + "</p>",
              f"<p>Best design found: <code>{html.escape(design)}</code>, reward {row['reward']:.4g} "
              f"({html.escape(best['agent'])}, setting {best['setting']}, seed {best['seed']}).</p>",
              "<h3>Agents and the hyper-parameter lottery</h3>",

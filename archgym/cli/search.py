@@ -34,7 +34,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     from agents.base import check_budget
     from archgym.cli import parse_sets
     from archgym.envs.registration import env_ids
-    from archgym.errors import unknown
+    from archgym.core.errors import unknown
 
     if args.env_id not in env_ids():
         raise unknown("env", args.env_id, env_ids())

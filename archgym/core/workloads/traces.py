@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from archgym.errors import WorkloadError, unknown
+from archgym.core.errors import WorkloadError, unknown
 
 LINE_BYTES = 64
 ADDRESS, IS_WRITE, ARRIVAL = range(3)

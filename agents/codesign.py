@@ -1,5 +1,8 @@
 """The `sequential` co-design baseline: NAS first under a FLOPs proxy, then hardware for its winner.
 
+It reads only the space's parameter groups ("network", "hardware"), the objective, and the
+`macs` metric the env reports: never a particular evaluator.
+
 Stage 1 (a `nas_fraction` of the budget) searches only the network parameters, with the hardware
 held at the space's default and its feasibility ignored, maximising the oracle's metric subject to
 `macs <= macs_budget` (hardware-unaware NAS, as in the NAS -> ASIC baseline of NASAIC, Yang et al.,
@@ -16,41 +19,51 @@ from __future__ import annotations
 
 from time import perf_counter
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from agents import make_agent
-from agents.base import Agent, HyperParam, Recorder, UnsupportedSpaceError, check_budget, check_seed
-from archgym.errors import ArchGymError
-from archgym.objectives import Objective
-from archgym.space import DesignSpace
+from agents.base import Agent, Recorder, UnsupportedSpaceError, check_budget, check_seed
+from agents.config import AgentConfig, hp
+from archgym.core.errors import ArchGymError
+from archgym.core.objectives import Objective
+from archgym.core.space import DesignSpace
 
 
 class Sequential(Agent):
     """NAS under a MACs budget, then hardware search for the chosen network (see module docstring)."""
     name, family = "sequential", "baseline"
-    hyperparams = (
-        HyperParam("inner", "regularized_evolution", choices=("regularized_evolution", "ga", "random", "sa", "tpe"),
-                   help="ask/tell agent run in each stage"),
-        HyperParam("nas_fraction", 0.5, 0.05, 0.95, help="share of the budget spent on the network stage"),
-        HyperParam("macs_budget", 0.0, 0.0, 1e15, help="MACs limit of the network stage (0: derive from the latency budget)"),
-    )
+
+    @dataclass(frozen=True)
+    class Config(AgentConfig):
+        inner: str = hp("regularized_evolution", choices=("regularized_evolution", "ga", "random", "sa", "tpe"),
+                        help="ask/tell agent run in each stage")
+        nas_fraction: float = hp(0.5, 0.05, 0.95, help="share of the budget spent on the network stage")
+        macs_budget: float = hp(0.0, 0.0, 1e15, help="MACs limit of the network stage (0: derive from the latency budget)")
+
+    def check_space(self, space: DesignSpace) -> None:
+        _columns(space)
 
     def search(self, env, budget: int, seed: int | None = None, callback=None):
         base = env.unwrapped
         budget = check_budget(budget)
         seed = self.seed if seed is None else check_seed(seed)
-        ev = base.evaluator
-        net_names = _network_names(ev)
         space, objective = base.space, base.objective
-        net_cols = np.array([space.names.index(n) for n in net_names])
-        hw_cols = np.array([j for j in range(len(space)) if space.names[j] not in net_names])
+        net_cols, hw_cols = _columns(space)
+        if objective.mode != "constraint":
+            raise UnsupportedSpaceError("sequential needs a `constraint` objective (maximise the network's metric "
+                                        f"under hardware limits), not {objective.mode!r}")
         default = space.to_indices(space.default())
-        macs = self.macs_budget or self.derived_macs_budget(base)
-        metric = objective.optimize if objective.mode == "constraint" else ev.network.metric
+        if "macs" not in base.evaluate(default[None, :]):
+            raise UnsupportedSpaceError("sequential needs a single-network co-design env that reports its network's "
+                                        "`macs` (e.g. archgym/CoDesign-Systolic-v0): stage 1 is NAS under a MACs budget")
+        macs = self.config.macs_budget or self.derived_macs_budget(base)
+        metric = objective.optimize
         nas_objective = Objective("constraint", [metric, "macs"], optimize=metric, limits={"macs": macs})
         rec = Recorder(space, objective)
         start = perf_counter()
-        n_nas = max(1, min(budget - 1, int(round(self.nas_fraction * budget))))
+        n_nas = max(1, min(budget - 1, int(round(self.config.nas_fraction * budget))))
         best = self._stage(base, rec, net_cols, default, nas_objective, n_nas, seed, callback, hardware_aware=False)
         fixed = default.copy()
         fixed[net_cols] = best[net_cols]
@@ -73,12 +86,12 @@ class Sequential(Agent):
         (seeing the hardware's feasibility only if `hardware_aware`); returns the full index vector
         of the stage's best design."""
         sub = DesignSpace([base.space.params[j] for j in cols])
-        inner = make_agent(self.inner, seed=seed)
+        inner = make_agent(self.config.inner, seed=seed)
         inner.reset(sub, objective, n, seed)
         best, best_score = fixed, -np.inf
         done = 0
         while done < n:
-            k = min(inner.batch_size, n - done)
+            k = min(inner.designs_per_ask, n - done)
             t0 = perf_counter()
             sub_idx = inner.ask_indices(k)
             idx = np.repeat(fixed[None, :], k, axis=0)
@@ -99,9 +112,10 @@ class Sequential(Agent):
         return best
 
 
-def _network_names(evaluator) -> tuple[str, ...]:
-    network = getattr(evaluator, "network", None)
-    if network is None or not hasattr(network, "space"):
-        raise UnsupportedSpaceError("sequential needs a single-network co-design env (archgym/CoDesign-Systolic-v0, "
-                                    "archgym/CoDesign-FPGA-v0): it searches the network first, then the hardware")
-    return network.space.names
+def _columns(space: DesignSpace) -> tuple[np.ndarray, np.ndarray]:
+    """Index columns of the network and the hardware parameter groups."""
+    groups = space.groups
+    if "network" not in groups or "hardware" not in groups:
+        raise UnsupportedSpaceError("sequential needs a co-design space, with parameters in groups 'network' and "
+                                    f"'hardware' (e.g. archgym/CoDesign-Systolic-v0); this one has {sorted(groups)}")
+    return space.group_columns("network"), space.group_columns("hardware")

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from archgym.errors import WorkloadError
-from archgym.workloads.table import Workload, conv_row, linear_row
+from archgym.core.errors import WorkloadError
+from archgym.core.workloads.table import Workload, conv_row, linear_row
 
 CONV_FIELDS = ("Layer name", "IFMAP Height", "IFMAP Width", "Filter Height", "Filter Width", "Channels", "Num Filter", "Strides")
 GEMM_FIELDS = ("Layer name", "M", "N", "K")

@@ -21,7 +21,7 @@ def cmd_sweep(args) -> int:
 def cmd_export(args) -> int:
     from archgym.experiments.log import export
     if args.parquet is None and args.csv is None:
-        from archgym.errors import ArchGymError
+        from archgym.core.errors import ArchGymError
         raise ArchGymError("export needs --parquet [FILE] and/or --csv [FILE]")
     for fmt in ("parquet", "csv"):
         target = getattr(args, fmt)
@@ -36,7 +36,7 @@ def _metrics(text: str | None) -> list[str] | None:
 
 
 def cmd_plot(args) -> int:
-    from archgym import plots
+    from archgym.report import plots
     kind = next((k for k in ("hypervolume", "lottery", "success") if getattr(args, k)), "pareto")
     out = args.output or Path(args.run_dir) / f"{kind}.png"
     path = plots.plot_run(args.run_dir, kind, out, env=args.env, metrics=_metrics(args.pareto))
@@ -45,13 +45,13 @@ def cmd_plot(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from archgym.report import write_report
+    from archgym.report.html import write_report
     print(write_report(args.run_dir, args.output))
     return 0
 
 
 def cmd_proxy(args) -> int:
-    from archgym.proxy import train_from_run
+    from archgym.experiments.proxy import train_from_run
     models = [m.strip() for m in args.model.split(",")]
     out = Path(args.output) if args.output else Path(args.run_dir) / "proxy"
     for report in train_from_run(args.run_dir, env=args.env, models=models, out_dir=out, seed=args.seed,

@@ -1,33 +1,40 @@
 """Design spaces: ordered, typed, named parameters, and the encodings agents and envs use.
 
 A design is a plain dict name -> value. A `DesignSpace` converts it to and from
-- an index vector (one int per parameter; `gymnasium.spaces.MultiDiscrete`, the env action),
+- an index vector (one int per parameter; the env action, a `MultiDiscrete` in archgym.envs.spaces),
 - a unit-cube vector (floats in [0, 1]; for Bayesian optimisation and QMC),
-- a `gymnasium.spaces.Dict` sample (one entry per parameter),
+- a Dict sample (one entry per parameter: an index, or the value of a Real; archgym.envs.spaces),
 and validates it with errors that name the parameter and its allowed values.
 """
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from numbers import Integral, Real as RealNumber
+from dataclasses import dataclass
+from numbers import Real as RealNumber
 
 import numpy as np
-from gymnasium import spaces
 
-from archgym.errors import DesignError
+from archgym.core.errors import DesignError
 
 MAX_ENUMERATE = 10_000_000
 
 
 class Parameter:
-    """A named parameter with a finite list of `values` (the index encoding) and a default."""
+    """A named parameter with a finite list of `values` (the index encoding) and a default.
+
+    `unit` names the unit of its values ("kB", "MHz"; "" for counts, codes and names); `group`
+    says which part of a design it belongs to ("hardware", "network"), so that co-design baselines
+    can search one part at a time.
+    """
     kind = "parameter"
 
-    def __init__(self, name: str, values: Sequence, default=None):
+    def __init__(self, name: str, values: Sequence, default=None, *, unit: str = "", group: str = ""):
         if not values:
             raise DesignError(f"parameter {name!r} has no allowed values")
         self.name = name
+        self.unit, self.group = str(unit), str(group)
         self.values = values if isinstance(values, range) else tuple(values)
         self.default = self.values[len(self.values) // 2] if default is None else default
         self._index = None if isinstance(values, range) else {v: i for i, v in enumerate(self.values)}
@@ -38,6 +45,15 @@ class Parameter:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r}, {self.allowed()})"
+
+    def replace(self, **changes) -> "Parameter":
+        """A copy with some attributes changed (`name`, `group`, `unit`)."""
+        bad = set(changes) - {"name", "group", "unit"}
+        if bad:
+            raise DesignError(f"parameter {self.name!r}: only name, group and unit can be replaced, not {sorted(bad)}")
+        q = copy.copy(self)
+        q.__dict__.update(changes)
+        return q
 
     def allowed(self) -> str:
         """Human-readable allowed values, for error messages."""
@@ -71,6 +87,13 @@ class Parameter:
     def from_unit(self, u: float):
         return self.values[min(int(float(u) * len(self.values)), len(self.values) - 1)]
 
+    def code(self, value) -> float:
+        """The kernel encoding of one allowed value: the value if numeric, else its position."""
+        if isinstance(value, RealNumber) and not isinstance(value, bool):
+            self.index(value)
+            return float(value)
+        return float(self.index(value))
+
     def numeric_values(self) -> np.ndarray:
         """Values as float64 for the kernels: the values themselves if numeric, else their codes."""
         if isinstance(self.values, range):
@@ -79,18 +102,15 @@ class Parameter:
             return np.array(self.values, dtype=np.float64)
         return np.arange(len(self.values), dtype=np.float64)
 
-    def gym_space(self) -> spaces.Space:
-        return spaces.Discrete(len(self.values))
-
 
 class Categorical(Parameter):
     """Unordered choices (strings or numbers)."""
     kind = "categorical"
 
-    def __init__(self, name: str, choices: Sequence, default=None):
+    def __init__(self, name: str, choices: Sequence, default=None, **kw):
         if len(set(choices)) != len(choices):
             raise DesignError(f"parameter {name!r}: duplicate choices in {list(choices)}")
-        super().__init__(name, list(choices), default)
+        super().__init__(name, list(choices), default, **kw)
 
 
 class _Numeric(Parameter):
@@ -111,11 +131,11 @@ class Integer(_Numeric):
     """Integers low..high (inclusive) in steps of `step`."""
     kind = "integer"
 
-    def __init__(self, name: str, low: int, high: int, step: int = 1, default=None):
+    def __init__(self, name: str, low: int, high: int, step: int = 1, default=None, **kw):
         if step <= 0 or high < low:
             raise DesignError(f"parameter {name!r}: need low <= high and step > 0, got {low}, {high}, {step}")
         self.low, self.high, self.step = int(low), int(high), int(step)
-        super().__init__(name, range(self.low, self.high + 1, self.step), default)
+        super().__init__(name, range(self.low, self.high + 1, self.step), default, **kw)
 
     def index(self, value) -> int:
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (RealNumber, np.number)):
@@ -138,11 +158,11 @@ class PowerOfTwo(_Numeric):
     """Powers of two from low to high (inclusive)."""
     kind = "power_of_two"
 
-    def __init__(self, name: str, low: int, high: int, default=None):
+    def __init__(self, name: str, low: int, high: int, default=None, **kw):
         if low < 1 or high < low or low & (low - 1) or high & (high - 1):
             raise DesignError(f"parameter {name!r}: low and high must be powers of two with low <= high, got {low}, {high}")
         self.low, self.high = int(low), int(high)
-        super().__init__(name, [1 << e for e in range(self.low.bit_length() - 1, self.high.bit_length())], default)
+        super().__init__(name, [1 << e for e in range(self.low.bit_length() - 1, self.high.bit_length())], default, **kw)
 
     def allowed(self) -> str:
         return f"powers of two {self.low}..{self.high}"
@@ -153,12 +173,12 @@ class Real(_Numeric):
     validation and the unit-cube encoding accept any value in the interval."""
     kind = "real"
 
-    def __init__(self, name: str, low: float, high: float, log: bool = False, levels: int = 16, default=None):
+    def __init__(self, name: str, low: float, high: float, log: bool = False, levels: int = 16, default=None, **kw):
         if not (math.isfinite(low) and math.isfinite(high)) or high <= low or (log and low <= 0) or levels < 2:
             raise DesignError(f"parameter {name!r}: need finite low < high (low > 0 if log) and levels >= 2")
         self.low, self.high, self.log = float(low), float(high), bool(log)
         grid = np.geomspace(low, high, levels) if log else np.linspace(low, high, levels)
-        super().__init__(name, [float(v) for v in grid], default if default is not None else float(grid[levels // 2]))
+        super().__init__(name, [float(v) for v in grid], default if default is not None else float(grid[levels // 2]), **kw)
 
     def allowed(self) -> str:
         return f"real numbers in [{self.low:g}, {self.high:g}]" + (" (log scale)" if self.log else "")
@@ -189,20 +209,30 @@ class Real(_Numeric):
             return float(math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low))))
         return float(self.low + u * (self.high - self.low))
 
-    def gym_space(self) -> spaces.Space:
-        return spaces.Box(self.low, self.high, shape=(), dtype=np.float64)
+
+@dataclass(frozen=True)
+class Constraint:
+    """A feasibility rule over a batch of designs. `holds(values)` gets {parameter name: (n,) array
+    of values} and returns an (n,) bool array, True where the rule holds. A design that breaks one
+    is scored, never rejected: the env marks it `feasible=False` and names the rule in `info`."""
+    name: str
+    holds: Callable[[Mapping[str, np.ndarray]], np.ndarray]
+    description: str = ""
 
 
 class DesignSpace:
-    """An ordered set of parameters. `constraints` are (name, fn) pairs; fn(design) -> bool."""
+    """An ordered set of parameters, optionally with `constraints` (see Constraint)."""
 
-    def __init__(self, params: Iterable[Parameter], constraints: Sequence[tuple[str, Callable]] = ()):
+    def __init__(self, params: Iterable[Parameter], constraints: Sequence[Constraint] = ()):
         self.params: tuple[Parameter, ...] = tuple(params)
         self.names: tuple[str, ...] = tuple(p.name for p in self.params)
         if len(set(self.names)) != len(self.names):
             raise DesignError(f"duplicate parameter names in {self.names}")
         self._by_name = {p.name: p for p in self.params}
         self.constraints = tuple(constraints)
+        for c in self.constraints:
+            if not isinstance(c, Constraint):
+                raise DesignError(f"constraints must be archgym.core.space.Constraint objects, got {c!r}")
         self.nvec = np.array([len(p) for p in self.params], dtype=np.int64)
         self._tables_cache = None
 
@@ -258,9 +288,41 @@ class DesignSpace:
             raise DesignError(f"unknown parameter {unknown[0]!r}; parameters: {', '.join(self.names)}")
         return self.validate({**self.default(), **design})
 
+    # --- groups and constraints -------------------------------------------------------------------
+    @property
+    def groups(self) -> dict[str, tuple[str, ...]]:
+        """Group name -> the names of its parameters, in order ("" for ungrouped parameters)."""
+        out: dict[str, list[str]] = {}
+        for p in self.params:
+            out.setdefault(p.group, []).append(p.name)
+        return {g: tuple(v) for g, v in out.items()}
+
+    def group_columns(self, group: str) -> np.ndarray:
+        """Column numbers (in index arrays) of the parameters in `group`; DesignError if none."""
+        cols = np.array([j for j, p in enumerate(self.params) if p.group == group], dtype=np.int64)
+        if not len(cols):
+            raise DesignError(f"no parameter is in group {group!r}; groups: {', '.join(map(repr, self.groups))}")
+        return cols
+
+    def value_arrays(self, idx: np.ndarray) -> dict[str, np.ndarray]:
+        """(n, n_params) index array -> {parameter name: (n,) array of its values}."""
+        idx = np.asarray(idx, dtype=np.int64).reshape(-1, len(self.params))
+        return {p.name: np.asarray(p.values if not isinstance(p.values, range) else p.numeric_values())[idx[:, j]]
+                for j, p in enumerate(self.params)}
+
+    def constraint_mask(self, idx: np.ndarray) -> np.ndarray:
+        """(n, n_constraints) bool array: True where a design breaks a constraint."""
+        idx = np.asarray(idx, dtype=np.int64).reshape(-1, len(self.params))
+        out = np.zeros((len(idx), len(self.constraints)), dtype=bool)
+        if self.constraints:
+            values = self.value_arrays(idx)
+            for k, c in enumerate(self.constraints):
+                out[:, k] = ~np.broadcast_to(np.asarray(c.holds(values), dtype=bool), (len(idx),))
+        return out
+
     def is_feasible(self, design: Mapping) -> bool:
         """True when every space constraint holds for `design`."""
-        return all(fn(design) for _, fn in self.constraints)
+        return not self.constraint_mask(self.to_indices(design)[None, :]).any()
 
     # --- encodings ------------------------------------------------------------------------------
     def to_indices(self, design: Mapping) -> np.ndarray:
@@ -304,15 +366,6 @@ class DesignSpace:
         """(n, n_params) points of the unit cube -> index array (Real parameters snap to their grid)."""
         u = np.clip(np.asarray(u, dtype=np.float64), 0.0, 1.0 - 1e-12)
         return np.minimum((u * self.nvec).astype(np.int64), self.nvec - 1)
-
-    @property
-    def action_space(self) -> spaces.MultiDiscrete:
-        return spaces.MultiDiscrete(self.nvec)
-
-    @property
-    def dict_space(self) -> spaces.Dict:
-        """A `gymnasium.spaces.Dict` with one entry per parameter (indices; Real as Box)."""
-        return spaces.Dict({p.name: p.gym_space() for p in self.params})
 
     def to_dict_sample(self, design: Mapping) -> dict:
         design = self.validate(design)
@@ -383,16 +436,25 @@ class DesignSpace:
                 for v in vals:
                     p.index(v)
                 default = p.default if p.default in vals else vals[len(vals) // 2]
-                params.append(Categorical(p.name, vals, default))
+                params.append(Categorical(p.name, vals, default, unit=p.unit, group=p.group))
             else:
                 params.append(p)
         if values:
             raise DesignError(f"unknown parameter {next(iter(values))!r}; parameters: {', '.join(self.names)}")
         return DesignSpace(params, self.constraints)
 
+    def with_group(self, group: str) -> "DesignSpace":
+        """A copy whose parameters all belong to `group`."""
+        return DesignSpace([p.replace(group=group) for p in self.params], self.constraints)
+
+    def kernel_vector(self, design: Mapping) -> np.ndarray:
+        """A complete design -> float64 vector in parameter order (see Parameter.code)."""
+        design = self.validate(design)
+        return np.array([p.code(design[p.name]) for p in self.params], dtype=np.float64)
+
     def to_config(self) -> list[dict]:
         """A JSON-ready description of the parameters (for logs and `archgym list`)."""
-        return [{"name": p.name, "kind": p.kind, "default": p.default,
+        return [{"name": p.name, "kind": p.kind, "default": p.default, "unit": p.unit, "group": p.group,
                  "values": list(p.values) if len(p) <= 256 else p.allowed()} for p in self.params]
 
 

@@ -6,7 +6,7 @@ a dataflow FPGA. Residual additions, activations and normalisation are not layer
 """
 from __future__ import annotations
 
-from archgym.workloads.table import Workload, conv_row, linear_row, matmul_row, pool_row
+from archgym.core.workloads.table import Workload, conv_row, linear_row, matmul_row, pool_row
 
 
 class NetBuilder:

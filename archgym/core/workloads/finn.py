@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from archgym.workloads.networks import NetBuilder, mobilenet_v1
-from archgym.workloads.table import Workload
+from archgym.core.workloads.networks import NetBuilder, mobilenet_v1
+from archgym.core.workloads.table import Workload
 
 
 def cnv() -> Workload:

@@ -1,0 +1,8 @@
+"""Workload frontends: layer tables extracted from models of other frameworks (torch; ONNX).
+
+They import their framework only when called, and stand above the numpy-only base layer, so that
+simulators never pull in torch.
+"""
+from archgym.frontends.torch_extract import from_torch
+
+__all__ = ["from_torch"]
