@@ -15,6 +15,7 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 
+from archgym.core.errors import SimulatorError
 from archgym.core.objectives import Objective
 from archgym.core.space import DesignSpace
 from archgym.envs.evaluator import Evaluator, build_evaluator
@@ -47,6 +48,10 @@ class _Scorer:
             out = {**out, "feasible": out["feasible"] & ~broken.any(axis=1),
                    "violation": out.get("violation", np.zeros(len(idx))) + broken.sum(axis=1), "_broken": broken}
         values = self.objective.stack(out)
+        if not np.isfinite(values).all():  # a NaN reward would rank silently anywhere: stop instead
+            row, col = np.argwhere(~np.isfinite(values))[0]
+            raise SimulatorError(f"{self.evaluator.describe()} returned {self.objective.metrics[col]} = "
+                                 f"{values[row, col]} for design {self.space.design_at(idx[row])}")
         out["reward"] = self.objective.reward_values(values, out["feasible"], out.get("violation"))
         out["_values"] = values
         return out

@@ -12,9 +12,11 @@ padding, while SCALE-Sim topology files use SCALE-Sim's own ceil rule without pa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 
+from archgym.core import validate
 from archgym.core.errors import WorkloadError
 
 COLUMNS = ("kind", "h", "w", "c", "fh", "fw", "nf", "sh", "sw", "ph", "pw", "eh", "ew", "g", "m", "n", "k")
@@ -66,12 +68,45 @@ def _out_size(size, f, s, p, ceil_mode):
 
 
 def _row(*vals):
-    row = np.array(vals, dtype=np.int64)
-    if (row[[H, W, C, FH, FW, NF, SH, SW, EH, EW, G]] <= 0).any() or (row[[PH, PW]] < 0).any():
-        bad = [COLUMNS[i] for i in (H, W, C, FH, FW, NF, SH, SW, EH, EW, G) if row[i] <= 0]
-        bad += [COLUMNS[i] for i in (PH, PW) if row[i] < 0]
+    for name, v in zip(COLUMNS, vals):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (Integral, np.integer)):
+            raise WorkloadError(f"layer field {name} must be an integer, got {v!r}")
+    bad = [COLUMNS[i] for i in (H, W, C, FH, FW, NF, SH, SW, EH, EW, G) if vals[i] <= 0]
+    bad += [COLUMNS[i] for i in (PH, PW) if vals[i] < 0]
+    if bad:
         raise WorkloadError(f"layer fields must be positive (padding >= 0): {', '.join(bad)}")
-    return row
+    for name, v in zip(COLUMNS, vals):
+        if v > validate.MAX_LAYER_DIM:
+            raise validate.LimitError(f"layer field {name} = {v:,} is over the limit of {validate.MAX_LAYER_DIM:,} "
+                                      f"(archgym.core.validate.MAX_LAYER_DIM)")
+    return check_table(np.array(vals, dtype=np.int64))[0]
+
+
+def check_table(table, name: str = "layer") -> np.ndarray:
+    """An (n, len(COLUMNS)) int64 layer table with every field in [0, MAX_LAYER_DIM] and at most
+    MAX_LAYER_MACS per layer (archgym.core.validate), so that no kernel product overflows int64."""
+    arr = np.asarray(table)
+    if arr.dtype.kind not in "iuf" or (arr.dtype.kind == "f" and not (np.isfinite(arr).all() and (arr == np.round(arr)).all())):
+        raise WorkloadError(f"{name}: a layer table holds integers, got dtype {arr.dtype}")
+    arr = arr.reshape(-1, N_COLUMNS) if arr.size % N_COLUMNS == 0 else arr
+    if arr.ndim != 2 or arr.shape[1] != N_COLUMNS:
+        raise WorkloadError(f"{name}: a layer table has shape (n, {N_COLUMNS}) (columns {', '.join(COLUMNS)}), got {arr.shape}")
+    if len(arr) > validate.MAX_LAYERS:
+        raise validate.LimitError(f"{name}: {len(arr):,} layers is over the limit of {validate.MAX_LAYERS:,} (archgym.core.validate)")
+    big = (np.abs(arr.astype(np.float64)) > validate.MAX_LAYER_DIM) | (arr < 0)
+    if big.any():
+        i, j = np.argwhere(big)[0]
+        raise validate.LimitError(f"{name} {i}: field {COLUMNS[j]} = {arr[i, j]} is outside [0, {validate.MAX_LAYER_DIM:,}] "
+                                  f"(archgym.core.validate.MAX_LAYER_DIM)")
+    arr = arr.astype(np.int64)
+    if not np.isin(arr[:, KIND], range(len(KINDS))).all():
+        raise WorkloadError(f"{name}: layer kind codes must be in 0..{len(KINDS) - 1} ({', '.join(KINDS)})")
+    macs = arr[:, G].astype(np.float64) * arr[:, M] * arr[:, N] * arr[:, K]
+    if (macs > validate.MAX_LAYER_MACS).any():
+        i = int(np.argmax(macs > validate.MAX_LAYER_MACS))
+        raise validate.LimitError(f"{name} {i}: {macs[i]:.3g} MACs is over the limit of {validate.MAX_LAYER_MACS:.3g} per "
+                                  f"layer (archgym.core.validate.MAX_LAYER_MACS)")
+    return arr
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,7 +117,9 @@ class Workload:
     layer_names: tuple[str, ...]
 
     def __post_init__(self):
-        table = np.ascontiguousarray(self.table, dtype=np.int64).reshape(-1, N_COLUMNS)
+        if not isinstance(self.name, str):
+            raise WorkloadError(f"a workload name must be a string, got {self.name!r}")
+        table = np.ascontiguousarray(check_table(self.table, f"workload {self.name!r}: layer"))
         if len(table) == 0:
             raise WorkloadError(f"workload {self.name!r} has no layers")
         if len(self.layer_names) != len(table):
