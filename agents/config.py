@@ -43,7 +43,7 @@ class HyperParam:
                 raise HyperParameterError(f"{where} must be one of {list(self.choices)}, got {value!r}")
             return value
         integral = isinstance(self.default, int)
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real) or not np.isfinite(value) \
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real) or not _finite(value) \
                 or (integral and float(value) != int(value)):
             raise HyperParameterError(f"{where} must be {'an integer' if integral else 'a number'} in "
                                       f"[{self.low:g}, {self.high:g}], got {value!r}")
@@ -71,6 +71,13 @@ class HyperParam:
         else:
             out.update(low=self.low, high=self.high, log=self.log)
         return out
+
+
+def _finite(value) -> bool:
+    try:
+        return bool(np.isfinite(float(value)))
+    except OverflowError:  # an int beyond float range
+        return False
 
 
 def hp(default, low: float | None = None, high: float | None = None, *, choices: tuple | None = None,

@@ -24,9 +24,9 @@ MAX_CELLS = 100_000          # searches in one experiment: the driver lists ever
 MAX_YAML_BYTES = 1 << 20     # an experiment file (the bundled ones are < 2 kB)
 MAX_YAML_NODES = 100_000     # YAML nodes after expanding aliases: an alias bomb expands exponentially
 MAX_TEXT_BYTES = 64 << 20    # a SCALE-Sim topology CSV (read whole; ResNet-50's is 4 kB)
-MAX_LAYERS = 65_536          # rows of a layer table (a 100-block transformer has ~1,000)
+MAX_LAYERS = 2**15           # rows of a layer table (a 100-block transformer has ~1,000)
 MAX_LAYER_DIM = 2**24        # any layer field (pixels, channels, tokens, filter taps): 16.7 M
-MAX_LAYER_MACS = 2**44       # MACs of one layer (1.8e13; a GPT-3 layer at 2k tokens has 1.2e12): with
+MAX_LAYER_MACS = 2**47       # MACs of one layer (1.4e14; a GPT-3 layer at 2k tokens has 1.2e12): with
 #                              MAX_LAYERS rows every kernel product and total stays below 2**63
 MAX_TRACE_CYCLES = 2**34     # last arrival of a memory trace (1.7e10 cycles, 14 s of DDR4-2400): the DRAM
 #                              kernel steps every refresh interval, ~1 s per design at this span
