@@ -112,6 +112,14 @@ def _tracked(fn, i: int, task):
         os.ftruncate(_TRACK_FD, 0)
 
 
+def _await_workers(track_dir: str, n: int, timeout_s: float = 120.0) -> None:
+    """Hold this worker until all `n` workers of its pool have started (each has its tracking file)."""
+    import time
+    deadline = time.monotonic() + timeout_s
+    while len(os.listdir(track_dir)) < n and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
 def _in_progress(track_dir: str) -> set[int]:
     """Ids of the tasks a pool's workers were running (read after the pool broke)."""
     out = set()
@@ -158,6 +166,9 @@ class LocalExecutor(Executor):
         def pool(n: int) -> ProcessPoolExecutor:
             d = tempfile.mkdtemp(dir=root)
             p = ProcessPoolExecutor(n, mp_context=self.context, initializer=_init_worker, initargs=(os.getpid(), d))
+            # Start every worker now. CPython 3.11 spawns workers on demand just after waking its manager
+            # thread, which can then wait without the newest worker's sentinel and miss its death.
+            wait([p.submit(_await_workers, d, n) for _ in range(n)])
             track[p] = d
             return p
 

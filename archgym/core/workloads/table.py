@@ -32,6 +32,7 @@ def conv_row(h, w, c, nf, fh, fw=None, stride=1, pad=0, groups=1, *, ceil_mode=F
     fw = fh if fw is None else fw
     sw = stride if stride_w is None else stride_w
     pw = pad if pad_w is None else pad_w
+    _sizes(h=h, w=w, c=c, nf=nf, fh=fh, fw=fw, sh=stride, sw=sw, g=groups, ph=(pad, 0), pw=(pw, 0))
     eh = _out_size(h, fh, stride, pad, ceil_mode)
     ew = _out_size(w, fw, sw, pw, ceil_mode)
     if c % groups or nf % groups:
@@ -48,15 +49,25 @@ def linear_row(in_features, out_features, tokens=1):
 
 def matmul_row(m, n, k, heads=1):
     """An activation-by-activation matmul (no weights), repeated over `heads`."""
+    _sizes(m=m, n=n, k=k, g=heads)
     return _row(MATMUL, m, 1, k * heads, 1, 1, n * heads, 1, 1, 0, 0, m, 1, heads, m, n, k)
 
 
 def pool_row(h, w, c, kernel, stride=None, pad=0, *, ceil_mode=False):
     """A max/average pooling layer: no MACs, but a pipeline stage on a dataflow FPGA."""
     stride = kernel if stride is None else stride
+    _sizes(h=h, w=w, c=c, fh=kernel, sh=stride, ph=(pad, 0))
     eh = _out_size(h, kernel, stride, pad, ceil_mode)
     ew = _out_size(w, kernel, stride, pad, ceil_mode)
     return _row(POOL, h, w, c, kernel, kernel, c, stride, stride, pad, pad, eh, ew, c, eh * ew, 1, 0)
+
+
+def _sizes(**fields) -> None:
+    """Every field an integer >= 1 (or >= the low bound given as (value, low)), before any arithmetic."""
+    for name, v in fields.items():
+        v, low = v if isinstance(v, tuple) else (v, 1)
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (Integral, np.integer)) or v < low:
+            raise WorkloadError(f"layer field {name} must be an integer >= {low}, got {v!r}")
 
 
 def _out_size(size, f, s, p, ceil_mode):
