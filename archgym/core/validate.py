@@ -31,6 +31,7 @@ MAX_LAYER_MACS = 2**47       # MACs of one layer (1.4e14; a GPT-3 layer at 2k to
 MAX_TRACE_CYCLES = 2**34     # last arrival of a memory trace (1.7e10 cycles, 14 s of DDR4-2400): the DRAM
 #                              kernel steps every refresh interval, ~1 s per design at this span
 MAX_TRACE_REQUESTS = 10**8  # requests of a trace generated in memory (2.4 GB); files stream in chunks
+MAX_WORKERS = 1024           # processes of a local pool or CPUs of a local Ray (each a full Python process)
 MAX_NUM_ENVS = 4096          # copies in one vector env (each step scores them in one batch)
 MAX_MODEL_BYTES = 2 << 30    # a proxy or ONNX model file (protobuf's own limit is 2 GiB)
 
@@ -46,7 +47,7 @@ def integer(value, name: str, low: int | None = None, high: int | None = None, e
     expected = expected or f"an integer{_range(low, high)}"
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (Integral, np.integer)) \
             or (low is not None and value < low) or (high is not None and value > high):
-        raise error(f"{name} must be {expected}, got {value!r}")
+        raise error(f"{name} must be {expected}, got {show(value)}")
     return int(value)
 
 
@@ -54,13 +55,13 @@ def number(value, name: str, low: float | None = None, high: float | None = None
            error=ArchGymError) -> float:
     """`value` as a finite float in [low, high] (> 0 if `positive`); NaN, inf, bools and text are refused."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (Real, np.number)):
-        raise error(f"{name} must be a finite number{_range(low, high, positive)}, got {value!r}")
+        raise error(f"{name} must be a finite number{_range(low, high, positive)}, got {show(value)}")
     try:
         v = float(value)
     except OverflowError:
         v = math.inf
     if not math.isfinite(v) or (positive and v <= 0) or (low is not None and v < low) or (high is not None and v > high):
-        raise error(f"{name} must be a finite number{_range(low, high, positive)}, got {value!r}")
+        raise error(f"{name} must be a finite number{_range(low, high, positive)}, got {show(value)}")
     return v
 
 
@@ -76,6 +77,14 @@ def numbers(table, name: str, *, positive: bool = False, error=ArchGymError) -> 
             raise error(f"{name}: metric names must be strings, got {k!r}")
         out[k] = number(v, f"{name}[{k!r}]", positive=positive, error=error)
     return out
+
+
+def show(value, width: int = 60) -> str:
+    """`repr(value)` cut to `width` characters, for error messages (a 5,000-digit number stays one line)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**width:
+        return f"an integer of {len(str(abs(value))):,} digits"
+    text = repr(value)
+    return text if len(text) <= width else text[:width - 3] + "..."
 
 
 def _range(low, high, positive: bool = False) -> str:
@@ -158,10 +167,10 @@ def load_yaml(source: str, filename: str = "<yaml>", max_bytes: int = MAX_YAML_B
             raise error(f"{filename}{line}: invalid YAML: {getattr(e, 'problem', None) or e}") from None
         except RecursionError:
             raise error(f"{filename}: YAML is nested too deeply") from None
-        except ValueError as e:  # e.g. an integer with more digits than Python converts
+        except ValueError as e:  # an integer with more digits than Python converts
             if isinstance(e, ArchGymError):
                 raise
-            raise error(f"{filename}: invalid YAML value: {e}") from None
+            raise error(f"{filename}: invalid YAML value: {str(e).split(';')[0]}") from None
     finally:
         loader.dispose()
     return data, root

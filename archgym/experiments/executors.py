@@ -28,6 +28,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
+from archgym.core import validate
 from archgym.core.errors import ArchGymError, unknown
 
 EXECUTORS = ("local", "ray")
@@ -147,8 +148,9 @@ class LocalExecutor(Executor):
     name = "local"
 
     def __init__(self, workers: int | None = None, start_method: str = "forkserver"):
-        if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-            raise ExecutorError(f"workers must be a positive integer, got {workers!r}")
+        if workers is not None:
+            validate.integer(workers, "workers", 1, validate.MAX_WORKERS, ExecutorError,
+                             f"a positive integer, at most {validate.MAX_WORKERS:,}")
         self.workers = workers or os.cpu_count() or 1
         self.context = mp.get_context(start_method)
         if start_method == "forkserver":
@@ -266,6 +268,9 @@ class RayExecutor(Executor):
     name = "ray"
 
     def __init__(self, address: str | None = None, workers: int | None = None, report: Callable[[str], Any] = print):
+        if workers is not None:
+            validate.integer(workers, "workers", 1, validate.MAX_WORKERS, ExecutorError,
+                             f"a positive integer, at most {validate.MAX_WORKERS:,}")
         if address not in (None, "auto"):
             _host_port(address)  # a malformed address is an error whether or not Ray is installed
         try:
