@@ -138,3 +138,16 @@ def test_onnx_inputs_and_bad_files(tmp_path):
     with pytest.raises(WorkloadError, match="from_onnx"):  # the numpy-only loader points to the frontend
         from archgym.core.workloads import load
         load(str(path))
+
+
+@pytest.mark.parametrize("conv, shape, macs", [
+    (nn.Conv2d(4, 8, 4, padding="same"), (1, 4, 12, 12), 12 * 12 * 8 * 4 * 16),  # even kernel: asymmetric padding
+    (nn.Conv2d(4, 8, 3, dilation=2, groups=2), (1, 4, 12, 12), 8 * 8 * 8 * 2 * 9),
+    (nn.Conv1d(4, 8, 4, padding="same"), (1, 4, 30), 30 * 8 * 4 * 4),
+    (nn.Conv3d(4, 8, 3, groups=4), (1, 4, 6, 6, 6), 4 ** 3 * 8 * 1 * 27),
+])
+def test_convolutions_without_a_row_of_their_shape_are_exact_gemms(conv, shape, macs, tmp_path):
+    x = torch.zeros(shape)
+    wl = W.from_torch(conv, x)
+    assert wl.macs == macs
+    np.testing.assert_array_equal(W.from_onnx(export(conv, x, tmp_path / "c.onnx")).table, wl.table)

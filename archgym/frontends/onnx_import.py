@@ -164,18 +164,31 @@ class _Graph:
 
     def _conv(self, node, x, w, y):
         g = int(self.attr(node, "group", 1))
-        dil = self.attr(node, "dilations", [1] * (len(w) - 2))
-        strides = self.attr(node, "strides", [1] * (len(w) - 2))
-        pads = self.attr(node, "pads", [0] * 2 * (len(w) - 2))
         rank = len(w) - 2
+        dil = self.attr(node, "dilations", [1] * rank)
+        strides = self.attr(node, "strides", [1] * rank)
+        pads = self._pads(node, x[2:], w[2:], strides, dil)
+        row = None
         if rank == 2 and all(d == 1 for d in dil):
             row = conv_row(x[2], x[3], x[1], w[0], w[2], w[3], stride=strides[0], pad=pads[0], groups=g,
                            stride_w=strides[1], pad_w=pads[1])
-            if (row[11], row[12]) == tuple(y[2:]):  # symmetric padding: the conv row's own output size
-                return row
         elif rank == 1 and dil[0] == 1 and pads[0] == pads[1]:
-            return conv_row(1, x[2], x[1], w[0], 1, w[2], stride=1, pad=0, groups=g, stride_w=strides[0], pad_w=pads[0])
+            row = conv_row(1, x[2], x[1], w[0], 1, w[2], stride=1, pad=0, groups=g, stride_w=strides[0], pad_w=pads[0])
+        if row is not None and tuple(int(v) for v in row[11:13]) == ((y[2], y[3]) if rank == 2 else (1, y[2])):
+            return row  # symmetric padding: the convolution row's own output size is the model's
         return conv_row(math.prod(y[2:]), 1, x[1] * math.prod(w[2:]), w[0], 1, groups=g)  # im2col GEMM
+
+    def _pads(self, node, size, kernel, strides, dil) -> list:
+        """Begin and end padding per spatial axis ([b0, b1, ..., e0, e1, ...]), `auto_pad` included."""
+        auto = self.attr(node, "auto_pad", b"NOTSET")
+        auto = auto.decode() if isinstance(auto, bytes) else auto
+        if auto in ("SAME_UPPER", "SAME_LOWER"):
+            total = [max((-(-n // s) - 1) * s + (k - 1) * d + 1 - n, 0) for n, k, s, d in zip(size, kernel, strides, dil)]
+            begin = [t // 2 if auto == "SAME_UPPER" else t - t // 2 for t in total]
+            return begin + [t - b for t, b in zip(total, begin)]
+        if auto == "VALID":
+            return [0] * 2 * len(size)
+        return list(self.attr(node, "pads", [0] * 2 * len(size)))
 
     def _gemm(self, node, ia: str, ib: str, m: int, n: int, k: int, batch: tuple):
         if ib in self.weights:  # activations x weights: a linear layer over every token

@@ -55,12 +55,11 @@ def from_torch(model, example_input, name: str | None = None) -> Workload:
             stride = _pair(_arg(args, kwargs, 3, "stride", 1))
             pad = _arg(args, kwargs, 4, "padding", 0)
             groups = _arg(args, kwargs, 6, "groups", 1)
+            if _conv2d_as_gemm(args, kwargs):
+                return  # _record_lowered records it from its output
             if isinstance(pad, str):
                 pad = (0, 0) if pad == "valid" else (w.shape[2] // 2, w.shape[3] // 2)
             pad = _pair(pad)
-            dil = _pair(_arg(args, kwargs, 5, "dilation", 1))
-            if dil != (1, 1):
-                raise WorkloadError(f"conv{len(rows)}: dilated convolutions (dilation={dil}) are not supported")
             _batch1(x, "conv2d")
             h, wd = x.shape[-2:]
             add("conv", conv_row(h, wd, x.shape[-3], w.shape[0], w.shape[2], w.shape[3], stride=stride[0],
@@ -150,20 +149,20 @@ _RNN_GATES = {"lstm": 4, "gru": 3, "rnn_tanh": 1, "rnn_relu": 1}
 
 def _record_lowered(fname, args, kwargs, out, add, scope) -> None:
     """Rows for the ops `record` leaves out, from their inputs and their output `out`."""
-    if fname in ("conv1d", "conv3d"):
+    if fname in ("conv1d", "conv3d") or (fname == "conv2d" and _conv2d_as_gemm(args, kwargs)):
         x, w = args[0], args[1]
         groups = int(_arg(args, kwargs, 6, "groups", 1))
         _batch1(x, fname, w.dim())
-        if fname == "conv1d":  # a 1 x L convolution, from its output length
-            stride, pad, dil = (_pair(_arg(args, kwargs, i, key, d))[0] for i, key, d in
-                                ((3, "stride", 1), (4, "padding", 0), (5, "dilation", 1)))
-            if isinstance(_arg(args, kwargs, 4, "padding", 0), str) or dil != 1:
-                add("conv", _gemm_conv(math.prod(out.shape[2:]), x.shape[-2], w, groups))
+        if fname == "conv1d":  # a 1 x L convolution when its padding is symmetric, else its im2col GEMM
+            pad, dil = _arg(args, kwargs, 4, "padding", 0), _pair(_arg(args, kwargs, 5, "dilation", 1))[0]
+            total = 0 if pad == "valid" else dil * (w.shape[2] - 1) if pad == "same" else 2 * _pair(pad)[0]
+            if dil != 1 or total % 2:
+                add("conv", _gemm_conv(out.shape[-1], x.shape[-2], w, groups))
             else:
-                add("conv", conv_row(1, x.shape[-1], x.shape[-2], w.shape[0], 1, w.shape[2], stride=1, pad=0,
-                                     groups=groups, stride_w=stride, pad_w=pad))
+                add("conv", conv_row(1, x.shape[-1], x.shape[-2], w.shape[0], 1, w.shape[2], stride=1, pad=0, groups=groups,
+                                     stride_w=_pair(_arg(args, kwargs, 3, "stride", 1))[0], pad_w=total // 2))
         else:
-            add("conv", _gemm_conv(math.prod(out.shape[2:]), x.shape[-4], w, groups))
+            add("conv", _gemm_conv(math.prod(out.shape[2:]), x.shape[1 - w.dim()], w, groups))
     elif fname.startswith("conv_transpose"):
         x, w = args[0], args[1]  # weight (C_in, C_out / groups, *kernel)
         groups = int(_arg(args, kwargs, 6, "groups", 1))
@@ -183,6 +182,13 @@ def _record_lowered(fname, args, kwargs, out, add, scope) -> None:
         raise WorkloadError(f"{scope.where()}: an embedding lookup ({tuple(args[1].shape)} table) moves memory but does "
                             f"no MACs, and layer tables have no memory-traffic rows; extract the model from the "
                             f"embedded tensor on (pass the module after the embedding, with its input)")
+
+
+def _conv2d_as_gemm(args, kwargs) -> bool:
+    """A dilated conv2d, or one padded 'same' with an even kernel (asymmetric padding), has no
+    convolution row of its shape: it is recorded as its im2col GEMM."""
+    w, pad = args[1], _arg(args, kwargs, 4, "padding", 0)
+    return _pair(_arg(args, kwargs, 5, "dilation", 1)) != (1, 1) or (pad == "same" and (w.shape[2] % 2 == 0 or w.shape[3] % 2 == 0))
 
 
 def _gemm_conv(out_pixels: int, channels: int, w, groups: int):
