@@ -8,6 +8,11 @@
   (brevitas `bnn_pynq/models/FC.py`; FINN paper Table 2), 784 inputs, 10 classes.
 - `mobilenet_v1_0.25`: MobileNetV1 (Howard et al., arXiv:1704.04861) at width 0.25 and 128 px,
   the smallest published variant (14 MMACs, 0.47 M weights).
+- `cnv_bnnpynq`, `lfc_bnnpynq`: the matrices BNN-PYNQ's hardware actually computes (its
+  bnn/src/network/<net>/hw/config.h): the classifiers padded to 64 outputs, LFC's input padded
+  from 784 to 832 (so that SIMD 64 divides it); the published utilisation reports are of these.
+- `cybsec_mlp`: FINN's UNSW-NB15 intrusion-detection MLP, 600 (593 padded) bipolar inputs, three
+  hidden layers of 64, one output (finn notebooks/end2end_example/cybersecurity).
 """
 from __future__ import annotations
 
@@ -46,6 +51,28 @@ def lfc() -> Workload:
     return _mlp("lfc", 1024)
 
 
+def cnv_bnnpynq() -> Workload:
+    """CNV as BNN-PYNQ synthesises it: fc3 padded to MH = 64 (config.h L8_MH)."""
+    n = NetBuilder("cnv_bnnpynq", 32, 32, 3)
+    n.conv("conv1", 64, 3, pad=0).conv("conv2", 64, 3, pad=0).pool("pool1", 2)
+    n.conv("conv3", 128, 3, pad=0).conv("conv4", 128, 3, pad=0).pool("pool2", 2)
+    n.conv("conv5", 256, 3, pad=0).conv("conv6", 256, 3, pad=0)
+    return n.fc("fc1", 512).fc("fc2", 512).fc("fc3", 64).build()
+
+
+def lfc_bnnpynq() -> Workload:
+    """LFC as BNN-PYNQ synthesises it: input padded to MW = 832, classifier to MH = 64 (config.h)."""
+    n = NetBuilder("lfc_bnnpynq", 1, 1, 832)
+    return n.fc("fc1", 1024).fc("fc2", 1024).fc("fc3", 1024).fc("fc4", 64).build()
+
+
+def cybsec_mlp() -> Workload:
+    """FINN's cybersecurity MLP: 600-64-64-64-1 (notebooks 1-train-mlp-with-brevitas, input_size 593
+    padded to 600 for export)."""
+    n = NetBuilder("cybsec_mlp", 1, 1, 600)
+    return n.fc("fc1", 64).fc("fc2", 64).fc("fc3", 64).fc("fc4", 1).build()
+
+
 def mobilenet_v1_025() -> Workload:
     """MobileNetV1 at width 0.25, 128x128 input: 13 depthwise-separable blocks, global pool, FC."""
     return mobilenet_v1(0.25, 128, name="mobilenet_v1_0.25")
@@ -57,4 +84,7 @@ NETWORKS: dict[str, Callable[[], Workload]] = {
     "sfc": sfc,
     "lfc": lfc,
     "mobilenet_v1_0.25": mobilenet_v1_025,
+    "cnv_bnnpynq": cnv_bnnpynq,
+    "lfc_bnnpynq": lfc_bnnpynq,
+    "cybsec_mlp": cybsec_mlp,
 }
