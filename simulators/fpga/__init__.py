@@ -103,7 +103,7 @@ class Model:
         net = self.network
         opts = np.array([input_bits, mvau_wwidth_max, FF_PER_LUT, toggle_rate / XPE_TOGGLE, float(label_select),
                          *lut_coefficients], dtype=np.float64)
-        self._args = (net.table, net.tab, net.acc_table(signed_inputs), AVAILABLE, POWER, CAPS_PCT, opts)
+        self._args = (net.table, net.tab, net.need, net.acc_table(signed_inputs), AVAILABLE, POWER, CAPS_PCT, opts)
         # Per-layer folding parameters (value 0: SetFolding's choice) and value -> choice-index tables.
         self.folding_parameters = [Categorical(f"{name}.{kind}", (0, *choices), default=0, group="hardware")
                                    for name, pe, simd in zip(net.layer_names, net.pe_choices, net.simd_choices)
@@ -138,12 +138,12 @@ class Model:
             for name, value, allowed, out in (("PE", pair[0], net.pe_choices[i], pe),
                                               ("SIMD", pair[1], net.simd_choices[i], simd)):
                 if isinstance(value, (bool, np.bool_)) or not isinstance(value, Integral) or value not in allowed:
-                    raise DesignError(f"{net.describe_layer(i)}: {name}={value!r} {self._divides(i, name)}; "
+                    raise DesignError(f"{net.describe_layer(i)}: {name}={value!r} {self._divides(i, name, value)}; "
                                       f"allowed {name} values: {', '.join(map(str, allowed))}")
                 out[i] = allowed.index(value)
         return pe, simd
 
-    def _divides(self, i: int, name: str) -> str:
+    def _divides(self, i: int, name: str, value) -> str:
         t = self.network.table[i]
         kind = t[K.KIND]
         if name == "PE":
@@ -154,8 +154,8 @@ class Model:
         if kind not in (K.MVAU, K.VVAU):
             return "is not allowed: pooling units have no SIMD folding (SIMD must be 1)"
         what = "MW = K*K*C_in" if kind == K.MVAU else "the window K*K"
-        rule = f"does not divide {what} = {t[K.MW]}"
-        return rule + (" or is below MW/1024 (FINN's HLS MVAU limit)" if kind == K.MVAU and t[K.MW] > 1024 else "")
+        return f"does not divide {what} = {t[K.MW]}" if t[K.MW] % value else \
+            f"is below MW/1024 = {t[K.MW] / 1024:g} (FINN's HLS MVAU needs SIMD >= MW/1024)"
 
     def set_folding(self, design: Mapping | None = None) -> list[tuple[int, int]]:
         """FINN SetFolding's (PE, SIMD) per layer for the design's target_cycles."""

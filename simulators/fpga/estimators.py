@@ -191,7 +191,12 @@ def dwc_luts(w_in, w_out):
     widths match (InsertDWC inserts none)."""
     if w_in == w_out or w_in <= 0 or w_out <= 0:
         return 0
-    lcm = w_in // gcd(w_in, w_out) * w_out
+    if w_in % w_out == 0:
+        lcm = w_in
+    elif w_out % w_in == 0:
+        lcm = w_out
+    else:
+        lcm = w_in // gcd(w_in, w_out) * w_out
     luts = 0
     if w_in != lcm:
         luts += clog2(cdiv(lcm, w_in)) + lcm

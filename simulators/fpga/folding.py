@@ -86,7 +86,9 @@ def explicit_folding(net, tab, pe, simd, fold):
     """PE/SIMD indices per layer; a negative index keeps the choice already in `fold` (SetFolding's).
     A depthwise window takes its unit's PE (FINN requires it). A dense window takes the largest SIMD
     that divides both C and the MVAU's SIMD, as BNN-PYNQ's ConvLayer_Batch and finn-examples'
-    folding configs do (window SIMD = MVAU SIMD whenever it divides C)."""
+    folding configs do (window SIMD = MVAU SIMD whenever it divides C), if that keeps pace with the
+    MVAU; otherwise the smallest SIMD that does (FINN folds windows on their own, with a width
+    converter between them)."""
     for i in range(net.shape[0]):
         t = net[i]
         if pe[i] >= 0:
@@ -97,8 +99,11 @@ def explicit_folding(net, tab, pe, simd, fold):
         if t[SWU]:
             if t[DW]:
                 fold[2, i] = fold[0, i]
-            else:
-                s = tab[i, SIMD_DIV, fold[1, i]]
-                for j in range(t[N_SWU]):
-                    if s % tab[i, SWU_DIV, j] == 0:
-                        fold[2, i] = j
+                continue
+            s = tab[i, SIMD_DIV, fold[1, i]]
+            for j in range(t[N_SWU]):
+                if s % tab[i, SWU_DIV, j] == 0:
+                    fold[2, i] = j
+            cyc = unit_cycles(t, tab[i, PE_Q, fold[0, i]], tab[i, SIMD_Q, fold[1, i]])
+            if tab[i, SWU_CYC, fold[2, i]] > cyc:
+                fold[2, i] = _first(tab[i, SWU_CYC], t[N_SWU], 1, cyc + 1)

@@ -17,13 +17,13 @@ from numba import njit, prange
 from simulators.fpga import estimators as E
 from simulators.fpga.folding import explicit_folding, set_folding, unit_cycles
 from simulators.fpga.layout import (CH, D_ABITS, D_BOARD, D_CLOCK, D_MEM, D_MULT, D_RAM, D_TARGET, D_WBITS, DW,
-                                    GAP, HAS_ACT, IFM_W, IN_H, KH, KIND, KW, L_BRAM, L_CYC, L_DONE, L_DSP, L_DWC_LUT,
+                                    GAP, HAS_ACT, IFM_W, KH, KIND, KW, L_BRAM, L_CYC, L_DONE, L_DSP, L_DWC_LUT,
                                     L_FF, L_FIFO_BRAM, L_FIFO_DEPTH, L_FIFO_LUT, L_LUT, L_PE, L_SIMD, L_SWU_BRAM,
                                     L_SWU_CYC, L_SWU_LUT, L_SWU_SIMD, L_T_BRAM, L_UNIT_LUT, L_URAM, L_W_BRAM,
                                     M_BRAM, M_ENERGY, M_FEAS, M_FPS, M_II, M_LAT, M_LAT_S, M_LUT, M_MAX_UTIL,
-                                    M_OVER, M_POWER, M_UTIL, M_VIOL, MAXPOOL, MH, MVAU, N_LAYER, N_METRICS,
+                                    M_OVER, M_POWER, M_UTIL, M_VIOL, MAXPOOL, MVAU, N_LAYER, N_PE, N_METRICS,
                                     O_FF_PER_LUT, O_INPUT_BITS, O_LABEL_SELECT, O_LANE_LUT, O_SWU_LUT, O_TOGGLE, O_WWIDTH_MAX, OUT_W,
-                                    P_STATIC, PAD_H, PE_DIV, PE_Q, ROWS, SH, SIMD_DIV, SIMD_Q, SWU, SWU_CYC,
+                                    NEED_SWU, NEED_UNIT, P_STATIC, PE_DIV, PE_Q, ROWS, SH, SIMD_DIV, SIMD_Q, SWU, SWU_CYC,
                                     SWU_DIV, SWU_Q, VEC, VVAU)
 
 # The DMA shell's BRAM: two RAMB36 of HLS m_axi read/write buffers (BNN-PYNQ's LFC: its 6 RAMB36 are
@@ -76,70 +76,86 @@ def _in_width(t, pe, simd, swu_simd, ain):
 
 
 @njit(cache=True)
-def _stage(prev, cur, p_rows, c_prev, rows, cycles, tail, window, t):
-    """Finish time of each output row of one stage into `cur`: a row ends after the stage's own
-    per-row work (cycles/rows) following its previous row, and `tail` cycles after its producer
-    finished the last row it needs (a sliding window needs input row r*stride + K - 1 - pad; other
-    units the rows covering theirs, all of them for a fully connected layer). The stage may start
-    when its producer starts."""
+def _stage(prev, cur, p_rows, start, rows, cycles, tail, first, need, off, window_cycles, window_tail, window_off):
+    """Finish time of each output row of one layer into `cur`; returns when the layer emits its
+    first output (the next layer's start). The layer starts at `start`, when its producer emitted
+    its first output. A row ends after the unit's own per-row work (cycles/rows) following its
+    previous row, and `tail` cycles after the last input row it needs finished (`need[off + r]`,
+    network.needs). The first output leaves `first` cycles after the inputs of the first row are
+    in. With `window_cycles` > 0 a sliding window sits in front (same rows): its rows end the same
+    way from the producer's rows (`need[window_off + r]`, `window_tail`), its first window leaves
+    `window_tail` cycles after its first rows are in, which is when the unit starts, and the unit's
+    row r needs the window's."""
     c = cycles / rows
-    last = prev[0] - c_prev if p_rows > 0 else 0.0
+    if window_cycles > 0:
+        cw = window_cycles / rows
+        ready = max(start, prev[need[window_off]]) if p_rows > 0 else start
+        unit_start = ready + window_tail
+        last_w, last = start, unit_start
+        for r in range(rows):
+            own_w = last_w + cw
+            if p_rows > 0:
+                dep = prev[need[window_off + r]] + window_tail
+                if dep > own_w:
+                    own_w = dep
+            last_w = own_w
+            own = last + c
+            if own_w + tail > own:
+                own = own_w + tail
+            cur[r] = own
+            last = own
+        return unit_start + first
+    last = start
     for r in range(rows):
         own = last + c
         if p_rows > 0:
-            if window:
-                x = min(max(r * t[SH] + t[KH] - 1 - t[PAD_H], 0), t[IN_H] - 1)
-                j = ((x + 1) * p_rows + t[IN_H] - 1) // t[IN_H] - 1
-            else:
-                j = ((r + 1) * p_rows + rows - 1) // rows - 1
-            dep = prev[j] + tail
+            dep = prev[need[off + r]] + tail
             if dep > own:
                 own = dep
         cur[r] = own
         last = own
-    return c
+    return (max(start, prev[need[off]]) if p_rows > 0 else start) + first
 
 
 @njit(cache=True)
-def _latency(net, tab, fold, cyc, scyc, label_cycles, buf, detail, keep):
-    """Cycles for one frame to cross the empty pipeline: each stage's rows (its output feature-map
-    rows; one for a fully connected layer) finish as `_stage` says. A unit's tail after its last
-    input is the rest of that output's work: (MH/PE - 1)*(MW/SIMD) for an MVAU, which reads its
-    input during the first of its MH/PE neuron folds; one output row for a max-pool; MH/PE for a
-    global pool; a cycle otherwise. A window's tail is one K x K window."""
+def _latency(net, tab, need, fold, cyc, scyc, label_cycles, buf, detail, keep):
+    """Cycles for one frame to cross the empty pipeline: each layer's rows (its output feature-map
+    rows; one for a fully connected layer) finish as `_stage` says, each layer starting when its
+    producer emits its first output (the pipeline fill). A unit's tail after its last input is the
+    rest of that output's work: (MH/PE - 1)*(MW/SIMD) for an MVAU, which reads its input during
+    the first of its MH/PE neuron folds; one output row for a max-pool; MH/PE for a global pool; a
+    cycle otherwise. A window's tail is one K x K window; an MVAU behind a window emits its first
+    output MW/SIMD cycles after the window's first. A LabelSelect needs every score, then takes
+    its own cycles."""
     prev, cur = buf[0], buf[1]
-    p_rows, c_prev = 0, 0.0
+    p_rows, start = 0, 0.0
     for i in range(net.shape[0]):
         t = net[i]
-        if t[SWU]:
-            c_prev = _stage(prev, cur, p_rows, c_prev, t[ROWS], scyc[i], t[KH] * t[KW] * tab[i, SWU_Q, fold[2, i]],
-                            True, t)
-            prev, cur = cur, prev
-            p_rows = t[ROWS]
         kind = t[KIND]
         q_pe = tab[i, PE_Q, fold[0, i]]
+        q_simd = tab[i, SIMD_Q, fold[1, i]]
+        first = 1
         if kind == MVAU:
-            tail = (q_pe - 1) * tab[i, SIMD_Q, fold[1, i]] + 1
+            tail = (q_pe - 1) * q_simd + 1
+            if t[SWU]:
+                first = q_simd
         elif kind == MAXPOOL:
             tail = t[OUT_W]
         elif kind == GAP:
             tail = q_pe
         else:
             tail = 1
-        c_prev = _stage(prev, cur, p_rows, c_prev, t[ROWS], cyc[i], tail, False, t)
+        start = _stage(prev, cur, p_rows, start, t[ROWS], cyc[i], tail, first, need, t[NEED_UNIT], scyc[i],
+                       t[KH] * t[KW] * tab[i, SWU_Q, fold[2, i]], t[NEED_SWU])
         prev, cur = cur, prev
         p_rows = t[ROWS]
         if keep:
             detail[i, L_DONE] = prev[p_rows - 1]
-    if label_cycles > 0:
-        c_prev = _stage(prev, cur, p_rows, c_prev, 1, label_cycles, label_cycles, False, net[net.shape[0] - 1])
-        prev, cur = cur, prev
-        p_rows = 1
-    return prev[p_rows - 1]
+    return prev[p_rows - 1] + label_cycles
 
 
 @njit(cache=True)
-def evaluate(net, tab, acc, fold, design, available, power, caps_pct, opts, out, d, detail, buf):
+def evaluate(net, tab, need, acc, fold, design, available, power, caps_pct, opts, out, d, detail, buf):
     """Metrics of one folded design into column d of `out` (METRICS rows); per-layer rows into
     `detail` (LAYER_FIELDS) when it has n_layers rows. `buf`: `_scratch(net)`."""
     n_layers = net.shape[0]
@@ -162,8 +178,12 @@ def evaluate(net, tab, acc, fold, design, available, power, caps_pct, opts, out,
     last = net[n_layers - 1]
     label_cycles = 0
     if opts[O_LABEL_SELECT] > 0 and (last[KIND] == MVAU or last[KIND] == VVAU):
-        label_cycles = last[MH]  # labelselect.py get_exp_cycles: Labels/PE with PE = 1
-        ii = max(ii, label_cycles)
+        # labelselect.py get_exp_cycles = Labels/PE, PE folded like SetFolding's pe_ops: the smallest
+        # divisor of the labels that keeps pace with the slowest stage
+        for j in range(last[N_PE]):
+            if tab[n_layers - 1, PE_Q, j] <= ii:
+                label_cycles = tab[n_layers - 1, PE_Q, j]
+                break
     # pass 2: resources, with the width converters and FIFOs on every edge
     u_lut, u_bram, u_uram, u_dsp = 0, SHELL_BRAM18, 0, 0
     prev_width = 0
@@ -223,7 +243,7 @@ def evaluate(net, tab, acc, fold, design, available, power, caps_pct, opts, out,
         u_lut += E.dwc_luts(prev_width, acc[n_layers - 1, wbits + abits])
     u_ff = int(opts[O_FF_PER_LUT] * u_lut)
     # pass 3: latency of one frame
-    lat = _latency(net, tab, fold, cyc, scyc, label_cycles, buf, detail, keep)
+    lat = _latency(net, tab, need, fold, cyc, scyc, label_cycles, buf, detail, keep)
     # totals, feasibility, power
     mhz = design[D_CLOCK]
     used = (u_lut, u_ff, u_bram, u_uram, u_dsp)
@@ -249,13 +269,13 @@ def evaluate(net, tab, acc, fold, design, available, power, caps_pct, opts, out,
 
 
 @njit(cache=True)
-def _one(net, tab, acc, available, power, caps_pct, opts, design, pe, simd, explicit, fold, out, d, detail, buf):
+def _one(net, tab, need, acc, available, power, caps_pct, opts, design, pe, simd, explicit, fold, out, d, detail, buf):
     if not explicit or pe.min() < 0 or simd.min() < 0:
         set_folding(net, tab, design[D_TARGET], int(design[D_WBITS]), int(opts[O_WWIDTH_MAX]), fold)
     if explicit:
         explicit_folding(net, tab, pe, simd, fold)
     board = int(design[D_BOARD])
-    evaluate(net, tab, acc, fold, design, available[board], power[board], caps_pct, opts, out, d, detail, buf)
+    evaluate(net, tab, need, acc, fold, design, available[board], power[board], caps_pct, opts, out, d, detail, buf)
 
 
 @njit(cache=True)
@@ -265,18 +285,18 @@ def _scratch(net):
 
 
 @njit(cache=True)
-def simulate_layers(net, tab, acc, available, power, caps_pct, opts, design, pe, simd, explicit):
+def simulate_layers(net, tab, need, acc, available, power, caps_pct, opts, design, pe, simd, explicit):
     """One design: (metrics (N_METRICS, 1), per-layer detail (n_layers, N_LAYER))."""
     fold = np.empty((3, net.shape[0]), dtype=np.int64)
     out = np.empty((N_METRICS, 1))
     detail = np.zeros((net.shape[0], N_LAYER))
-    _one(net, tab, acc, available, power, caps_pct, opts, design, pe, simd, explicit, fold, out, 0, detail,
+    _one(net, tab, need, acc, available, power, caps_pct, opts, design, pe, simd, explicit, fold, out, 0, detail,
          _scratch(net))
     return out, detail
 
 
 @njit(cache=True)
-def _designs_into(lo, hi, net, tab, acc, available, power, caps_pct, opts, designs, pe, simd, out):
+def _designs_into(lo, hi, net, tab, need, acc, available, power, caps_pct, opts, designs, pe, simd, out):
     """Metrics of designs lo..hi-1 into out[:, lo:hi] (explicit folding when pe has rows)."""
     fold = np.empty((3, net.shape[0]), dtype=np.int64)
     no_detail = np.zeros((0, N_LAYER))
@@ -284,15 +304,15 @@ def _designs_into(lo, hi, net, tab, acc, available, power, caps_pct, opts, desig
     buf = _scratch(net)
     for d in range(lo, hi):
         if pe.shape[0] > 0:
-            _one(net, tab, acc, available, power, caps_pct, opts, designs[d], pe[d], simd[d], True, fold, out, d,
+            _one(net, tab, need, acc, available, power, caps_pct, opts, designs[d], pe[d], simd[d], True, fold, out, d,
                  no_detail, buf)
         else:
-            _one(net, tab, acc, available, power, caps_pct, opts, designs[d], no_fold, no_fold, False, fold, out,
+            _one(net, tab, need, acc, available, power, caps_pct, opts, designs[d], no_fold, no_fold, False, fold, out,
                  d, no_detail, buf)
 
 
 @njit(cache=True, parallel=True)
-def simulate_batch(net, tab, acc, available, power, caps_pct, opts, designs, pe, simd, n_chunks):
+def simulate_batch(net, tab, need, acc, available, power, caps_pct, opts, designs, pe, simd, n_chunks):
     """Metrics of n designs: (N_METRICS, n), prange over n_chunks chunks of designs. `pe`/`simd`
     hold (n, n_layers) choice indices for explicit folding, or are (0, n_layers) to run SetFolding
     on each design's target_cycles."""
@@ -300,14 +320,14 @@ def simulate_batch(net, tab, acc, available, power, caps_pct, opts, designs, pe,
     out = np.empty((N_METRICS, n))
     n_chunks = max(1, min(n, n_chunks))
     for k in prange(n_chunks):
-        _designs_into(k * n // n_chunks, (k + 1) * n // n_chunks, net, tab, acc, available, power, caps_pct, opts,
+        _designs_into(k * n // n_chunks, (k + 1) * n // n_chunks, net, tab, need, acc, available, power, caps_pct, opts,
                       designs, pe, simd, out)
     return out
 
 
 @njit(cache=True)
-def simulate_serial(net, tab, acc, available, power, caps_pct, opts, designs, pe, simd):
+def simulate_serial(net, tab, need, acc, available, power, caps_pct, opts, designs, pe, simd):
     """`simulate_batch` on one thread, for batches too small to pay for the thread-pool launch."""
     out = np.empty((N_METRICS, designs.shape[0]))
-    _designs_into(0, designs.shape[0], net, tab, acc, available, power, caps_pct, opts, designs, pe, simd, out)
+    _designs_into(0, designs.shape[0], net, tab, need, acc, available, power, caps_pct, opts, designs, pe, simd, out)
     return out

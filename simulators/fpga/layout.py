@@ -8,10 +8,11 @@ MVAU, VVAU, MAXPOOL, GAP, POOL = range(5)
 # Network table columns: unit kind; PE dimension MH (output channels), SIMD dimension MW (K*K*C_in),
 # input vectors per frame; fixed cycles (max-pool); depthwise flag; thresholds present; sliding
 # window present and its padded input, kernel, stride, output and input channels; number of PE,
-# SIMD and window-SIMD choices; unpadded input rows and top padding; output rows and width.
+# SIMD and window-SIMD choices; unpadded input rows and top padding; output rows and width; where
+# the window's and the unit's rows start in the network's `need` array (network.needs).
 (KIND, MH, MW, VEC, FIXED, DW, HAS_ACT, SWU, IFM_H, IFM_W, KH, KW, SH, SW, OFM_H, OFM_W, CH,
- N_PE, N_SIMD, N_SWU, IN_H, PAD_H, ROWS, OUT_W) = range(24)
-N_COLS = 24
+ N_PE, N_SIMD, N_SWU, IN_H, PAD_H, ROWS, OUT_W, NEED_SWU, NEED_UNIT) = range(26)
+N_COLS = 26
 
 # Folding tables, (n_layers, N_TABS, max divisors): the allowed PE (divisors of MH) and MH/PE; SIMD
 # and MW/SIMD; window SIMD (divisors of C), C/SIMD and the window's cycles.

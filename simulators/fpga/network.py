@@ -36,13 +36,15 @@ def divisors(n: int) -> list[int]:
 
 @dataclass(frozen=True, eq=False)
 class Network:
-    """A workload compiled for the kernels: `table` (n_layers, kernels.N_COLS) and the folding
-    tables `tab` (n_layers, kernels.N_TABS, max divisors), both int64, plus per layer the allowed
-    PE and SIMD values (indices into these tuples are the folding choices)."""
+    """A workload compiled for the kernels: `table` (n_layers, layout.N_COLS) and the folding
+    tables `tab` (n_layers, layout.N_TABS, max divisors), both int64, the rows each stage needs
+    from its producer (`need`, see `needs`), plus per layer the allowed PE and SIMD values (indices
+    into these tuples are the folding choices)."""
     name: str
     layer_names: tuple[str, ...]
     table: np.ndarray
     tab: np.ndarray
+    need: np.ndarray
     pe_choices: tuple[tuple[int, ...], ...]
     simd_choices: tuple[tuple[int, ...], ...]
 
@@ -125,6 +127,26 @@ def _tables(t: np.ndarray) -> tuple[list[int], list[int], list[int], np.ndarray]
     return pe, simd, swu, tab
 
 
+def needs(table: np.ndarray) -> np.ndarray:
+    """For each output row of each stage, the last row of its producer it needs (the latency's
+    dependencies; filled into `table`'s NEED_SWU / NEED_UNIT offsets). A sliding window's row r
+    needs input row r*stride + K - 1 - pad (clipped to the map); another unit needs the producer's
+    rows covering its own, all of them for a fully connected layer. Producer rows are scaled to the
+    input rows when a table's shapes do not chain. The first stage has no producer (-1)."""
+    out, producer_rows = [], 0
+    for t in table:
+        rows = int(t[K.ROWS])
+        if t[K.SWU]:
+            t[K.NEED_SWU] = sum(map(len, out))
+            x = np.clip(np.arange(rows) * t[K.SH] + t[K.KH] - 1 - t[K.PAD_H], 0, t[K.IN_H] - 1)
+            out.append(((x + 1) * producer_rows + t[K.IN_H] - 1) // t[K.IN_H] - 1)
+            producer_rows = rows
+        t[K.NEED_UNIT] = sum(map(len, out))
+        out.append(((np.arange(rows) + 1) * producer_rows + rows - 1) // rows - 1)
+        producer_rows = rows
+    return np.concatenate(out).astype(np.int64)
+
+
 _cache: dict[int, tuple[Workload, Network]] = {}
 
 
@@ -143,9 +165,10 @@ def compile_network(workload) -> Network:
     for i, (pe, simd, swu, tab) in enumerate(per_layer):
         tabs[i, :, :tab.shape[1]] = tab
         table[i, [K.N_PE, K.N_SIMD, K.N_SWU]] = len(pe), len(simd), len(swu)
-    table.setflags(write=False)
-    tabs.setflags(write=False)
-    net = Network(wl.name, wl.layer_names, table, tabs, tuple(tuple(p) for p, *_ in per_layer),
+    need = needs(table)
+    for a in (table, tabs, need):
+        a.setflags(write=False)
+    net = Network(wl.name, wl.layer_names, table, tabs, need, tuple(tuple(p) for p, *_ in per_layer),
                   tuple(tuple(s) for _, s, *_ in per_layer))
     _cache[id(wl)] = (wl, net)
     return net
