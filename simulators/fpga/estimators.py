@@ -7,6 +7,8 @@ docstring says which one the number follows and why; docs/fpga.md has the table.
 """
 from __future__ import annotations
 
+import math
+
 from numba import njit
 
 # FINN-R's MVAU LUT model (matrixvectoractivation_hls.py MVAU_hls.lut_estimation, "parameters from
@@ -37,11 +39,8 @@ def cdiv(a, b):
 
 @njit(cache=True)
 def clog2(n):
-    """ceil(log2(n)) for n >= 1, in integers."""
-    b = 0
-    while (1 << b) < n:
-        b += 1
-    return b
+    """ceil(log2(n)) for 1 <= n <= 2^46 (float64 log2 separates 2^k from 2^k + 1 up to there)."""
+    return int(math.ceil(math.log2(n))) if n > 1 else 0
 
 
 @njit(cache=True)

@@ -91,29 +91,21 @@ def _stage(prev, cur, p_rows, start, rows, cycles, tail, first, need, off, windo
         cw = window_cycles / rows
         ready = max(start, prev[need[window_off]]) if p_rows > 0 else start
         unit_start = ready + window_tail
-        last_w, last = start, unit_start
+        # fin[r] = max(fin[r-1] + c, dep[r]) as a running max of dep[k] - (k+1)*c: a max-only chain
+        u_w, u = start, unit_start
         for r in range(rows):
-            own_w = last_w + cw
+            k = r + 1.0
             if p_rows > 0:
-                dep = prev[need[window_off + r]] + window_tail
-                if dep > own_w:
-                    own_w = dep
-            last_w = own_w
-            own = last + c
-            if own_w + tail > own:
-                own = own_w + tail
-            cur[r] = own
-            last = own
+                u_w = max(u_w, prev[need[window_off + r]] + window_tail - k * cw)
+            u = max(u, u_w + k * cw + tail - k * c)
+            cur[r] = u + k * c
         return unit_start + first
-    last = start
+    u = start
     for r in range(rows):
-        own = last + c
+        k = r + 1.0
         if p_rows > 0:
-            dep = prev[need[off + r]] + tail
-            if dep > own:
-                own = dep
-        cur[r] = own
-        last = own
+            u = max(u, prev[need[off + r]] + tail - k * c)
+        cur[r] = u + k * c
     return (max(start, prev[need[off]]) if p_rows > 0 else start) + first
 
 

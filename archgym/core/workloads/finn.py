@@ -22,18 +22,22 @@ from archgym.core.workloads.networks import NetBuilder, mobilenet_v1
 from archgym.core.workloads.table import Workload
 
 
-def cnv() -> Workload:
-    """BNN-PYNQ CNV for CIFAR-10 (32x32x3): 6 unpadded 3x3 convs, 2 max-pools, 3 FC layers."""
-    n = NetBuilder("cnv", 32, 32, 3)
+def _cnv(name: str, outputs: int) -> Workload:
+    n = NetBuilder(name, 32, 32, 3)
     n.conv("conv1", 64, 3, pad=0).conv("conv2", 64, 3, pad=0).pool("pool1", 2)
     n.conv("conv3", 128, 3, pad=0).conv("conv4", 128, 3, pad=0).pool("pool2", 2)
     n.conv("conv5", 256, 3, pad=0).conv("conv6", 256, 3, pad=0)
-    return n.fc("fc1", 512).fc("fc2", 512).fc("fc3", 10).build()
+    return n.fc("fc1", 512).fc("fc2", 512).fc("fc3", outputs).build()
 
 
-def _mlp(name: str, hidden: int) -> Workload:
-    n = NetBuilder(name, 28, 28, 1)
-    return n.fc("fc1", hidden).fc("fc2", hidden).fc("fc3", hidden).fc("fc4", 10).build()
+def cnv() -> Workload:
+    """BNN-PYNQ CNV for CIFAR-10 (32x32x3): 6 unpadded 3x3 convs, 2 max-pools, 3 FC layers."""
+    return _cnv("cnv", 10)
+
+
+def _mlp(name: str, hidden: int, inputs: int = 784, outputs: int = 10) -> Workload:
+    n = NetBuilder(name, 1, 1, inputs)
+    return n.fc("fc1", hidden).fc("fc2", hidden).fc("fc3", hidden).fc("fc4", outputs).build()
 
 
 def tfc() -> Workload:
@@ -53,24 +57,18 @@ def lfc() -> Workload:
 
 def cnv_bnnpynq() -> Workload:
     """CNV as BNN-PYNQ synthesises it: fc3 padded to MH = 64 (config.h L8_MH)."""
-    n = NetBuilder("cnv_bnnpynq", 32, 32, 3)
-    n.conv("conv1", 64, 3, pad=0).conv("conv2", 64, 3, pad=0).pool("pool1", 2)
-    n.conv("conv3", 128, 3, pad=0).conv("conv4", 128, 3, pad=0).pool("pool2", 2)
-    n.conv("conv5", 256, 3, pad=0).conv("conv6", 256, 3, pad=0)
-    return n.fc("fc1", 512).fc("fc2", 512).fc("fc3", 64).build()
+    return _cnv("cnv_bnnpynq", 64)
 
 
 def lfc_bnnpynq() -> Workload:
     """LFC as BNN-PYNQ synthesises it: input padded to MW = 832, classifier to MH = 64 (config.h)."""
-    n = NetBuilder("lfc_bnnpynq", 1, 1, 832)
-    return n.fc("fc1", 1024).fc("fc2", 1024).fc("fc3", 1024).fc("fc4", 64).build()
+    return _mlp("lfc_bnnpynq", 1024, inputs=832, outputs=64)
 
 
 def cybsec_mlp() -> Workload:
     """FINN's cybersecurity MLP: 600-64-64-64-1 (notebooks 1-train-mlp-with-brevitas, input_size 593
     padded to 600 for export)."""
-    n = NetBuilder("cybsec_mlp", 1, 1, 600)
-    return n.fc("fc1", 64).fc("fc2", 64).fc("fc3", 64).fc("fc4", 1).build()
+    return _mlp("cybsec_mlp", 64, inputs=600, outputs=1)
 
 
 def mobilenet_v1_025() -> Workload:
