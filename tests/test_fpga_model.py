@@ -128,6 +128,11 @@ def test_weight_bram_branches(omega, width, expected):
     assert E.ramb18(omega, width) == expected
 
 
+def test_clog2_is_exact():
+    ns = [*range(1, 2000), *(2 ** k + d for k in range(11, 62) for d in (-1, 0, 1))]
+    assert [E.clog2(n) for n in ns] == [(n - 1).bit_length() for n in ns]
+
+
 # --- SWU, VVAU and pooling units ------------------------------------------------------------------
 @pytest.mark.parametrize("depth, simd, abits, expected", [
     (128, 16, 8, 16),     # (36, 512): (3+1) * ceil(128/36)

@@ -7,8 +7,6 @@ docstring says which one the number follows and why; docs/fpga.md has the table.
 """
 from __future__ import annotations
 
-import math
-
 from numba import njit
 
 # FINN-R's MVAU LUT model (matrixvectoractivation_hls.py MVAU_hls.lut_estimation, "parameters from
@@ -39,8 +37,21 @@ def cdiv(a, b):
 
 @njit(cache=True)
 def clog2(n):
-    """ceil(log2(n)) for 1 <= n <= 2^46 (float64 log2 separates 2^k from 2^k + 1 up to there)."""
-    return int(math.ceil(math.log2(n))) if n > 1 else 0
+    """ceil(log2(n)) for n >= 1: the bit length of n - 1, by halving (exact, no loop)."""
+    x, b = max(n - 1, 0), 0
+    if x >> 32:
+        x, b = x >> 32, b + 32
+    if x >> 16:
+        x, b = x >> 16, b + 16
+    if x >> 8:
+        x, b = x >> 8, b + 8
+    if x >> 4:
+        x, b = x >> 4, b + 4
+    if x >> 2:
+        x, b = x >> 2, b + 2
+    if x >> 1:
+        x, b = x >> 1, b + 1
+    return b + x
 
 
 @njit(cache=True)
