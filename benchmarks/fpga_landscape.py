@@ -110,7 +110,8 @@ def summary(need, budget):
 def main(argv=None) -> str:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, default=20)
-    p.add_argument("--budget", type=int, default=20_000, help="evaluations per search run on spaces too large to enumerate")
+    p.add_argument("--budget", type=int, default=20_000,
+                   help="evaluations per search run on spaces too large to enumerate")
     p.add_argument("--starts", type=int, default=60, help="hill climbs on spaces too large to enumerate")
     p.add_argument("--samples", type=int, default=1_000_000, help="random designs on spaces too large to enumerate")
     p.add_argument("--no-write", action="store_true")

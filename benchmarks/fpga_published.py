@@ -12,9 +12,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-from scipy.optimize import nnls
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import write_generated  # noqa: E402
 
@@ -24,39 +21,6 @@ DOC = ROOT / "docs" / "fpga.md"
 COMMAND = "python benchmarks/fpga_published.py"
 METRIC_LABEL = {"lut": "LUT", "bram18": "BRAM18", "dsp": "DSP", "fps": "fps", "latency_us": "latency (µs)",
                 "latency_cycles": "latency (cycles)"}
-
-
-def lut_features(rows):
-    """Per row, LUT = base + a*lanes + b*windows: the model at coefficients (0, 0), (1, 0), (0, 1)."""
-    from simulators.fpga.published import predict
-    out = []
-    for r in rows:
-        base = predict(r, lut_coefficients=(0.0, 0.0))["lut"]
-        out.append((base, predict(r, lut_coefficients=(1.0, 0.0))["lut"] - base,
-                    predict(r, lut_coefficients=(0.0, 1.0))["lut"] - base))
-    return np.array(out)
-
-
-def fit(features, measured):
-    """(lane, window) coefficients >= 0 minimising the sum of squared relative errors."""
-    coef, _ = nnls(features[:, 1:] / measured[:, None], 1.0 - features[:, 0] / measured)
-    return coef
-
-
-def calibration(rows):
-    """The refit on the shipped (utilisation) rows whose LUT is checked: coefficients, in-sample and
-    leave-one-out relative errors."""
-    use = [r for r in rows if r.kind == "utilisation" and "lut" in r.checks]
-    feats = lut_features(use)
-    y = np.array([r.measured["lut"] for r in use])
-    coef = fit(feats, y)
-    pred = feats[:, 0] + feats[:, 1:] @ coef
-    loo = np.empty(len(use))
-    for k in range(len(use)):
-        keep = np.arange(len(use)) != k
-        c = fit(feats[keep], y[keep])
-        loo[k] = feats[k, 0] + feats[k, 1:] @ c
-    return use, coef, (pred - y) / y, (loo - y) / y
 
 
 def comparison(rows, **options):
@@ -78,7 +42,8 @@ def main(argv=None) -> str:
     from simulators.fpga import published
     from simulators.fpga.estimators import FINN_LUT_COEFFICIENTS, MAC_LANE_LUT, SWU_LUT_BASE
     rows = published.load(FIXTURE)
-    lines = ["| row | design | kind | metric | model | published | error | checked |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["| row | design | kind | metric | model | published | error | checked |",
+             "|---|---|---|---|---|---|---|---|"]
     for r, m, model, meas, err, checked in comparison(rows):
         lines.append(f"| {r.row_id} | {r.design_id} | {r.kind} | {METRIC_LABEL[m]} | {model:,.0f} | {meas:,.0f} | "
                      f"{100 * err:+.0f}% | {'yes' if checked else 'no'} |")
@@ -86,9 +51,10 @@ def main(argv=None) -> str:
                 and not published.predict(r)["feasible"]]
     lines += ["", "Shipped designs judged infeasible on their board: " + (", ".join(f"{d} ({b})" for d, b in feasible)
                                                                       or "none") + "."]
-    use, coef, ins, loo = calibration(rows)
+    use, coef, ins, loo = published.calibration(rows)
     finn = {r.row_id: e for r, m, _, _, e, _ in comparison(use, lut_coefficients=FINN_LUT_COEFFICIENTS) if m == "lut"}
-    lines += ["", f"LUT coefficients refit on the {len(use)} shipped utilisation reports (least squares on relative errors, coefficients >= 0): "
+    lines += ["", f"LUT coefficients refit on the {len(use)} shipped utilisation reports (least squares on "
+                  "relative errors, coefficients >= 0): "
                   f"{coef[0]:.3f} LUT per MAC-lane term, {coef[1]:.0f} LUT per sliding window "
                   f"(in the model: {MAC_LANE_LUT}, {SWU_LUT_BASE:.0f}; FINN's: {FINN_LUT_COEFFICIENTS[0]}, "
                   f"{FINN_LUT_COEFFICIENTS[1]:.0f}).", "",

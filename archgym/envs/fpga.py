@@ -74,7 +74,7 @@ class FPGAEvaluator(SimulatorEvaluator):
         params = [Categorical("board", boards, default=boards[0])] if len(boards) > 1 else []
         fixed = {**({"board": boards[0]} if len(boards) == 1 else {}), **fixed}
         self._setup(workload, boards, fixed, accuracy_floor)
-        params += [p for p in _searched(boards, exclude=fixed) if p.name != "target_cycles" or "target_cycles" not in fixed]
+        params += _searched(boards, exclude=fixed)
         self._finish(params, fixed, f"FINN-style dataflow FPGA on {self.model.network.name}")
 
     # --- construction shared with FPGAFoldingEvaluator ---------------------------------------------------
@@ -158,7 +158,8 @@ class FPGAEvaluator(SimulatorEvaluator):
         designs = self.encode(np.concatenate([np.zeros((len(idx), 2), dtype=np.int64), idx[:, :at], idx[:, at + 1:]],
                                              axis=1))
         p = idx[:, at]
-        designs[:, [fpga.PARAMETERS.names.index("weight_bits"), fpga.PARAMETERS.names.index("act_bits")]] = self._bits[p]
+        bits = [fpga.PARAMETERS.names.index("weight_bits"), fpga.PARAMETERS.names.index("act_bits")]
+        designs[:, bits] = self._bits[p]
         ib = self._input_bits[p]
         out = None
         for bits, model in self.models.items():
@@ -188,8 +189,8 @@ class FPGAEvaluator(SimulatorEvaluator):
 class FPGAFoldingEvaluator(FPGAEvaluator):
     """archgym/FPGAFolding-v0: per-layer `<layer>.pe` and `<layer>.simd` (the layer's divisors) plus
     precision and styles, on one board. The default folding is FINN SetFolding's at `target_cycles`
-    for the default precision (the least accurate one meeting the floor); layers with a single choice are fixed; a dense sliding window
-    takes its MVAU's SIMD (BNN-PYNQ's and finn-examples' convention)."""
+    for the default precision (the least accurate one meeting the floor); layers with a single
+    choice are fixed; a dense sliding window takes its MVAU's SIMD where it can (folding.py)."""
 
     def __init__(self, workload="cnv", board: str = "zcu104", target_cycles: float = 2 ** 15,
                  accuracy_floor: float | None = None, **fixed):

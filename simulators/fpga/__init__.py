@@ -78,8 +78,8 @@ class Model:
     bit; mvau_wwidth_max: SetFolding's cap on W*SIMD (36); toggle_rate: activity for dynamic power;
     label_select: a LabelSelect (top-1) follows the classifier, as in FINN-built designs (BNN-PYNQ
     returns the raw scores instead); lut_coefficients: the LUT per MAC-lane term and the sliding
-    window's base LUTs, refit on shipped designs (estimators.py; `benchmarks/fpga_published.py
-    --fit` refits them on the fixture, FINN's own are estimators.FINN_LUT_COEFFICIENTS).
+    window's base LUTs, refit on shipped designs (estimators.py; `published.calibration` refits them
+    on a fixture of measured designs; FINN's own are estimators.FINN_LUT_COEFFICIENTS).
     """
 
     def __init__(self, workload="cnv", *, input_bits: int = 8, signed_inputs: bool = True,

@@ -59,7 +59,8 @@ class Board:
 # logic at 25 C (grows with die size); not from a cited table. See docs/fpga.md, "Power".
 # clock_mhz: the clock FINN/BNN-PYNQ designs shipped at on that board (the envs' default clock;
 # the simulator accepts any).
-_PYNQ_CLOCK = "BNN-PYNQ bnn/src/library/script/pynqZ1-Z2/make-vivado-proj.tcl (FCLK0 100 MHz); finn-examples notebooks (fclk 100 MHz)"
+_PYNQ_CLOCK = ("BNN-PYNQ bnn/src/library/script/pynqZ1-Z2/make-vivado-proj.tcl (FCLK0 100 MHz); "
+               "finn-examples notebooks (fclk 100 MHz)")
 _Z7020 = dict(device="xc7z020", lut=53_200, ff=106_400, bram18=280, uram=0, dsp=220, static_w=0.12,
               dyn_uw_per_mhz=DYN_UW_PER_MHZ_7SERIES,
               source="Xilinx DS190 Zynq-7000 SoC Product Overview, Table 1 (Z-7020: 140 BRAM36)",
@@ -70,7 +71,8 @@ BOARDS: dict[str, Board] = {b.name: b for b in (
     Board("pynq_z2", **_Z7020),
     Board("ultra96", "xczu3eg", 70_560, 141_120, 432, 0, 360, 0.30, DYN_UW_PER_MHZ_USPLUS,
           "Xilinx DS891 Zynq UltraScale+ MPSoC Product Overview (ZU3EG: 216 BRAM36)", 300.0,
-          "BNN-PYNQ bnn/src/library/script/ultra96 (pl_clk2 ~300 MHz); its notebooks' 9,150 fps = 300 MHz / 32,787 cycles"),
+          "BNN-PYNQ bnn/src/library/script/ultra96 (pl_clk2 ~300 MHz); its notebooks' 9,150 fps = "
+          "300 MHz / 32,787 cycles"),
     Board("zcu104", "xczu7ev", 230_400, 460_800, 624, 96, 1_728, 0.60, DYN_UW_PER_MHZ_USPLUS,
           "Xilinx DS891 Zynq UltraScale+ MPSoC Product Overview (ZU7EV: 312 BRAM36, 96 URAM)", 250.0,
           "finn-examples VGG10 RadioML on ZCU104, fclk 250 MHz (notebooks/5_radioml_with_cnns.ipynb)"),

@@ -16,9 +16,9 @@ MVAU_LUT_BASE = 300.0
 MVAU_LUT_PER_PE = 1.1
 # LUT per MAC-lane term P*(mult + adder tree), refit on the shipped BNN-PYNQ designs where FINN-R
 # uses 1.1; and the HLS sliding-window unit's control LUTs, refit where FINN uses 300
-# (convolutioninputgenerator_hls.py lut_estimation). Fitted by least squares on
-# tests/fixtures/fpga/published_designs.csv with `python benchmarks/fpga_published.py --fit`
-# (the Model option `lut_coefficients` takes others).
+# (convolutioninputgenerator_hls.py lut_estimation). Least squares on relative errors over the five
+# BNN-PYNQ utilisation reports of tests/fixtures/fpga/published_designs.csv (published.calibration;
+# `python benchmarks/fpga_published.py` prints the fit; the Model option `lut_coefficients` takes others).
 MAC_LANE_LUT = 0.58
 SWU_LUT_BASE = 2000.0
 FINN_LUT_COEFFICIENTS = (1.1, 300.0)  # FINN's own values of the two

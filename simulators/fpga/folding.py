@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from numba import njit
 
-from simulators.fpga.layout import (DW, FIXED, GAP, KIND, MAXPOOL, MH, MVAU, MW, N_PE, N_SIMD, N_SWU, PE_DIV, PE_Q, POOL,
+from simulators.fpga.layout import (DW, FIXED, GAP, KIND, MAXPOOL, MH, MVAU, MW, N_PE, N_SIMD, N_SWU, PE_Q, POOL,
                                     SIMD_DIV, SIMD_Q, SWU, SWU_CYC, SWU_DIV, VEC, VVAU)
 
 

@@ -16,15 +16,13 @@ from numba import njit, prange
 
 from simulators.fpga import estimators as E
 from simulators.fpga.folding import explicit_folding, set_folding, unit_cycles
-from simulators.fpga.layout import (CH, D_ABITS, D_BOARD, D_CLOCK, D_MEM, D_MULT, D_RAM, D_TARGET, D_WBITS, DW,
-                                    GAP, HAS_ACT, IFM_W, KH, KIND, KW, L_BRAM, L_CYC, L_DONE, L_DSP, L_DWC_LUT,
-                                    L_FF, L_FIFO_BRAM, L_FIFO_DEPTH, L_FIFO_LUT, L_LUT, L_PE, L_SIMD, L_SWU_BRAM,
-                                    L_SWU_CYC, L_SWU_LUT, L_SWU_SIMD, L_T_BRAM, L_UNIT_LUT, L_URAM, L_W_BRAM,
-                                    M_BRAM, M_ENERGY, M_FEAS, M_FPS, M_II, M_LAT, M_LAT_S, M_LUT, M_MAX_UTIL,
-                                    M_OVER, M_POWER, M_UTIL, M_VIOL, MAXPOOL, MVAU, N_LAYER, N_PE, N_METRICS,
-                                    O_FF_PER_LUT, O_INPUT_BITS, O_LABEL_SELECT, O_LANE_LUT, O_SWU_LUT, O_TOGGLE, O_WWIDTH_MAX, OUT_W,
-                                    NEED_SWU, NEED_UNIT, P_STATIC, PE_DIV, PE_Q, ROWS, SH, SIMD_DIV, SIMD_Q, SWU, SWU_CYC,
-                                    SWU_DIV, SWU_Q, VEC, VVAU)
+from simulators.fpga.layout import (CH, DW, D_ABITS, D_BOARD, D_CLOCK, D_MEM, D_MULT, D_RAM, D_TARGET, D_WBITS,
+    GAP, HAS_ACT, IFM_W, KH, KIND, KW, L_BRAM, L_CYC, L_DONE, L_DSP, L_DWC_LUT, L_FF, L_FIFO_BRAM, L_FIFO_DEPTH,
+    L_FIFO_LUT, L_LUT, L_PE, L_SIMD, L_SWU_BRAM, L_SWU_CYC, L_SWU_LUT, L_SWU_SIMD, L_T_BRAM, L_UNIT_LUT, L_URAM,
+    L_W_BRAM, MAXPOOL, MVAU, M_ENERGY, M_FEAS, M_FPS, M_II, M_LAT, M_LAT_S, M_LUT, M_MAX_UTIL, M_OVER, M_POWER,
+    M_UTIL, M_VIOL, NEED_SWU, NEED_UNIT, N_LAYER, N_METRICS, N_PE, OUT_W, O_FF_PER_LUT, O_INPUT_BITS,
+    O_LABEL_SELECT, O_LANE_LUT, O_SWU_LUT, O_TOGGLE, O_WWIDTH_MAX, PE_DIV, PE_Q, P_STATIC, ROWS, SH, SIMD_DIV,
+    SIMD_Q, SWU, SWU_CYC, SWU_DIV, SWU_Q, VEC, VVAU)
 
 # The DMA shell's BRAM: two RAMB36 of HLS m_axi read/write buffers (BNN-PYNQ's LFC: its 6 RAMB36 are
 # these two plus the two 1024x64 stream FIFOs of top.cpp, 2 RAMB36 each).
@@ -205,7 +203,8 @@ def evaluate(net, tab, need, acc, fold, design, available, power, caps_pct, opts
             unit_lut = E.maxpool_luts(t[CH], ain, t[OUT_W])
         swu_lut, swu_bram, swu_uram = 0, 0, 0
         if t[SWU]:
-            sl, swu_bram, swu_uram = E.swu_buffers(t[KH] + t[SH], t[IFM_W] * tab[i, SWU_Q, s], swu_simd * ain, ram_style)
+            depth = t[IFM_W] * tab[i, SWU_Q, s]
+            sl, swu_bram, swu_uram = E.swu_buffers(t[KH] + t[SH], depth, swu_simd * ain, ram_style)
             swu_lut = int(opts[O_SWU_LUT]) + sl
         in_width = _in_width(t, pe, simd, swu_simd, ain)
         dwc = E.dwc_luts(prev_width, in_width) if i > 0 else 0

@@ -1,5 +1,6 @@
 """Published FINN / BNN-PYNQ designs against the model: read a fixture of measured designs (one
-source per row) and predict each row's metrics with its own folding, bits, memory mode and board.
+source per row), predict each row's metrics with its own folding, bits, memory mode and board, and
+refit the model's two calibrated LUT coefficients on the shipped utilisation reports.
 
 The fixture's columns: design, kind (utilisation = whole PL post-implementation; ooc_synthesis =
 accelerator only, no DMA shell; board_fps; board_latency, host-timed; rtlsim_latency), workload,
@@ -14,6 +15,8 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from simulators.fpga import kernels
 from simulators.fpga import prepare
@@ -73,3 +76,36 @@ def relative_error(predicted: float, measured: float) -> float:
     if measured == 0:
         return 0.0 if predicted == 0 else float("inf")
     return (predicted - measured) / measured
+
+
+def _lut_features(rows):
+    """Per row, LUT = base + a*lanes + b*windows: the model at coefficients (0, 0), (1, 0), (0, 1)."""
+    out = []
+    for r in rows:
+        base = predict(r, lut_coefficients=(0.0, 0.0))["lut"]
+        out.append((base, predict(r, lut_coefficients=(1.0, 0.0))["lut"] - base,
+                    predict(r, lut_coefficients=(0.0, 1.0))["lut"] - base))
+    return np.array(out)
+
+
+def _fit(features, measured):
+    """(lane, window) coefficients >= 0 minimising the sum of squared relative errors."""
+    from scipy.optimize import nnls
+    coef, _ = nnls(features[:, 1:] / measured[:, None], 1.0 - features[:, 0] / measured)
+    return coef
+
+
+def calibration(rows):
+    """The refit on the shipped (utilisation) rows whose LUT is checked: coefficients, in-sample and
+    leave-one-out relative errors."""
+    use = [r for r in rows if r.kind == "utilisation" and "lut" in r.checks]
+    feats = _lut_features(use)
+    y = np.array([r.measured["lut"] for r in use])
+    coef = _fit(feats, y)
+    pred = feats[:, 0] + feats[:, 1:] @ coef
+    loo = np.empty(len(use))
+    for k in range(len(use)):
+        keep = np.arange(len(use)) != k
+        c = _fit(feats[keep], y[keep])
+        loo[k] = feats[k, 0] + feats[k, 1:] @ c
+    return use, coef, (pred - y) / y, (loo - y) / y
