@@ -14,6 +14,8 @@ import os
 import sys
 import time
 
+from tqdm import tqdm
+
 # Seconds between lines in a log (stderr not a terminal): often enough to see a job is alive,
 # rare enough that a 20-minute sweep writes about 40 lines. ARCHGYM_PROGRESS_INTERVAL overrides it.
 LOG_INTERVAL_S = 30.0
@@ -32,8 +34,7 @@ def progress(total: int | None, desc: str, unit: str = "it", show: bool | None =
     file = sys.stderr if file is None else file
     if show is None and not _isatty(file):
         return LogProgress(total, desc, unit, file, initial)
-    from tqdm import tqdm
-    return tqdm(total=total, desc=desc, unit=unit, initial=initial, disable=show is False, file=file,
+    return Bar(total=total, desc=desc, unit=unit, initial=initial, disable=show is False, file=file,
                 dynamic_ncols=True, smoothing=0.05)
 
 
@@ -42,6 +43,13 @@ def _isatty(file) -> bool:
         return file.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+class Bar(tqdm):
+    """tqdm's bar, whose `write` goes to the bar's own stream (tqdm's goes to stdout)."""
+
+    def write(self, message: str) -> None:
+        tqdm.write(message, file=self.fp)
 
 
 class LogProgress:
@@ -60,7 +68,7 @@ class LogProgress:
     def update(self, n: int = 1) -> None:
         self.n += n
         now = time.monotonic()
-        if now - self.last >= self.interval or (self.total and self.n >= self.total):
+        if self.n != self.reported and (now - self.last >= self.interval or (self.total and self.n >= self.total)):
             self._line(now)
 
     def set_postfix(self, **kwargs) -> None:
@@ -70,7 +78,6 @@ class LogProgress:
         print(message, file=self.file, flush=True)
 
     def _line(self, now: float) -> None:
-        from tqdm import tqdm
         self.last, self.reported = now, self.n
         elapsed = now - self.start
         done = self.n - self._start_n

@@ -180,11 +180,15 @@ def train_from_run(run_dir, env: str | None = None, models: Sequence[str] = ("ml
             raise unknown("env of this run", lab, list(infos))
     out_dir = Path(out_dir) if out_dir is not None else Path(run_dir) / "proxy"
     reports = []
-    for lab in labels:
-        rows = df[df["env"] == lab]
-        for kind in models:
-            proxy, report = train(rows, infos[lab], kind, label=lab, test_fraction=test_fraction, seed=seed, **model_kw)
-            safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in lab)
-            report.path = str(proxy.save(out_dir / f"{safe}-{kind}.pt"))
-            reports.append(report)
+    from archgym.progress import progress
+    with progress(len(labels) * len(models), "proxy models", "model") as bar:
+        for lab in labels:
+            rows = df[df["env"] == lab]
+            for kind in models:
+                bar.write(f"training a {kind} proxy on {lab} ({len(rows):,} logged evaluations)")
+                proxy, report = train(rows, infos[lab], kind, label=lab, test_fraction=test_fraction, seed=seed, **model_kw)
+                safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in lab)
+                report.path = str(proxy.save(out_dir / f"{safe}-{kind}.pt"))
+                reports.append(report)
+                bar.update(1)
     return reports

@@ -188,7 +188,7 @@ def _warnings_section(ct) -> str:
     import pandas as pd
     counts: dict[tuple, int] = {}
     for agent, text in zip(ct["agent"], ct["warnings"]):
-        for w in (text or "").splitlines():
+        for w in text.splitlines() if isinstance(text, str) else ():
             counts[(agent, w)] = counts.get((agent, w), 0) + 1
     table = pd.DataFrame([{"agent": a, "warning": w, "runs": n} for (a, w), n in sorted(counts.items())])
     return "\n".join(["<h2>Warnings raised during the searches</h2>",

@@ -41,7 +41,7 @@ def new_figure(width: float, height: float, **kwargs):
     return Figure(figsize=(width, height), layout="constrained", **kwargs)
 
 
-def _axes(ax, size=(7.0, 4.6), projection=None):
+def _axes(ax, size=(6.4, 4.4), projection=None):
     """(ax, whether this call made its figure)."""
     if ax is not None:
         return ax, False
@@ -64,6 +64,19 @@ def _headline(fig, label: str, info, extra: str = "") -> None:
     """The figure's title: env (with kwargs) and the reward in words (only on figures made here)."""
     words = reward_words(info.objective) + (f" {extra}" if extra else "")
     fig.suptitle(env_title(label, info) + "\n" + "\n".join(textwrap.wrap(words, 120)), fontsize=8.5)
+
+
+def plain_log_ticks(ax) -> None:
+    """Log axes labelled 40, 100, 200 rather than 4×10¹, 10², 2×10²; minor ticks are labelled
+    too when an axis spans less than about two decades."""
+    from matplotlib.ticker import FuncFormatter, LogFormatter, NullFormatter
+    for axis in (ax.xaxis, ax.yaxis):
+        if axis.get_scale() != "log":
+            continue
+        lo, hi = sorted(axis.get_view_interval())
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        few = lo > 0 and hi / lo < 10 ** 1.7
+        axis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.5)) if few else NullFormatter())
 
 
 def _percent_axis(ax) -> None:
@@ -109,6 +122,7 @@ def convergence(rows, info, cells=None, ax=None, label: str | None = None):
         ax.set_title(f"Best reward so far: median and IQR over {seeds}\n(no exact optimum: "
                      f"{ground_truth_note(info) or 'not computed'})", fontsize=9)
     ax.grid(alpha=0.3, which="both")
+    plain_log_ticks(ax)
     ax.legend(fontsize=7, loc="upper right" if optimum is not None else "lower right")
     if own:
         _headline(ax.figure, label or info.env_id, info, regret_words(info.objective) + "." if optimum is not None else "")
@@ -234,6 +248,7 @@ def pareto(rows, info, metrics=None, ax=None, cells=None, label: str | None = No
     _truth(main, truth, star, three, info, metrics)
     main.set_title(f"all agents: front pooled over each agent's runs ({seeds})", fontsize=8.5)
     # one panel per agent: each run's own front
+    run_fronts = []
     for a_ax, agent in zip(axes[1:], agents):
         g = ok[ok["agent"] == agent]
         mine = g[metrics].to_numpy(dtype=np.float64) * scale
@@ -241,13 +256,15 @@ def pareto(rows, info, metrics=None, ax=None, cells=None, label: str | None = No
         runs = list(g.groupby("cell"))
         for i, (_, r) in enumerate(runs):
             P = _front(r[metrics].to_numpy(dtype=np.float64), sign) * scale
+            run_fronts.append(P)
             a_ax.plot(*P.T, color=colors[agent], lw=1.0, alpha=0.85, marker=".", ms=4, drawstyle=_steps(info, metrics[0]),
                       label=f"front of each run ({len(runs)})" if i == 0 else None, zorder=4)
         _truth(a_ax, truth, star, three, info, metrics)
         a_ax.set_title(f"{agent} ({how[agent]}): one front per run", fontsize=8.5)
         if not len(g):
             note(a_ax, f"{agent} found no feasible design")
-    fronts = list(pooled.values()) + ([truth] if truth is not None else []) + ([star[None, :]] if star is not None else [])
+    fronts = list(pooled.values()) + run_fronts + ([truth] if truth is not None else []) + \
+        ([star[None, :]] if star is not None else [])
     for a_ax in axes:
         for axis, (text, _), m in zip("xyz", labels, metrics):
             getattr(a_ax, f"set_{axis}label")(text, fontsize=8)
@@ -261,6 +278,8 @@ def pareto(rows, info, metrics=None, ax=None, cells=None, label: str | None = No
         if outside:
             main.text(0.99, 0.01, f"zoomed to the fronts: {outside:,} dominated designs lie beyond",
                       transform=main.transAxes, ha="right", va="bottom", fontsize=6.5, color="0.35")
+        for a_ax in axes:
+            plain_log_ticks(a_ax)
     if not len(V):
         note(main, f"no feasible design among {len(rows):,} evaluations")
     if ax is None:
@@ -297,6 +316,7 @@ def hypervolume(rows, info, curves=None, ax=None, label: str | None = None):
         ax.plot(x, med, color=colors[agent], lw=1.5, label=f"{agent} (setting {setting}, {len(C)} runs)")
         ax.fill_between(x, q1, q3, color=colors[agent], alpha=0.2, lw=0)
     ax.set_xscale("log")
+    plain_log_ticks(ax)
     ax.set_xlabel("evaluations (simulator calls)")
     ax.set_ylabel("hypervolume (objective space of log10 scores)")
     ax.set_title("Hypervolume of the found front: median and IQR over seeds,\neach agent's setting with the highest "
@@ -307,7 +327,9 @@ def hypervolume(rows, info, curves=None, ax=None, label: str | None = None):
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     if own:
-        _headline(ax.figure, label or info.env_id, info, f"Objectives: {', '.join(info.objective['metrics'])}.")
+        _headline(ax.figure, label or info.env_id, info,
+                  f"Hypervolume over {', '.join(quantity(m) for m in info.objective['metrics'])} (log10 scores), up to "
+                  f"a reference point: the default design's objectives plus a margin.")
     return ax.figure
 
 
@@ -354,6 +376,7 @@ def success(rows, info, curves=None, ax=None, label: str | None = None):
     for agent, c in sorted(curves.items()):
         ax.plot(np.arange(1, len(c) + 1), 100 * c, color=colors[agent], label=agent)
     ax.set_xscale("log")
+    plain_log_ticks(ax)
     ax.set_ylim(-2, 102)
     ax.set_xlabel("evaluations (simulator calls)")
     ax.set_ylabel("runs that met the target (%)")
