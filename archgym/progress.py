@@ -6,7 +6,8 @@
 
 Where the output goes picks the form: a bar when stderr is a terminal, else a line such as
 `enumerating: 120,000/882,000 design (14%), 00:12 elapsed, ETA 01:16` every `LOG_INTERVAL_S`
-seconds and at the end. `show=False` is silent, `show=True` forces the bar. Any layer may import this module.
+seconds and at the end. `show=False` is silent, `show=True` forces the bar. The environment
+variable ARCHGYM_PROGRESS=0 silences every reporter (the CLI's --quiet sets it, for its workers too). Any layer may import this module.
 """
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ def progress(total: int | None, desc: str, unit: str = "it", show: bool | None =
     """A progress reporter with tqdm's `update`, `write`, `set_postfix` and `close` (see module doc).
     `show`: None picks the form by where the output goes; True forces the bar; False is silent."""
     file = sys.stderr if file is None else file
+    if os.environ.get("ARCHGYM_PROGRESS") == "0":
+        show = False
     if show is None and not _isatty(file):
         return LogProgress(total, desc, unit, file, initial)
     return Bar(total=total, desc=desc, unit=unit, initial=initial, disable=show is False, file=file,
@@ -46,10 +49,11 @@ def _isatty(file) -> bool:
 
 
 class Bar(tqdm):
-    """tqdm's bar, whose `write` goes to the bar's own stream (tqdm's goes to stdout)."""
+    """tqdm's bar, whose `write` goes to the bar's own stream (tqdm's goes to stdout); notes written
+    to a silenced bar still reach stderr."""
 
     def write(self, message: str) -> None:
-        tqdm.write(message, file=self.fp)
+        tqdm.write(message, file=getattr(self, "fp", None) or sys.stderr)
 
 
 class LogProgress:

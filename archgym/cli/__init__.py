@@ -193,6 +193,17 @@ def _quiet_broken_pipe() -> None:
 
 
 def main(argv=None) -> int:
+    quiet = os.environ.get("ARCHGYM_PROGRESS")  # --quiet sets it for one command (archgym.progress)
+    try:
+        return _main(argv)
+    finally:
+        if quiet is None:
+            os.environ.pop("ARCHGYM_PROGRESS", None)
+        else:
+            os.environ["ARCHGYM_PROGRESS"] = quiet
+
+
+def _main(argv) -> int:
     from archgym.core.errors import ArchGymError
     try:
         args = build_parser().parse_args(argv)

@@ -2,20 +2,27 @@
 command, so `archgym list` stays fast."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 from archgym.cli import add_command, parse_sets
-from archgym.cli.search import add_env_options, make_env, parse_objective
+from archgym.cli.search import add_env_options, echo_env, env_record, make_env, parse_objective
 
 
 def _note(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _quiet(args) -> None:
+    if args.quiet:
+        os.environ["ARCHGYM_PROGRESS"] = "0"  # every progress reporter, here and in the workers (archgym.progress)
+
+
 def _run(exp, args) -> int:
     """Run (or resume) an experiment as `archgym sweep` does; returns the exit status."""
     from archgym.experiments.sweep import run_sweep
+    _quiet(args)
     try:
         summary = run_sweep(exp, out=args.out, executor=args.executor, workers=args.workers, address=args.address,
                             fallback_local=args.fallback_local, progress=False if args.quiet else None)
@@ -31,8 +38,8 @@ def cmd_sweep(args) -> int:
 
 
 # --- compare: the common study in one command ----------------------------------------------------------------------
-def compare_experiment(args) -> dict:
-    """The experiment file `archgym compare` writes: one env, each agent at its default setting."""
+def compare_experiment(args) -> tuple[dict, object]:
+    """The experiment `archgym compare` writes (one env, each agent at its default setting), and the env."""
     from agents import AGENTS
     from archgym.core.errors import unknown
     agents = [a.strip() for a in args.agents.split(",") if a.strip()]
@@ -47,7 +54,7 @@ def compare_experiment(args) -> dict:
     if len(metrics) >= 2:
         entry["pareto"] = metrics
     return {"name": Path(args.out).name, "budget": args.budget, "seeds": args.seeds, "envs": [entry],
-            "agents": list(dict.fromkeys(agents))}
+            "agents": list(dict.fromkeys(agents))}, env
 
 
 def cmd_compare(args) -> int:
@@ -58,15 +65,19 @@ def cmd_compare(args) -> int:
     from archgym.experiments import load_experiment
     from archgym.report import plots
     from archgym.report.html import write_report
+    _quiet(args)
     args.out = args.out or f"runs/compare-{args.env_id.split('/')[-1]}"
     check_budget(args.budget)
     if args.seeds < 1:
         raise ArchGymError(f"--seeds must be at least 1 (runs seeds 0..N-1), got {args.seeds}")
-    data = compare_experiment(args)
+    data, env = compare_experiment(args)
+    echo_env(env_record(env))
     text = f"# written by `archgym compare {args.env_id} --agents {args.agents}` (rerun that command to resume)\n"
     text += yaml.safe_dump(data, sort_keys=False)
     exp = load_experiment(text, filename=str(Path(args.out) / "experiment.yaml"))
-    _note(f"compare: {len(exp.agents)} agents x {len(exp.seeds)} seeds x {args.budget:,} evaluations on {args.env_id}")
+    print(f"agents:    {', '.join(exp.agents)} (default settings), seeds 0-{len(exp.seeds) - 1}, "
+          f"budget {args.budget:,} evaluations per run")
+    print(f"output:    {args.out}", flush=True)
     status = _run(exp, args)
     written = plots.plot_all(args.out, show_progress=False if args.quiet else None)
     report = write_report(args.out, show_progress=False if args.quiet else None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
+import os
 from pathlib import Path
 
 from archgym.cli import add_command, parse_sets, parse_yaml
@@ -42,7 +43,7 @@ def register(subparsers) -> None:
                    help="an agent hyper-parameter, e.g. population=16; repeat for several")
     s.add_argument("--out", help="output directory (default: runs/<env>_<agent>_s<seed>)")
     s.add_argument("--format", choices=("csv", "parquet"), default="csv", help="history file format")
-    s.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    s.add_argument("--no-progress", action="store_true", help="no progress on stderr")
     s.set_defaults(func=cmd_search)
 
 
@@ -129,6 +130,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     from archgym.experiments.log import CellResult, EnvInfo, RunLock, open_log
     from archgym.progress import progress
 
+    if args.no_progress:
+        os.environ["ARCHGYM_PROGRESS"] = "0"  # also the exhaustive enumeration behind the regret (archgym.progress)
     agent = build_agent(args.agent, args.seed, parse_sets(args.set))
     budget = check_budget(args.budget)
     env = make_env(args.env_id, parse_sets(args.env_kwarg, "--env-kwarg"), parse_objective(args.objective))
