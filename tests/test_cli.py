@@ -164,12 +164,18 @@ def test_search_records_env_workload_objective_design_and_seed(tmp_path, capsys)
     import pandas as pd
     history = pd.read_csv(out / "history.csv")
     assert len(history) == 40 and history["reward"].max() == pytest.approx(s["best_score"])
-    # rerunning the same command into the same folder is fine; another seed there is refused before searching
+    # rerunning the same command into the same folder is fine
     assert main(["search", "archgym/Systolic-v0", "--env-kwarg", "workload=resnet50", "--env-kwarg", "space=small",
                  "--objective", "{mode: weighted, weights: {latency_s: 2, energy_j: 1}}", "--agent", "ga",
                  "--set", "population=8", "--budget", "40", "--seed", "2", "--out", str(out), "--no-progress"]) == 0
+    # another search into the folder of a search replaces it; into the folder of a comparison it is refused
+    assert main(["search", "archgym/Systolic-v0", "--agent", "ga", "--budget", "20", "--seed", "3", "--out", str(out),
+                 "--no-progress"]) == 0
+    assert json.loads((out / "summary.json").read_text())["seed"] == 3 and len(archgym_load(out)) == 20
+    assert main(["compare", "archgym/Systolic-ResNet18-Small-v0", "--agents", "random", "--seeds", "2", "--budget", "5",
+                 "--workers", "1", "--out", str(tmp_path / "c"), "--quiet"]) == 0
     capsys.readouterr()
-    assert main(["search", "archgym/Systolic-v0", "--agent", "ga", "--budget", "40", "--seed", "3", "--out", str(out)]) == 2
+    assert main(["search", "archgym/Systolic-v0", "--agent", "ga", "--budget", "20", "--out", str(tmp_path / "c")]) == 2
     assert "holds experiment" in capsys.readouterr().err
 
 

@@ -146,9 +146,10 @@ def cmd_search(args: argparse.Namespace) -> int:
     exp = search_experiment(out, args, budget)
     cell = exp.cells()[0]
     with RunLock(out):
+        _forget_previous_search(out)
         log = open_log(out, readonly=False)
         try:
-            log.bind(exp)  # refuses a directory that holds another experiment, before searching
+            log.bind(exp)  # refuses a sweep's directory, before searching
             info = EnvInfo.from_env(env, cell.env)
             log.add_env(cell.env.label, info)
             with progress(budget, f"{args.agent} on {args.env_id}", "eval", False if args.no_progress else None) as bar:
@@ -172,6 +173,25 @@ def cmd_search(args: argparse.Namespace) -> int:
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=_plain))
     _print_result(summary, history, out)
     return 0
+
+
+def _forget_previous_search(out: Path) -> None:
+    """A folder that holds an earlier search (one run and its summary.json) is overwritten, like its
+    history and summary; the log of a sweep or comparison is kept, and `bind` refuses to mix."""
+    import sqlite3
+
+    from archgym.core.errors import ArchGymError
+    from archgym.experiments.log import DB_NAME, cells
+    log = out / DB_NAME
+    if not ((out / "summary.json").is_file() and log.is_file()):
+        return
+    try:
+        if len(cells(out)) > 1:
+            return
+    except (ArchGymError, sqlite3.DatabaseError, OSError):  # an unreadable log: open_log reports it
+        return
+    for f in (log, out / f"{DB_NAME}-wal", out / f"{DB_NAME}-shm"):
+        f.unlink(missing_ok=True)
 
 
 def search_experiment(out: Path, args, budget: int):

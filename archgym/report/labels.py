@@ -58,7 +58,9 @@ def with_unit(metric: str, value: float, digits: int = 3) -> str:
     """A value in its metric's unit with a fitting prefix: with_unit('latency_s', 4.12e-4) == '412 µs'."""
     label, factor = metric_label(metric, [value])
     unit = label.partition(" (")[2][:-1]
-    return f"{value * factor:.{digits}g}" + ("" if unit in ("", "fraction") else f" {unit}")
+    v = value * factor
+    shown = f"{v:,.0f}" if abs(v) >= 10 ** digits else f"{v:.{digits}g}"
+    return shown + ("" if unit in ("", "fraction") else f" {unit}")
 
 
 def _bound(metric: str, value: float, direction: str) -> str:
