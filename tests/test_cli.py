@@ -51,24 +51,27 @@ def test_bad_input_exits_2_with_one_line(args, message):
 
 
 # --- Unix habits: pipes, help, exit statuses --------------------------------------------------------------------------
-def shell(command: str, cwd=None):
-    """`command` in bash with pipefail, `archgym` meaning this checkout's CLI."""
+def shell(command: str, cwd=None, unbuffered: bool = False):
+    """`command` in bash with pipefail, `archgym` meaning this checkout's CLI; Python's stdout
+    block-buffered (as in a user's shell) unless `unbuffered`."""
     import os
     import shlex
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    env.update(PYTHONPATH=os.pathsep.join(sys.path), **({"PYTHONUNBUFFERED": "1"} if unbuffered else {}))
     archgym = f"{shlex.quote(sys.executable)} -m archgym.cli"
     return subprocess.run(["bash", "-c", "set -o pipefail; " + command.replace("archgym ", archgym + " ", 1)],
                           capture_output=True, text=True, timeout=300, cwd=cwd, env=env)
 
 
+@pytest.mark.parametrize("unbuffered", [False, True])  # the pipe breaks at Python's final flush, or at a write
 @pytest.mark.parametrize("command", [
     "archgym list | head -1",
     "archgym simulate systolic --workload resnet18 --json | head -c 100",
     "archgym --help | head -2",
     "archgym simulate dram --trace stream --requests --json | head -c 10",
 ])
-def test_piping_into_head_ends_quietly(command):
-    proc = shell(command)
+def test_piping_into_head_ends_quietly(command, unbuffered):
+    proc = shell(command, unbuffered=unbuffered)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == "" and proc.stdout
 

@@ -70,8 +70,9 @@ def workspace(tmp_path_factory):
     return home, env
 
 
-def bash(command: str, workspace) -> subprocess.CompletedProcess:
+def bash(command: str, workspace, unbuffered: bool = False) -> subprocess.CompletedProcess:
     home, env = workspace
+    env = {k: v for k, v in env.items() if k != "PYTHONUNBUFFERED"} | ({"PYTHONUNBUFFERED": "1"} if unbuffered else {})
     return subprocess.run(["bash", "-c", "set -o pipefail; " + command], cwd=home, env=env, capture_output=True,
                           text=True, timeout=600)
 
@@ -80,9 +81,11 @@ def test_every_quick_command_runs_as_written_and_piped(workspace):
     """In README order (later lines read what earlier ones wrote). Prints each one's time (-s)."""
     import time
     for line in QUICK:
-        for command in (line, f"{line.partition(' #')[0].strip()} | head -c 40"):
+        # piped, Python writes unbuffered, so the command stops at its first write after `head` exits
+        # (tests/test_cli.py checks the buffered case, where the pipe breaks at the final flush)
+        for command, unbuffered in ((line, False), (f"{line.partition(' #')[0].strip()} | head -c 40", True)):
             start = time.perf_counter()
-            proc = bash(command, workspace)
+            proc = bash(command, workspace, unbuffered)
             print(f"{time.perf_counter() - start:6.1f} s  {command}")
             assert proc.returncode == 0, f"{command}\n{proc.stderr[-2000:]}"
             assert "Traceback" not in proc.stderr + proc.stdout, f"{command}\n{proc.stderr[-2000:]}"
