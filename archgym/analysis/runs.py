@@ -53,13 +53,25 @@ def cell_summary(rows, info):
     return pd.DataFrame(out)
 
 
-def _is_default(agent: str, hparams: str) -> bool:
-    from archgym.experiments.spec import agent_class, canonical
+def _defaults(agent: str) -> dict | None:
+    from archgym.experiments.spec import agent_class
     try:
-        cls = agent_class(agent)
+        return {h.name: h.default for h in agent_class(agent).hyperparams}
     except (ArchGymError, ImportError):
-        return False
-    return canonical({h.name: h.default for h in cls.hyperparams}) == canonical(json.loads(hparams))
+        return None
+
+
+def _is_default(agent: str, hparams: str) -> bool:
+    from archgym.experiments.spec import canonical
+    defaults = _defaults(agent)
+    return defaults is not None and canonical(defaults) == canonical(json.loads(hparams))
+
+
+def setting_words(agent: str, hparams: str) -> str:
+    """The hyper-parameters of a setting that differ from the agent's defaults: 'population=16'."""
+    defaults = _defaults(agent) or {}
+    changed = {k: v for k, v in json.loads(hparams).items() if defaults.get(k, object()) != v}
+    return ", ".join(f"{k}={v}" for k, v in changed.items()) or "default setting"
 
 
 def lottery_table(cells):
@@ -211,7 +223,7 @@ def comparison_cells(cells) -> tuple:
             how[agent] = "default setting"
         else:
             keep.append(g)
-            how[agent] = f"all {n} settings pooled" if n > 1 else "one setting"
+            how[agent] = f"all {n} settings pooled" if n > 1 else setting_words(agent, settings["hparams"].iloc[0])
     import pandas as pd
     return pd.concat(keep, ignore_index=True), how
 

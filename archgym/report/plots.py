@@ -86,6 +86,10 @@ def _percent_axis(ax) -> None:
     ax.set_ylim(bottom=-0.05)
 
 
+def _runs(n: int) -> str:
+    return f"{n} run" + ("s" if n != 1 else "")
+
+
 def _comparison(rows, info, cells):
     cells = cell_summary(rows, info) if cells is None else cells
     chosen, how = comparison_cells(cells)
@@ -101,25 +105,29 @@ def convergence(rows, info, cells=None, ax=None, label: str | None = None):
     curves = best_so_far_curves(rows, chosen)
     ax, own = _axes(ax)
     colors = _colors(curves)
+    top = 0.0
     for agent, C in curves.items():
         Y = regret_pct(C, optimum, info) if optimum is not None else C
         x = np.arange(1, Y.shape[1] + 1)
         q1, med, q3 = np.percentile(Y, [25, 50, 75], axis=0)
-        ax.plot(x, med, color=colors[agent], lw=1.8, label=f"{agent} ({how[agent]}, {len(Y)} runs)")
+        ax.plot(x, med, color=colors[agent], lw=1.8, label=f"{agent} ({how[agent]}, {_runs(len(Y))})")
         ax.fill_between(x, q1, q3, color=colors[agent], alpha=0.2, lw=0)
+        top = max(top, float(np.max(q3)))
     ax.set_xscale("log")
     ax.set_xlabel("evaluations (simulator calls)")
     seeds = seeds_words(chosen["seed"])
+    spread = f"median and IQR over {seeds}" if len(chosen) > 1 else f"one run, {seeds}"
     if optimum is not None:
         _percent_axis(ax)
+        ax.set_ylim(top=max(10.0, 3 * top))  # room above the first, worst values on the symlog axis
         ax.set_ylabel("regret: % worse than the exact optimum")
-        ax.set_title(f"Regret of the best design so far: median and IQR over {seeds}", fontsize=9)
+        ax.set_title(f"Regret of the best design so far: {spread}", fontsize=9)
         if all(np.median(regret_pct(C[:, -1], optimum, info)) == 0 for C in curves.values()):
             ax.text(0.98, 0.95, "every agent's median run reached the optimum", transform=ax.transAxes,
                     ha="right", va="top", fontsize=8, color="0.3")
     else:
         ax.set_ylabel("best reward so far (higher is better)")
-        ax.set_title(f"Best reward so far: median and IQR over {seeds}\n(no exact optimum: "
+        ax.set_title(f"Best reward so far: {spread}\n(no exact optimum: "
                      f"{ground_truth_note(info) or 'not computed'})", fontsize=9)
     ax.grid(alpha=0.3, which="both")
     plain_log_ticks(ax)
@@ -144,7 +152,7 @@ def final(rows, info, cells=None, ax=None, label: str | None = None):
     for i, (a, v) in enumerate(zip(agents, data), start=1):
         ax.scatter(i + rng.uniform(-0.16, 0.16, len(v)), v, s=18, color=colors[a], alpha=0.85, zorder=3,
                    edgecolors="white", lw=0.4)
-    ax.set_xticks(range(1, len(agents) + 1), [f"{a}\n({how[a]},\n{len(values[a])} runs)" for a in agents], fontsize=7.5)
+    ax.set_xticks(range(1, len(agents) + 1), [f"{a}\n({how[a]},\n{_runs(len(values[a]))})" for a in agents], fontsize=7.5)
     budget = int(chosen["evaluations"].max())
     seeds = seeds_words(chosen["seed"])
     if optimum is not None:
@@ -313,7 +321,7 @@ def hypervolume(rows, info, curves=None, ax=None, label: str | None = None):
     for agent, (setting, C) in sorted(curves.items()):
         x = np.arange(1, C.shape[1] + 1)
         q1, med, q3 = np.percentile(C, [25, 50, 75], axis=0)
-        ax.plot(x, med, color=colors[agent], lw=1.5, label=f"{agent} (setting {setting}, {len(C)} runs)")
+        ax.plot(x, med, color=colors[agent], lw=1.5, label=f"{agent} (setting {setting}, {_runs(len(C))})")
         ax.fill_between(x, q1, q3, color=colors[agent], alpha=0.2, lw=0)
     ax.set_xscale("log")
     plain_log_ticks(ax)
