@@ -7,10 +7,13 @@ SCALESIM_VENV := .venv-scalesim
 
 install: $(VENV)/.installed
 
+# Not --quiet: the first install downloads about 2 GB (PyTorch, Ray...) and takes minutes; pip shows its progress.
 $(VENV)/.installed: pyproject.toml
+	@echo "Installing archgym and its dependencies into $(VENV) (the first time takes about 5 minutes)"
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet -e '.[dev,ray]'
+	$(VENV)/bin/pip install -e '.[dev,ray]'
 	touch $@
+	@echo "Installed: run .venv/bin/archgym --help (or source .venv/bin/activate first)"
 
 # SCALE-Sim 3.0.0 needs numpy<2.4, so the live comparison test runs it from its own venv.
 $(SCALESIM_VENV)/.installed:

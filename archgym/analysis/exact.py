@@ -5,13 +5,15 @@ env's fixed reference point, so every agent and the true front share one box.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from archgym.core.errors import ArchGymError
 from archgym.core.pareto import hypervolume, objective_matrix, pareto_mask
 from archgym.core.pareto import reference_point as _reference_point
+from archgym.progress import progress
 
 EXHAUSTIVE_LIMIT = 1_000_000
 
@@ -36,6 +38,7 @@ class GroundTruth:
     pareto_rows: np.ndarray      # rows of the true Pareto front (feasible, non-dominated)
     ref_point: np.ndarray
     hypervolume: float           # of the true front
+    metrics: dict = field(default_factory=dict)  # raw values (N,) of the metrics asked for with `keep`
 
     @property
     def size(self) -> int:
@@ -47,9 +50,16 @@ class GroundTruth:
         return self.objectives[self.pareto_rows]
 
 
-def exhaustive(env, limit: int = EXHAUSTIVE_LIMIT, chunk: int = 65_536) -> GroundTruth:
+def _name(env) -> str:
+    spec = getattr(env, "spec", None)
+    return spec.id if spec is not None else type(env.unwrapped).__name__
+
+
+def exhaustive(env, limit: int = EXHAUSTIVE_LIMIT, chunk: int = 65_536, show: bool | None = None,
+               keep: Sequence[str] = ()) -> GroundTruth:
     """Enumerate and score every design of `env`'s space (≤ `limit` points) with its batch
-    evaluator, in chunks. Returns the true optimum and the true Pareto front."""
+    evaluator, in chunks, with progress on stderr (see archgym.progress). Returns the true
+    optimum and the true Pareto front, and every design's raw values of the metrics in `keep`."""
     base = env.unwrapped
     space, objective = base.space, base.objective
     if space.size > limit:
@@ -59,23 +69,28 @@ def exhaustive(env, limit: int = EXHAUSTIVE_LIMIT, chunk: int = 65_536) -> Groun
     score = np.empty(len(idx))
     feasible = np.empty(len(idx), dtype=bool)
     F = np.empty((len(idx), len(objective.metrics)))
-    for lo in range(0, len(idx), chunk):
-        out = base.evaluate(idx[lo:lo + chunk])
-        score[lo:lo + chunk] = objective.scalarize(out["reward"])
-        feasible[lo:lo + chunk] = out["feasible"]
-        F[lo:lo + chunk] = objective_matrix(objective, out)
+    kept = {m: np.empty(len(idx)) for m in keep}
+    with progress(len(idx), f"{_name(env)}: enumerating every design", "design", show) as bar:
+        for lo in range(0, len(idx), chunk):
+            out = base.evaluate(idx[lo:lo + chunk])
+            score[lo:lo + chunk] = objective.scalarize(out["reward"])
+            feasible[lo:lo + chunk] = out["feasible"]
+            F[lo:lo + chunk] = objective_matrix(objective, out)
+            for m, values in kept.items():
+                values[lo:lo + chunk] = out[m]
+            bar.update(len(out["feasible"]))
     best = int(np.argmax(score))
     best_out = base.evaluate(idx[best:best + 1])
     metrics = {k: float(v[0]) for k, v in best_out.items() if k not in ("reward", "feasible")}
     ref = reference_point(env)
     rows = np.flatnonzero(pareto_mask(F, feasible))
     return GroundTruth(idx, score, feasible, F, best, space.from_indices(idx[best]), float(score[best]),
-                       metrics, rows, ref, hypervolume(F[rows], ref))
+                       metrics, rows, ref, hypervolume(F[rows], ref), kept)
 
 
-def streaming_exact(env, chunk: int = 1 << 17) -> dict:
-    """Evaluate every design of a (finite) env space in chunks. Returns the best design under the
-    env's objective, the number of designs meeting the spec, and the accuracy-versus-latency front
+def streaming_exact(env, chunk: int = 1 << 17, show: bool | None = None) -> dict:
+    """Evaluate every design of a (finite) env space in chunks, with progress on stderr (see
+    archgym.progress). Returns the best design under the env's objective, the number of designs meeting the spec, and the accuracy-versus-latency front
     of the designs within every other limit (latency_s, accuracy arrays, latency ascending)."""
     base = env.unwrapped
     space, objective = base.space, base.objective
@@ -83,15 +98,17 @@ def streaming_exact(env, chunk: int = 1 << 17) -> dict:
     other = {k: v for k, v in objective.limits.items() if k != "latency_s"}
     best_reward, best_idx, n_ok = -np.inf, None, 0
     front_lat, front_acc = np.zeros(0), np.zeros(0)
-    for lo in range(0, space.size, chunk):
-        idx = np.stack(np.unravel_index(np.arange(lo, min(lo + chunk, space.size)), space.nvec), axis=1)
-        out = base.evaluate(idx)
-        i = int(np.argmax(out["reward"]))
-        if out["reward"][i] > best_reward:
-            best_reward, best_idx = float(out["reward"][i]), idx[i]
-        n_ok += int(objective.success(out, out["feasible"]).sum())
-        keep = out["feasible"] & (objective.violation(out, other) == 0)
-        front_lat, front_acc = pareto_2d(np.r_[front_lat, out["latency_s"][keep]], np.r_[front_acc, out[acc][keep]])
+    with progress(space.size, f"{_name(env)}: enumerating every design", "design", show) as bar:
+        for lo in range(0, space.size, chunk):
+            idx = np.stack(np.unravel_index(np.arange(lo, min(lo + chunk, space.size)), space.nvec), axis=1)
+            out = base.evaluate(idx)
+            i = int(np.argmax(out["reward"]))
+            if out["reward"][i] > best_reward:
+                best_reward, best_idx = float(out["reward"][i]), idx[i]
+            n_ok += int(objective.success(out, out["feasible"]).sum())
+            keep = out["feasible"] & (objective.violation(out, other) == 0)
+            front_lat, front_acc = pareto_2d(np.r_[front_lat, out["latency_s"][keep]], np.r_[front_acc, out[acc][keep]])
+            bar.update(len(idx))
     return {"design": space.from_indices(best_idx), "reward": best_reward, "n_meeting_spec": n_ok,
             "size": space.size, "front": (front_lat, front_acc)}
 

@@ -100,7 +100,9 @@ def _show(design: dict, metrics: dict, objective, echo) -> None:
 
 
 def register(subparsers) -> None:
-    s = subparsers.add_parser("demo", help="co-design search on CoDesign-Systolic-v0 + accuracy-vs-latency Pareto plot")
+    from archgym.cli import add_command
+    s = add_command(subparsers, "demo", "co-design search on CoDesign-Systolic-v0 + accuracy-vs-latency Pareto plot",
+                    "archgym demo --budget 5000 --seeds 2 --no-exact --out runs/demo-quick")
     s.add_argument("--budget", type=int, default=50_000, help="evaluations per search (joint and sequential)")
     s.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per search")
     s.add_argument("--agents", default="ga,regularized_evolution,random",
