@@ -73,14 +73,22 @@ class _Watchdog(threading.Thread):
 
 def worker(ids: list[str]) -> None:
     """Run cases `ids` in order, one JSON line each on stdout."""
-    import io
-    import contextlib
+    import shutil
     import cases
     from archgym.core.errors import ArchGymError
     ctx = cases.Context()
     cases.warm_up(ctx)
     dog = _Watchdog()
     dog.start()
+    try:
+        _run_cases(ids, ctx, dog, cases, ArchGymError)
+    finally:
+        shutil.rmtree(ctx.root, ignore_errors=True)
+
+
+def _run_cases(ids, ctx, dog, cases, ArchGymError) -> None:
+    import contextlib
+    import io
     for cid in ids:
         c = cases.CASES[cid]
         sys.__stdout__.write(json.dumps({"start": cid}) + "\n")
