@@ -201,3 +201,20 @@ def test_oracle_and_bit_widths():
         NB201Oracle(source="int4")
     with pytest.raises(ArchGymError, match="scores the NAS-Bench-201 space 'nb201' only"):
         NB201Oracle("mbv2-tab")
+
+
+def test_functionally_identical_cells_and_the_tables_noise():
+    from archgym.nas.nb201_table import noise_std
+    none3 = ("none",) * 3
+    # node 1 feeds nothing: its conv cannot change the output
+    assert nb201.canonical_ops(("nor_conv_3x3", "none", "none", "skip_connect", "none", "none")) == \
+        none3 + ("skip_connect", "none", "none")
+    # pooling or skipping an always-zero node stays zero; a conv does not (its BatchNorm adds a learned offset)
+    assert nb201.canonical_ops(("none", "none", "avg_pool_3x3", "skip_connect", "none", "skip_connect")) == \
+        none3 + ("skip_connect", "none", "none")
+    kept = ("none", "none", "nor_conv_3x3", "skip_connect", "none", "nor_conv_1x1")
+    assert nb201.canonical_ops(kept) == kept
+    # one training run's standard deviation, from the 548 classes of identical cells (not the chance class)
+    for source, std in (("baseline", 0.2632), ("ptq", 1.0714), ("qat", 2.3465)):
+        n = noise_std(source)
+        assert (n["classes"], n["dof"]) == (548, 4912) and n["std"] == pytest.approx(std, abs=1e-4)

@@ -42,6 +42,10 @@ HARDWARE = {
     "ofmap_sram_kb": (8, 32, 128),
     "dram_bytes_per_cycle": (8.0, 32.0),
 }
+# The reference accelerator (the space's default design): the middle array size within the default
+# area budget. The latency-aware NAS baseline designs for it; the MACs rule of thumb is derived on it.
+REFERENCE = {"rows": 16, "cols": 16, "dataflow": "ws", "ifmap_sram_kb": 8, "filter_sram_kb": 8, "ofmap_sram_kb": 8,
+             "dram_bytes_per_cycle": 32.0}
 SUMMED = ("latency_s", "energy_j", "cycles", "dram_bytes", "macs")  # add up over blocks (checked in tests)
 METRICS = ("accuracy", "latency_s", "energy_j", "area_mm2", "power_w", "cycles", "dram_bytes", "macs")
 _SUMMED_COLUMNS = [systolic.TOTAL_FIELDS.index(m) for m in SUMMED]
@@ -97,6 +101,19 @@ class _Grid:
         return np.stack([*net, *np.unravel_index(np.asarray(hw, np.int64), self._hw_nvec)], axis=1)
 
 
+def _choices(full: DesignSpace, values: Mapping[str, Sequence], reference: Mapping) -> list[Categorical]:
+    """Searched simulator parameters: each a Categorical over allowed values of `full` (unit kept),
+    defaulting to the reference design's value when it is offered."""
+    out = []
+    for name, vals in values.items():
+        vals, p = _values(vals), full[name]
+        for v in vals:
+            p.index(v)  # DesignError names the parameter and its range
+        default = reference.get(name) if reference.get(name) in vals else vals[len(vals) // 2]
+        out.append(Categorical(name, vals, default=default, unit=p.unit, group="hardware"))
+    return out
+
+
 def _strides(nvec: np.ndarray) -> np.ndarray:
     """Row-major strides of an index vector over `nvec`."""
     return np.cumprod(np.r_[nvec[1:], 1][::-1])[::-1].astype(np.int64)
@@ -120,7 +137,8 @@ class NB201SystolicEvaluator(_Grid, Evaluator):
                  latency_budget_s: float = 100e-6, area_budget_mm2: float = 0.5, **fixed):
         fixed = {"bits": 8, **fixed}
         self.network = _NB201Part(accuracy, fixed["bits"], fixed["bits"])
-        self.hardware = HardwarePart.systolic(hardware or HARDWARE, fixed)
+        self.hardware = HardwarePart(systolic.PARAMETERS, _choices(systolic.PARAMETERS, hardware or HARDWARE, REFERENCE),
+                                     fixed)
         self.space = DesignSpace([*self.network.net.space.with_group("network"), *self.hardware.renamed()])
         self._n_net = len(self.network.net.space)
         hw_nvec = self.space.nvec[self._n_net:]
@@ -187,6 +205,7 @@ FPGA_HARDWARE = {
     "mult_style": ("auto", "lut", "dsp"),
     "ram_style": ("auto", "block", "distributed", "ultra"),
 }
+FPGA_REFERENCE = {"target_cycles": 1 << 16, "clock_mhz": 200.0, "mult_style": "auto", "ram_style": "auto"}
 FPGA_METRICS = ("accuracy", "throughput_fps", "latency_s", "energy_j", "power_w", "resource_util", "lut", "ff",
                 "bram18", "uram", "dsp", "macs")
 _FPGA_COSTS = ("throughput_fps", "latency_s", "energy_j", "power_w", "resource_util", "lut", "ff", "bram18", "uram",
@@ -206,10 +225,9 @@ class NB201FPGAEvaluator(_Grid, Evaluator):
         import simulators.fpga as fpga
         self._fpga = fpga
         self.network = _NB201Part(accuracy, weight_bits, act_bits)
-        space = hardware or FPGA_HARDWARE
-        params = [Categorical(k, _values(v)) for k, v in space.items()]
         fixed = {"board": board, "weight_bits": weight_bits, "act_bits": act_bits, **fixed}
         fpga.check_design({k: v for k, v in fixed.items() if k in fpga.PARAMETERS.names})
+        params = _choices(fpga.PARAMETERS, hardware or FPGA_HARDWARE, FPGA_REFERENCE)
         self.hardware = HardwarePart(fpga.PARAMETERS, params, fixed)
         self.fixed = self.hardware.fixed
         self.space = DesignSpace([*self.network.net.space.with_group("network"), *self.hardware.renamed()])

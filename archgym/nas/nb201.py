@@ -167,6 +167,26 @@ def to_naslib(ops: Sequence[str]) -> tuple[int, ...]:
     return tuple(NASLIB_OPS.index(by_edge[e]) for e in NASLIB_EDGES)
 
 
+ZERO_PRESERVING = ("none", "skip_connect", "avg_pool_3x3")  # map an all-zero input to zero (a conv's BN does not)
+
+
+def canonical_ops(ops: Sequence[str]) -> tuple[str, ...]:
+    """The cell with every edge that cannot change its output set to `none`: edges whose output is
+    zero (from a node that is always zero, through an op that keeps zero), and edges that reach no
+    node feeding the output. Cells with the same canonical ops compute the same function, so their
+    accuracies differ only by training noise (used by nb201_table.noise_std)."""
+    ops = check_ops(ops)
+    zero = {0: False}
+    for j in (1, 2, 3):
+        zero[j] = all(op == "none" or (zero[i] and op in ZERO_PRESERVING) for (i, t), op in zip(EDGES, ops) if t == j)
+    effective = [op != "none" and not (zero[i] and op in ZERO_PRESERVING) for (i, _), op in zip(EDGES, ops)]
+    feeds = {3}
+    for (i, j), eff in reversed(list(zip(EDGES, effective))):  # edges sorted by target: one backward pass
+        if eff and j in feeds:
+            feeds.add(i)
+    return tuple(op if eff and j in feeds else "none" for (_, j), op, eff in zip(EDGES, ops, effective))
+
+
 # --- layer-table blocks ---------------------------------------------------------------------------------
 FIXED_BLOCKS = ("stem", "reduction_1", "reduction_2", "head")
 

@@ -28,6 +28,7 @@ from archgym.nas.spaces import DATA_DIR
 TABLE = DATA_DIR / "nb201-cifar10.csv.gz"
 COLUMNS = ("index", "arch", "baseline_acc", "ptq_acc", "qat_acc")
 # accuracy source -> (column, (weight bits, activation bits) it was measured at; None: float32)
+CHANCE = 10.0  # percent: cells whose output cannot see the input score exactly this
 SOURCES = {"baseline": ("baseline_acc", None), "ptq": ("ptq_acc", (8, 8)), "qat": ("qat_acc", (8, 8))}
 
 
@@ -68,6 +69,25 @@ def source_for_bits(weight_bits: int, act_bits: int, accuracy: str) -> str:
     if accuracy not in ("ptq", "qat"):
         raise DesignError(f"accuracy must be 'ptq' or 'qat' (both measured at W8A8), got {accuracy!r}")
     return accuracy
+
+
+@lru_cache(maxsize=4)
+def noise_std(source: str) -> dict:
+    """Training noise of one table entry, in percentage points: the pooled within-class standard
+    deviation of `source` over classes of functionally identical cells (nb201.canonical_ops; one
+    training run each), skipping the chance-level class. Returns {"std", "classes", "dof"}."""
+    x = read_nb201_table().percent[check_source(source)]
+    groups: dict[tuple, list[int]] = {}
+    for i, arch in enumerate(nb201.official_order()):
+        groups.setdefault(nb201.canonical_ops(nb201.parse(arch)), []).append(i)
+    ss, dof, classes = 0.0, 0, 0
+    for rows in groups.values():
+        v = x[rows]
+        if len(v) > 1 and not np.all(v == CHANCE):
+            ss += float(((v - v.mean()) ** 2).sum())
+            dof += len(v) - 1
+            classes += 1
+    return {"std": float(np.sqrt(ss / dof)), "classes": classes, "dof": dof}
 
 
 @lru_cache(maxsize=8)
