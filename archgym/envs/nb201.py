@@ -210,14 +210,22 @@ FPGA_METRICS = ("accuracy", "throughput_fps", "latency_s", "energy_j", "power_w"
                 "bram18", "uram", "dsp", "macs")
 _FPGA_COSTS = ("throughput_fps", "latency_s", "energy_j", "power_w", "resource_util", "lut", "ff", "bram18", "uram",
                "dsp", "violation", "feasible")
+CACHE_PAIRS = 1 << 21  # (hardware design, network class) costs kept in memory up to this many pairs
+# Two cells with the same layers in another order: the probe of whether the FPGA model depends on layer order.
+PROBE = (("nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3", "skip_connect", "nor_conv_1x1", "nor_conv_3x3"),
+         ("avg_pool_3x3", "nor_conv_3x3", "nor_conv_3x3", "nor_conv_1x1", "skip_connect", "nor_conv_1x1"))
 
 
 class NB201FPGAEvaluator(_Grid, Evaluator):
     """archgym/NB201-FPGA-v0: an NB201 cell and FINN SetFolding `target_cycles`, `clock_mhz`,
     `mult_style` and `ram_style` (`hardware`: {parameter: values}) on `board`, at 8-bit weights and
-    activations. `accuracy`: "ptq" or "qat". Designs over the board's resources x FINN's caps are
-    infeasible. Default objective: maximise accuracy with latency_s <= `latency_budget_s`; `vector`:
-    accuracy, latency_s, energy_j, resource_util."""
+    activations. `accuracy`: "ptq" or "qat". Designs over the board's resources are infeasible.
+    Default objective: maximise accuracy with latency_s <= `latency_budget_s`; `vector`: accuracy,
+    latency_s, energy_j, resource_util.
+
+    The FPGA model runs once per (hardware design, class of networks with the same layer table):
+    the same layers in any order when the model ignores their order (checked with PROBE when the
+    env is made), else the same layers in the same order (4,096 classes)."""
     metric_names = FPGA_METRICS
 
     def __init__(self, hardware: Mapping[str, Sequence] | None = None, board: str = "u250", accuracy: str = "ptq",
@@ -234,29 +242,61 @@ class NB201FPGAEvaluator(_Grid, Evaluator):
         self._n_net = len(self.network.net.space)
         hw_nvec = self.space.nvec[self._n_net:]
         self._hw_strides, self._hw_nvec = _strides(hw_nvec), hw_nvec
-        self.classes, self.representatives = _layer_classes(self.network)
-        self.models = [fpga.Model(self.network.net.layer_table(nb201.ops_of_number(a))) for a in self.representatives]
-        self.costs = CostTable(int(np.prod(hw_nvec)), self.classes[:, None], np.ones(1), len(_FPGA_COSTS),
-                               self._class_costs)
+        self._models: dict[int, object] = {}
+        self.order_matters = not self._order_free()
+        self.classes, self.representatives = _layer_classes(self.network, ordered=self.order_matters)
+        self._models = {}
+        n_pairs = self.n_hardware * len(self.representatives)
+        self.costs = CostTable(self.n_hardware, self.classes[:, None], np.ones(1), len(_FPGA_COSTS),
+                               self._class_costs) if n_pairs <= CACHE_PAIRS else None
         self.latency_budget_s = float(latency_budget_s)
         self.objective_defaults = _objectives(["accuracy", "latency_s", "energy_j", "resource_util"],
                                               {"latency_s": self.latency_budget_s})
 
+    def model(self, c: int):
+        """The compiled FPGA model of network class c (compiled on first use)."""
+        m = self._models.get(c)
+        if m is None:
+            m = self._models[c] = self._fpga.Model(self.network.net.layer_table(nb201.ops_of_number(
+                self.representatives[c])))
+        return m
+
+    def _designs(self, hw: np.ndarray) -> np.ndarray:
+        return self.hardware.designs(np.stack(np.unravel_index(hw, self._hw_nvec), axis=1))
+
+    def _order_free(self) -> bool:
+        """Whether the model's metrics ignore layer order, on the PROBE networks and 16 hardware designs."""
+        self.representatives = np.array([nb201.number_of_ops(p) for p in PROBE])
+        designs = self._designs(np.random.default_rng(0).integers(0, self.n_hardware, 16))
+        a, b = (self.model(c).evaluate(designs) for c in (0, 1))
+        return all(np.array_equal(a[m], b[m]) for m in _FPGA_COSTS)
+
     def _class_costs(self, hw: np.ndarray) -> np.ndarray:
-        designs = self.hardware.designs(np.stack(np.unravel_index(hw, self._hw_nvec), axis=1))
-        out = np.empty((len(hw), len(self.models), len(_FPGA_COSTS)))
-        for c, model in enumerate(self.models):
-            res = model.evaluate(designs)
-            out[:, c] = np.stack([np.asarray(res[m], dtype=np.float64) for m in _FPGA_COSTS], axis=1)
+        """(len(hw), n_classes, n_costs): every class on each hardware design number in `hw`."""
+        designs = self._designs(hw)
+        out = np.empty((len(hw), len(self.representatives), len(_FPGA_COSTS)))
+        for c in range(len(self.representatives)):
+            out[:, c] = self._evaluate(c, designs)
         return out
+
+    def _evaluate(self, c: int, designs: np.ndarray) -> np.ndarray:
+        res = self.model(c).evaluate(designs)
+        return np.stack([np.asarray(res[m], dtype=np.float64) for m in _FPGA_COSTS], axis=1)
 
     def __call__(self, idx: np.ndarray) -> dict[str, np.ndarray]:
         idx = np.asarray(idx, dtype=np.int64).reshape(-1, len(self.space))
         arch, hw = self.split(idx)
-        return self._metrics(self.costs.compose(hw, arch), arch)
+        if self.costs is not None:
+            return self._metrics(self.costs.compose(hw, arch), arch)
+        cls = self.classes[arch]  # too many (design, class) pairs to keep: one kernel call per class in the batch
+        out = np.empty((len(idx), len(_FPGA_COSTS)))
+        order = np.argsort(cls, kind="stable")
+        for rows in np.split(order, np.flatnonzero(np.diff(cls[order])) + 1):
+            out[rows] = self._evaluate(int(cls[rows[0]]), self._designs(hw[rows]))
+        return self._metrics(out, arch)
 
     def grid(self, hw: np.ndarray) -> dict[str, np.ndarray]:
-        costs = self.costs.grid(hw)
+        costs = self.costs.grid(hw) if self.costs is not None else self._class_costs(hw)[:, self.classes]
         shape = costs.shape[:2]
         out = self._metrics(costs.reshape(-1, len(_FPGA_COSTS)), np.tile(np.arange(shape[1]), len(hw)))
         return {k: v.reshape(shape) for k, v in out.items()}
@@ -279,16 +319,18 @@ class NB201FPGAEvaluator(_Grid, Evaluator):
         return f"NAS-Bench-201 cell (CIFAR-10, {self.network.accuracy_source} W8A8) on a FINN-style FPGA ({self.fixed['board']})"
 
 
-def _layer_classes(part: _NB201Part) -> tuple[np.ndarray, np.ndarray]:
-    """Networks whose layer tables hold the same rows (in any order) cost the same on a FINN
-    pipeline (per-layer folding, summed resources, the slowest stage's interval): (class of each
-    architecture number, a representative architecture number per class)."""
+def _layer_classes(part: _NB201Part, ordered: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Classes of networks with equal layer tables: the same rows in the same order (`ordered`), or
+    in any order. Returns (class of each architecture number, a representative number per class)."""
     b = part.blocks
-    content = {}
+    content: dict[bytes, int] = {}
     block_content = np.array([content.setdefault(b.table(i).tobytes(), len(content)) for i in range(b.n_blocks)])
-    counts = np.zeros((nb201.N_ARCHS, len(content)), dtype=np.int64)
-    for k in range(part.units.shape[1]):
-        np.add.at(counts, (np.arange(nb201.N_ARCHS), block_content[part.units[:, k]]), int(part.mult[k]))
-    _, first, classes = np.unique(counts, axis=0, return_index=True, return_inverse=True)
+    slots = block_content[part.units]  # (n_arch, n_slots): the network's table, slot by slot
+    if ordered:
+        key = slots
+    else:
+        key = np.zeros((nb201.N_ARCHS, len(content)), dtype=np.int64)
+        for k in range(slots.shape[1]):
+            np.add.at(key, (np.arange(nb201.N_ARCHS), slots[:, k]), int(part.mult[k]))
+    _, first, classes = np.unique(key, axis=0, return_index=True, return_inverse=True)
     return classes.reshape(-1).astype(np.int64), first.astype(np.int64)
-
