@@ -220,4 +220,4 @@ def _columns(space: DesignSpace) -> tuple[np.ndarray, np.ndarray]:
     return space.group_columns("network"), space.group_columns("hardware")
 
 
-__all__ = ["Sequential", "HardwareFirst", "LatencyAwareNAS", "BaselineConfigError", "network_census"]
+__all__ = ["BaselineConfigError", "HardwareFirst", "LatencyAwareNAS", "Sequential", "network_census"]

@@ -33,7 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 ENVS = ("archgym/NB201-Systolic-v0", "archgym/NB201-FPGA-v0", "archgym/CoDesign-Systolic-v0", "archgym/CoDesign-FPGA-v0")
 BASELINES = ("sequential", "hardware_first", "latency_aware_nas")
-SWEEP_POINTS = 24  # MACs budgets of the sweep when the networks have more distinct MACs values than this
+SWEEP_POINTS = 32  # MACs budgets of the sweep when the networks have more distinct MACs values than this
 ALPHA = 0.05
 
 
@@ -45,8 +45,8 @@ def noise_points(base) -> tuple[float, str]:
         n = noise_std(ev.network.accuracy_source)
         return n["std"], (f"pooled std of the {ev.network.accuracy_source.upper()} accuracy over {n['classes']} classes "
                           f"of functionally identical NB201 cells ({n['dof']:,} degrees of freedom)")
-    from archgym.nas.tables import read_table
     from archgym.nas.oracles import TABLE
+    from archgym.nas.tables import read_table
     meta = read_table(TABLE).meta
     return 100 * meta["seed_noise_std"], (f"std over 3 training seeds of {len(meta['repeats'])} mbv2-tab networks "
                                           "(float accuracy; the quantised columns have no repeats)")
@@ -88,11 +88,12 @@ def run(env_ids, budgets, seeds, inner, echo=print):
         noise, noise_src = noise_points(base)
         envs[env_id] = {"exact": 100 * float(best[obj.optimize][0]), "n_meeting_spec": ex.n_meeting_spec,
                         "size": ex.size, "noise": noise, "noise_source": noise_src, "limits": dict(obj.limits),
-                        "design": base.space.from_indices(ex.best_index), "errors": {}}
+                        "design": base.space.from_indices(ex.best_index), "errors": {},
+                        "latency_front": ex.latency_front}
         echo(f"{env_id}: exact optimum {envs[env_id]['exact']:.2f} % over {ex.size:,} designs "
              f"({time.perf_counter() - t:.0f} s); noise {noise:.2f} points")
 
-        def one(method, agent, budget, seed, label=None, **kw):
+        def one(method, agent, budget, seed, label=None, env=env, env_id=env_id, obj=obj, **kw):
             try:
                 res = agent.search(env, budget, seed=seed)
             except BaselineConfigError as e:
@@ -209,7 +210,37 @@ def markdown(res, envs, df, command: str, seeds: int, inner: str) -> dict[str, s
             mark = " (best in hindsight)" if e.get("hindsight") and r["macs_budget"] == e["hindsight"][1] else ""
             sweep.append(f"| {env_id.split('/')[1]} | {r['macs_budget'] / 1e6:.4g} M{mark} | {r['accuracy']:.2f} | "
                          f"{r['meets']:.0%} |")
-    return {"joint-vs-sequential": "\n".join(lines), "nas-first-macs-sweep": "\n".join(sweep)}
+    budgets = ["| env | limits (default objective) | designs meeting the spec | best accuracy reachable with the "
+               "latency budget x 1/4, 1/2, 1, 2, 4 (other limits as they are) |", "|---|---|---:|---|"]
+    for env_id, e in envs.items():
+        lat, acc = e["latency_front"]
+        lim = e["limits"].get("latency_s")
+        reach = [f"{100 * acc[lat <= f * lim].max():.2f}" if (lat <= f * lim).any() else "none"
+                 for f in (0.25, 0.5, 1, 2, 4)] if lim else []
+        budgets.append(f"| {env_id.split('/')[1]} | " + ", ".join(f"{k} <= {v:g}" for k, v in e["limits"].items())
+                       + f" | {e['n_meeting_spec']:,} of {e['size']:,} ({e['n_meeting_spec'] / e['size']:.2%}) | "
+                       + " / ".join(reach) + f" % (at any latency: {100 * acc.max():.2f} %) |")
+    return {"joint-vs-sequential": "\n".join(lines), "nas-first-macs-sweep": "\n".join(sweep),
+            "codesign-budgets": "\n".join(budgets), "nb201-accuracy": nb201_accuracy()}
+
+
+def nb201_accuracy() -> str:
+    """The shipped NB201 table in numbers: range, best cell and one training run's noise per source."""
+    from archgym.nas import nb201
+    from archgym.nas.nb201_table import CHANCE, noise_std, read_nb201_table
+    t = read_nb201_table()
+    lines = ["| accuracy | bits (weights, activations) | min / median / max (%) | best cell (NB201 index) | "
+             "one run's noise (points) |", "|---|---|---|---|---|"]
+    for source, values in t.percent.items():
+        best = int(np.argmax(values))
+        cell = nb201.official_order()[best].replace("|", "\\|")  # a literal pipe inside a markdown table
+        n = noise_std(source)
+        lines.append(f"| `{source}` | {t.bits(source) or 'float32'} | {values.min():.2f} / {np.median(values):.2f} / "
+                     f"{values.max():.2f} | {best}: `{cell}` | {n['std']:.2f} over {n['classes']} "
+                     f"classes ({n['dof']:,} degrees of freedom) |")
+    dead = int((t.percent["baseline"] == CHANCE).sum())
+    return "\n".join(lines) + (f"\n\n{dead} cells score exactly {CHANCE:g}% (chance): exactly the cells whose "
+                                "output has no path from the input through edges other than `none`.")
 
 
 def figure(df, envs, path: Path) -> None:

@@ -6,11 +6,11 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from archgym.core.errors import WorkloadError  # noqa: E402
-from archgym.core.workloads.table import CONV, G, K, KIND, LINEAR, M, N, POOL  # noqa: E402
-from archgym.frontends import from_torch  # noqa: E402
-from archgym.nas import get_space, nb201  # noqa: E402
-from archgym.nas.nb201_torch import Cell, NB201Network, extract_blocks  # noqa: E402
+from archgym.core.errors import WorkloadError
+from archgym.core.workloads.table import CONV, KIND, LINEAR, POOL, G, K, M, N
+from archgym.frontends import from_torch
+from archgym.nas import get_space, nb201
+from archgym.nas.nb201_torch import Cell, NB201Network, extract_blocks
 
 # NB201's published CIFAR-10 ranges over all 15,625 cells (FLOPs as NB201 counts them: conv and linear
 # multiply-accumulates including the classifier's 10 bias adds, in millions; parameters in millions,

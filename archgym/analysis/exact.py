@@ -160,13 +160,13 @@ def exact_front(env, chunk: int = 1 << 18, cache: bool | str | Path = True, echo
 SENTINELS = 256  # front points in the pre-filter
 
 
-def _chunks(base, chunk: int, use_grid: bool = True):
-    """Yield (metrics with `reward` and `feasible`, rows -> index vectors) covering the space once.
+def _chunks(base, chunk: int):
+    """Yield (metrics with `feasible`, rows -> index vectors) covering the space once.
     Evaluators with `grid(hardware numbers)` (every network on each hardware design, e.g. the
     NB201 envs) are scanned hardware design by hardware design without building index arrays;
     any other env goes through `evaluate` on row-major chunks of index vectors."""
-    space, objective, ev = base.space, base.objective, base.evaluator
-    if use_grid and hasattr(ev, "grid") and not space.constraints:
+    space, ev = base.space, base.evaluator
+    if hasattr(ev, "grid") and not space.constraints:
         n_net = ev.n_networks
         step = max(1, chunk // n_net)
         for lo in range(0, ev.n_hardware, step):

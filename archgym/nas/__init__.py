@@ -10,12 +10,12 @@
 Importing this package does not import torch; building, training and scoring do.
 """
 from archgym.nas.data import DatasetError
-from archgym.nas.nb201 import NB201Space
+from archgym.nas.nb201_space import NB201Space
 from archgym.nas.oracles import (ORACLES, MissingEntryError, NB201Oracle, Oracle, PredictorOracle, TabularOracle,
                                  TrainedOracle, ZeroCostOracle, make_oracle)
 from archgym.nas.spaces import MobileNetV2Space, NetworkSpace, ResNetSpace, get_space, space_names
 from archgym.nas.train import Budget
 
 __all__ = ["get_space", "space_names", "NetworkSpace", "MobileNetV2Space", "ResNetSpace", "NB201Space", "make_oracle",
-           "ORACLES", "Oracle", "TrainedOracle", "TabularOracle", "PredictorOracle", "ZeroCostOracle", "NB201Oracle", "Budget",
-           "DatasetError", "MissingEntryError"]
+           "ORACLES", "Oracle", "TrainedOracle", "TabularOracle", "PredictorOracle", "ZeroCostOracle", "NB201Oracle",
+           "Budget", "DatasetError", "MissingEntryError"]

@@ -12,16 +12,14 @@ in NB201's generation order (ops in NB201's order, last edge fastest), shuffled 
 There is no closed form; `official_order` rebuilds the list (checked against NB201's own asserts,
 HELP's `str_arch2idx` and HW-NAS-Bench's per-index configs; see tests/test_nb201.py).
 
-`NB201Space` is the cell space as a `NetworkSpace`: six categorical parameters `edge_{i}_{j}`, whose
-row-major enumeration is exactly NB201's generation order (architecture number = position before
-the shuffle). `build` returns the torch network (nb201_torch.py); `layer_table` composes the
-network's layer table from per-(stage, edge, op) blocks without torch (see `Blocks`).
+The network space built on this encoding is `NB201Space` (nb201_space.py); the torch network is in
+nb201_torch.py; layer tables are composed from per-(stage, edge, op) blocks (`Blocks`).
 """
 from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -29,10 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from archgym.core.errors import ArchGymError, DesignError
-from archgym.core.space import Categorical, DesignSpace
-from archgym.core.workloads import Workload
-from archgym.core.workloads.table import KINDS, KIND, N_COLUMNS
-from archgym.nas.spaces import NetworkSpace, register_space
+from archgym.core.workloads.table import KIND, KINDS, N_COLUMNS
 
 # NB201's op list, in its order (xautodl models/cell_operations.py, `NAS_BENCH_201`).
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
@@ -282,67 +277,3 @@ def read_blocks(path: str | Path = BLOCKS_FILE) -> Blocks:
 
 def write_blocks(blocks: Blocks, path: str | Path = BLOCKS_FILE) -> None:
     np.savez_compressed(path, rows=blocks.rows.astype(np.int32), starts=blocks.starts, ends=blocks.ends)
-
-
-# --- the network space ----------------------------------------------------------------------------------
-class NB201Space(NetworkSpace):
-    """The 15,625 NAS-Bench-201 cells on the CIFAR-10 macro skeleton (see the module docstring).
-    Architectures are dicts {edge_0_1: op, ..., edge_2_3: op}; `arch(x)` also takes an arch string,
-    an official index (int) or six op names."""
-    kind = "nb201"
-
-    def __init__(self, name: str = "nb201"):
-        config = {"in_channels": IN_CHANNELS, "num_classes": NUM_CLASSES, "stages": list(STAGE_CHANNELS),
-                  "cells_per_stage": CELLS_PER_STAGE, "resolution": STAGE_SIZES[0]}
-        super().__init__(name, config, DesignSpace([Categorical(n, OPS, default="nor_conv_3x3") for n in EDGE_NAMES]))
-        self._blocks: Blocks | None = None
-
-    @property
-    def blocks(self) -> Blocks:
-        if self._blocks is None:
-            self._blocks = read_blocks()
-        return self._blocks
-
-    def arch(self, x) -> dict:
-        """An architecture dict from a dict, an arch string, an official index or six op names."""
-        if isinstance(x, Mapping):
-            return self.validate(x)
-        if isinstance(x, str):
-            ops = parse(x)
-        elif isinstance(x, (int, np.integer, bool, np.bool_)):  # check_index rejects booleans
-            ops = ops_of_number(number_of_index(x))
-        else:
-            ops = check_ops(x)
-        return dict(zip(EDGE_NAMES, ops))
-
-    def ops(self, arch) -> tuple[str, ...]:
-        a = self.arch(arch)
-        return tuple(a[n] for n in EDGE_NAMES)
-
-    def arch_string(self, arch) -> str:
-        return to_string(self.ops(arch))
-
-    def index(self, arch) -> int:
-        """The official NB201 index of an architecture."""
-        return index_of_number(number_of_ops(self.ops(arch)))
-
-    def example_input(self, arch=None):
-        import torch
-        return torch.zeros(1, IN_CHANNELS, STAGE_SIZES[0], STAGE_SIZES[0])
-
-    def build(self, arch, seed: int | None = None):
-        from archgym.nas.nb201_torch import NB201Network
-        from archgym.nas.spaces import _seeded
-        ops = self.ops(arch)
-        return _seeded(lambda: NB201Network(ops), seed)
-
-    def layer_table(self, arch) -> Workload:
-        """The network's layer table, composed from the shipped blocks (no torch)."""
-        ops = self.ops(arch)
-        table = self.blocks.compose(ops)
-        key = self.hash(dict(zip(EDGE_NAMES, ops)))
-        names = tuple(f"{KINDS[k]}{j}" for j, k in enumerate(table[:, KIND]))
-        return Workload(f"{self.name}-{key}", table, names)
-
-
-register_space("nb201", NB201Space)

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from archgym.core.workloads.table import K, KIND, LINEAR, M, N, N_COLUMNS
+from archgym.core.workloads.table import KIND, LINEAR, N_COLUMNS, K, M, N
 from archgym.frontends import from_torch
 from archgym.nas import nb201
 
