@@ -32,33 +32,36 @@ def fpga_env():
     return gym.make(FPGA)
 
 
-def test_systolic_costs_are_the_simulator_on_the_whole_network(sys_env):
-    base = sys_env.unwrapped
-    idx = base.space.sample_indices(np.random.default_rng(0), 4000)
-    out = base.evaluate(idx)
+def _sampled(env, n: int, seed: int, every: int):
+    """Batch metrics of n random designs, and (row, network, hardware dict) of every `every`-th."""
+    base = env.unwrapped
+    idx = base.space.sample_indices(np.random.default_rng(seed), n)
     net = get_space("nb201")
-    for i in range(0, 4000, 160):
+    picks = []
+    for i in range(0, n, every):
         d = base.space.from_indices(idx[i])
         arch = {k: d[k] for k in net.space.names}
-        hw = {k: v for k, v in d.items() if k not in arch}
+        picks.append((i, arch, {k: v for k, v in d.items() if k not in arch}))
+    return idx, base.evaluate(idx), picks
+
+
+def test_systolic_costs_are_the_simulator_on_the_whole_network(sys_env):
+    idx, out, picks = _sampled(sys_env, 4000, 0, 160)
+    net = get_space("nb201")
+    for i, arch, hw in picks:
         res = systolic.simulate(hw, net.layer_table(arch))  # the simulator, every layer of the network
         for m in (*SUMMED, "area_mm2", "power_w"):
             assert out[m][i] == pytest.approx(res.metrics[m], rel=1e-12), m
         ptq = read_nb201_table().percent["ptq"][net.index(arch)]
         assert out["accuracy"][i] == pytest.approx(ptq / 100, abs=1e-15)
-    single = np.concatenate([base.evaluate(idx[i:i + 1])["latency_s"] for i in range(50)])
+    single = np.concatenate([sys_env.unwrapped.evaluate(idx[i:i + 1])["latency_s"] for i in range(50)])
     np.testing.assert_array_equal(single, out["latency_s"][:50])
 
 
 def test_fpga_costs_are_the_model_on_the_whole_network(fpga_env):
-    base = fpga_env.unwrapped
-    idx = base.space.sample_indices(np.random.default_rng(1), 3000)
-    out = base.evaluate(idx)
+    _, out, picks = _sampled(fpga_env, 3000, 1, 150)
     net = get_space("nb201")
-    for i in range(0, 3000, 150):
-        d = base.space.from_indices(idx[i])
-        arch = {k: d[k] for k in net.space.names}
-        hw = {k: v for k, v in d.items() if k not in arch}
+    for i, arch, hw in picks:
         res = fpga.Model(net.layer_table(arch)).simulate({"board": "u250", "weight_bits": 8, "act_bits": 8, **hw})
         for m in ("latency_s", "throughput_fps", "energy_j", "lut", "bram18", "dsp", "resource_util"):
             assert out[m][i] == pytest.approx(res.metrics[m], rel=1e-12), m
