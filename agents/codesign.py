@@ -10,8 +10,9 @@ network stage), and ends on the best design of its second stage under the env's 
   `macs <= macs_budget` with the hardware at the space's default and its feasibility ignored
   (hardware-unaware NAS, as in NASAIC's NAS -> ASIC baseline, Yang et al., DAC 2020); then the
   hardware stage searches an accelerator for the winner.
-- `hardware_first`: the hardware stage searches an accelerator for the reference network (the
-  space's default network) under the env's objective; then NAS on that accelerator.
+- `hardware_first`: the hardware stage searches the fastest accelerator for the reference network
+  (the space's default network: NB201's ResNet cell) within the env's other limits (area); then NAS
+  on that accelerator under the env's objective.
 - `latency_aware_nas`: NAS on the fixed reference accelerator (the space's default hardware)
   under the env's latency limits (hardware-aware NAS for one target device, as in ProxylessNAS or
   FBNet); then the hardware stage tunes the accelerator for the winner.
@@ -129,12 +130,18 @@ class Sequential(_TwoStage):
 
 
 class HardwareFirst(_TwoStage):
-    """Hardware first, for the reference network (the space's default), then NAS on that hardware."""
+    """Hardware first: the fastest accelerator for the reference network (the space's default)
+    within the env's other limits (area), then NAS on that hardware under the env's objective."""
     name = "hardware_first"
     first = "hardware"
 
     def first_objective(self, base, census):
-        return base.objective, True, {}
+        lat = _latency_limits(base.objective)
+        if not lat:
+            return base.objective, True, {}
+        fastest = next(iter(lat))  # with several latency limits (several networks), the first one's
+        limits = {k: v for k, v in base.objective.limits.items() if k not in lat}
+        return Objective("constraint", [fastest, *limits], optimize=fastest, limits=limits), True, {}
 
 
 class LatencyAwareNAS(_TwoStage):

@@ -32,6 +32,9 @@ from archgym.nas.nb201 import (
 )
 from archgym.nas.spaces import NetworkSpace, register_space
 
+# The default (reference) cell: NB201's ResNet, node 1 = conv3x3(0), node 2 = conv3x3(1), node 3 = 0 + 2
+# (AutoDL-Projects xautodl/models/cell_searchs/genotypes.py, `ResNet_CODE`).
+RESNET = parse("|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|")
 
 # --- the network space ----------------------------------------------------------------------------------
 class NB201Space(NetworkSpace):
@@ -43,7 +46,7 @@ class NB201Space(NetworkSpace):
     def __init__(self, name: str = "nb201"):
         config = {"in_channels": IN_CHANNELS, "num_classes": NUM_CLASSES, "stages": list(STAGE_CHANNELS),
                   "cells_per_stage": CELLS_PER_STAGE, "resolution": STAGE_SIZES[0]}
-        super().__init__(name, config, DesignSpace([Categorical(n, OPS, default="nor_conv_3x3") for n in EDGE_NAMES]))
+        super().__init__(name, config, DesignSpace([Categorical(n, OPS, default=op) for n, op in zip(EDGE_NAMES, RESNET)]))
         self._blocks: Blocks | None = None
 
     @property
