@@ -258,3 +258,36 @@ def test_demo_command_rejects_bad_arguments():
     bad = subprocess.run([sys.executable, "-m", "archgym.cli", "demo", "--baselines", "nas_first"],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown baseline 'nas_first'; valid: sequential, hardware_first" in bad.stderr
+
+
+def _experiment():
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "experiments" / "joint_vs_sequential.py"
+    spec = importlib.util.spec_from_file_location("joint_vs_sequential", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_holm_adjustment_by_hand():
+    # sorted p 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1 = 0.02, 0.03, 0.06, 0.04; running max 0.02, 0.03, 0.06, 0.06
+    np.testing.assert_allclose(_experiment().holm(np.array([0.01, 0.04, 0.03, 0.005])), [0.03, 0.06, 0.06, 0.02])
+
+
+def test_a_difference_within_the_tables_noise_is_a_tie():
+    import pandas as pd
+    rng = np.random.default_rng(0)
+    rows = []
+    for env, seq_mean in (("a/Big-v0", 88.0), ("a/Small-v0", 89.5)):
+        for seed in range(20):
+            rows.append({"env": env, "budget": 100, "seed": seed, "method": "joint", "accuracy": 90 + rng.normal(0, .1),
+                         "meets_spec": True})
+            for b in ("sequential", "hardware_first", "latency_aware_nas"):
+                rows.append({"env": env, "budget": 100, "seed": seed, "method": b, "meets_spec": True,
+                             "accuracy": seq_mean + rng.normal(0, .1)})
+    envs = {"a/Big-v0": {"noise": 1.0}, "a/Small-v0": {"noise": 1.0}}
+    res = _experiment().compare(pd.DataFrame(rows), envs)
+    assert set(res[res["env"] == "a/Big-v0"]["verdict"]) == {"joint better"}  # 2 points, noise 1
+    assert set(res[res["env"] == "a/Small-v0"]["verdict"]) == {"tie (within noise)"}  # 0.5 points: significant, but noise
+    assert (res["ci_low"] <= res["diff"]).all() and (res["diff"] <= res["ci_high"]).all()
