@@ -10,8 +10,8 @@
 
 No torch and no per-layer Python at step time: the systolic model runs once per (hardware design,
 layer-table block) and `archgym.envs.composed` sums the blocks of each network; the FPGA model runs
-once per (hardware design, class of networks with the same multiset of layers). Both are checked
-against the simulators on whole networks in tests/test_nb201_env.py.
+once per (hardware design, class of networks with the same layers). Both are checked against the
+simulators on whole networks in tests/test_nb201_env.py.
 """
 from __future__ import annotations
 
