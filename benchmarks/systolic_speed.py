@@ -63,9 +63,10 @@ def scalesim_layer(python: str):
         wall_total = time.perf_counter() - t
         ref = next(csv.DictReader(out.open()))
         wl = load(topo)
-    d = systolic.design_vector(systolic.PARAMETERS.complete({"rows": 128, "cols": 128, "dataflow": "os"}))
-    ours = best_of(lambda: systolic.simulate_layers(d, wl.table), repeat=5, number=20000)
-    cycles = systolic.simulate_layers(d, wl.table)[0][0]
+    d = systolic.design_vector({"rows": 128, "cols": 128, "dataflow": "os"})
+    p = systolic.prepare(wl, accounting="scalesim")
+    ours = best_of(lambda: systolic.simulate_layers(d, p.table, p.tech_arrays, p.mode), repeat=5, number=20000)
+    cycles = systolic.simulate_layers(d, p.table, p.tech_arrays, p.mode)[0][0]
     return float(ref["wall_s"]), wall_total, int(ref["total_cycles"]), ours, int(cycles)
 
 
@@ -80,10 +81,10 @@ def main():
     from archgym.core.workloads import load
     from simulators import systolic
 
-    wl = load("resnet50")
-    d = systolic.design_vector(systolic.PARAMETERS.complete({"rows": 32, "cols": 32, "dataflow": "ws"}))
-    systolic.simulate_total(d, wl.table)
-    one = best_of(lambda: systolic.simulate_total(d, wl.table), repeat=7, number=2000)
+    p = systolic.prepare("resnet50")
+    d = systolic.design_vector({"rows": 32, "cols": 32, "dataflow": "ws"})
+    systolic.simulate_total(d, p.table, p.tech_arrays, p.mode)
+    one = best_of(lambda: systolic.simulate_total(d, p.table, p.tech_arrays, p.mode), repeat=7, number=2000)
 
     rng = np.random.default_rng(0)
     designs = np.tile(d, (args.batch, 1))
@@ -91,8 +92,8 @@ def main():
     designs[:, 1] = 2 ** rng.integers(2, 9, args.batch)
     designs[:, 2] = rng.integers(0, 3, args.batch)
     designs[:, 3:6] = 2 ** rng.integers(3, 13, (args.batch, 3))
-    systolic.simulate_batch(designs[:64], wl.table)
-    batch = best_of(lambda: systolic.simulate_batch(designs, wl.table), repeat=3)
+    systolic.simulate_batch(designs[:64], p)
+    batch = best_of(lambda: systolic.simulate_batch(designs, p), repeat=3)
 
     env = gym.make("archgym/Systolic-v0", workload="resnet50")
     env.reset(seed=0)

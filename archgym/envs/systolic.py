@@ -1,4 +1,10 @@
-"""Systolic-array envs: search rows, cols, dataflow, SRAM sizes and DRAM bandwidth for a workload."""
+"""Systolic-array envs: search rows, cols, dataflow, SRAM sizes and DRAM bandwidth for a workload.
+
+The envs use the "reuse" accounting (partial sums and feature maps stay in the ofmap SRAM while they
+fit, as ZigZag and Timeloop count them): an agent sizing SRAMs must see what a larger ofmap SRAM
+saves, which SCALE-Sim's accounting (every partial sum to DRAM) hides. Pass accounting="scalesim"
+to reproduce SCALE-Sim's DRAM traffic instead.
+"""
 from __future__ import annotations
 
 import math
@@ -69,16 +75,19 @@ class SystolicEvaluator(SimulatorEvaluator):
 
     `space` is a name in SPACES or a mapping {parameter: allowed values}; every simulator
     parameter not searched is fixed at its default or at the value passed as a keyword
-    (e.g. `clock_ghz=0.8, bits=16`). `max_sram_kb` adds a constraint on the total SRAM.
+    (e.g. `clock_ghz=0.8, bits=16`). `max_sram_kb` adds a constraint on the total SRAM;
+    `accounting` is "reuse" (default) or "scalesim" (see the module docstring).
     """
 
-    def __init__(self, workload="resnet18", space="default", max_sram_kb: float | None = None, **fixed):
-        prepared = systolic.prepare(workload)
+    def __init__(self, workload="resnet18", space="default", max_sram_kb: float | None = None,
+                 accounting: str = "reuse", **fixed):
+        prepared = systolic.prepare(workload, accounting=accounting)
         searched = searched_space(space)
-        super().__init__(systolic, prepared, searched, fixed, description=f"systolic array on {prepared.name}")
+        super().__init__(systolic, prepared, searched, fixed,
+                         description=f"systolic array on {prepared.name} ({accounting} accounting)")
         if max_sram_kb is not None:
             self.space = DesignSpace(self.space.params, [sram_budget(max_sram_kb, {**systolic.PARAMETERS.default(), **self.fixed})])
-        self.workload = prepared
+        self.workload = prepared.workload
         ref = self.default_metrics()
         lat, energy, area = ref["latency_s"], ref["energy_j"], ref["area_mm2"]
         self.objective_defaults = {
