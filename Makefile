@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 SCALESIM_VENV := .venv-scalesim
+ZIGZAG_VENV := .venv-zigzag
 
 .PHONY: install demo test chromium
 
@@ -18,6 +19,12 @@ $(SCALESIM_VENV)/.installed:
 	$(SCALESIM_VENV)/bin/pip install --quiet scalesim==3.0.0 'numpy<2.4'
 	touch $@
 
+# ZigZag (the systolic energy differential check, tests/test_systolic_zigzag.py) in its own venv too.
+$(ZIGZAG_VENV)/.installed:
+	$(PYTHON) -m venv $(ZIGZAG_VENV)
+	$(ZIGZAG_VENV)/bin/pip install --quiet zigzag-dse==3.9.1
+	touch $@
+
 demo: install
 	$(VENV)/bin/archgym demo
 
@@ -27,5 +34,5 @@ chromium:
 		apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
 		echo "chromium not installed: the browser check of the HTML report will be skipped"
 
-test: install $(SCALESIM_VENV)/.installed chromium
+test: install $(SCALESIM_VENV)/.installed $(ZIGZAG_VENV)/.installed chromium
 	$(VENV)/bin/python -m pytest

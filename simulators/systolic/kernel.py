@@ -7,8 +7,9 @@ ceil(Sr/R) * ceil(Sc/C) folds costs a full array pass. Operand refetches from DR
 tiling/reuse model in dram_model.py. Two accountings of what leaves the chip:
 - SCALESIM: SCALE-Sim's: every partial sum of every fold is written to DRAM (ws, is), every layer
   reads its input from and writes its output to DRAM;
-- REUSE (ZigZag's and Timeloop's): partial sums stay in the ofmap SRAM while a column fold's
-  partial-sum tile fits in half of it (the other half drains) and only the excess spills and comes
+- REUSE (ZigZag's and Timeloop's): operand refetches see the whole SRAM (SCALE-Sim's buffer keeps
+  reuse within about half of it); partial sums stay in the ofmap SRAM while a column fold's
+  partial-sum tile fits in it (ZigZag's rule: the whole SRAM) and only the excess spills and comes
   back; a feature map stays on chip when the ofmap SRAM holds it over its whole life (the table's
   IN_OCC/OUT_OCC context), and then the next layer's ifmap SRAM refills from the ofmap SRAM.
 Element-wise work (pooling, adds, activations, unfolded BN) runs on the vector unit: standalone
@@ -171,9 +172,12 @@ def layer(d, t, c, mode, o):
         if_r, f_r, of_w = k * m, _ceil_div(m, Cc) * k * n, _ceil_div(k, R) * m * n
     bits = d[D_BITS]
     words_per_kb = 8192.0 / bits
+    # SCALE-Sim's buffer keeps reuse within about half its capacity (the other half prefetches); the
+    # reuse accounting lets a tile use all of it, as ZigZag and Timeloop allocate buffers
+    reach = words_per_kb * (1.0 if mode == SCALESIM else 2.0)
     if_d, f_d, of_d = dram_traffic(R, Cc, df, m, n, k, t[KIND], t[H], t[W], t[C] // g, t[FH], t[FW],
-                                   t[SH], t[SW], t[EH], t[EW], np.int64(d[D_IFMAP_KB] * words_per_kb),
-                                   np.int64(d[D_FILTER_KB] * words_per_kb), np.int64(d[D_OFMAP_KB] * words_per_kb))
+                                   t[SH], t[SW], t[EH], t[EW], np.int64(d[D_IFMAP_KB] * reach),
+                                   np.int64(d[D_FILTER_KB] * reach), np.int64(d[D_OFMAP_KB] * reach))
     o[L_COMPUTE] = g * cycles1
     o[L_OVERALL_UTIL] = macs1 / (cycles1 * area)
     o[L_MAPPING] = sr * sc / (folds * area)
@@ -200,13 +204,13 @@ def layer(d, t, c, mode, o):
         if passes > 1:  # partial sums: written by every pass but the last, read back by the next
             psum_demand = (passes - 1) * outputs
             o[L_PS_SRAM_R] = psum_demand
-            if not out_on:  # a column fold's tile: T x width; half the SRAM holds it, the excess spills
-                half = d[D_OFMAP_KB] * 4096.0 / acc
+            if not out_on:  # a column fold's tile: T x width; the SRAM holds what fits, the excess spills
+                room = d[D_OFMAP_KB] * 8192.0 / acc
                 t_len = m if df == 1 else n
                 full, rem = sc // Cc, sc % Cc
-                spill = full * max(0.0, float(t_len) * Cc - half)
+                spill = full * max(0.0, float(t_len) * Cc - room)
                 if rem > 0:
-                    spill += max(0.0, float(t_len) * rem - half)
+                    spill += max(0.0, float(t_len) * rem - room)
                 o[L_PS_DRAM_W] = o[L_PS_DRAM_R] = g * (passes - 1) * spill
                 o[L_PS_SRAM_R] += o[L_PS_DRAM_W]  # spilled words leave through the SRAM ...
                 o[L_PS_SRAM_W] = o[L_PS_DRAM_R]  # ... and come back through it

@@ -196,6 +196,14 @@ class Workload:
         has_w = (t[:, KIND] == CONV) | (t[:, KIND] == LINEAR)
         return int((t[:, G] * t[:, N] * t[:, K])[has_w].sum())
 
+    def isolated(self) -> "Workload":
+        """A copy where every layer reads its inputs from and writes its output to DRAM (no tensor
+        stays on chip between layers), as SCALE-Sim and ZigZag evaluate layers one at a time."""
+        t = self.table.copy()
+        t[:, [IN_OCC, OUT_OCC]] = NEVER
+        t[:, IN2_OCC] = np.where(t[:, KIND] == ADD, NEVER, 0)
+        return Workload(self.name, t, self.layer_names)
+
     def kinds(self) -> list[str]:
         return [KINDS[k] for k in self.table[:, KIND]]
 
