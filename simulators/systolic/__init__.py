@@ -26,8 +26,10 @@ from archgym.core.errors import DesignError, unknown
 from archgym.core.space import Categorical, DesignSpace, Integer, Real
 from archgym.core.workloads import Workload, load
 from simulators.base import SimResult
+from simulators.systolic.controller import DRAM_PARAMETERS, SAMPLE, evaluate_controller, simulate_layers_controller
 from simulators.systolic.kernel import (ACCOUNTING, DATAFLOWS, DESIGN_FIELDS, LAYER_FIELDS, TOTAL_FIELDS, VECTOR_MODES,
-                                        costs_of, packed_parallel, packed_serial, simulate_layers, simulate_total)
+                                        costs_of, packed_parallel, packed_serial, simulate_layers, simulate_total,
+                                        totals_of_layers)
 from simulators.tech import DEFAULT as DEFAULT_TECH
 from simulators.tech import TechModel
 
@@ -63,6 +65,7 @@ class Prepared:
     tech: TechModel = DEFAULT_TECH
     accounting: str = "reuse"
     dram_model: str = "roofline"
+    dram_sample: int | None = SAMPLE
     tech_arrays: tuple = field(init=False, repr=False)
 
     def __post_init__(self):
@@ -72,6 +75,8 @@ class Prepared:
             raise unknown("accounting", self.accounting, ACCOUNTING)
         if self.dram_model not in DRAM_MODELS:
             raise unknown("dram_model", self.dram_model, DRAM_MODELS)
+        if self.dram_sample is not None and not (isinstance(self.dram_sample, int) and self.dram_sample >= 16):
+            raise DesignError(f"dram_sample must be None (simulate every request) or an int >= 16, got {self.dram_sample!r}")
         object.__setattr__(self, "tech_arrays", self.tech.kernel_arrays())
 
     @property
@@ -87,10 +92,14 @@ class Prepared:
         return self.workload.table
 
 
+_UNSET = object()
+
+
 def prepare(workload: str | Workload | Prepared = "resnet18", *, tech: TechModel | None = None,
-            accounting: str | None = None, dram_model: str | None = None) -> Prepared:
-    """The workload (built-in name, SCALE-Sim CSV path, Workload or Prepared) with its model options;
-    options left None keep a Prepared's own or take the defaults."""
+            accounting: str | None = None, dram_model: str | None = None, dram_sample=_UNSET) -> Prepared:
+    """The workload (built-in name, SCALE-Sim CSV path, Workload or Prepared) with its model options
+    (see the module docstring; `dram_sample`: requests simulated per layer in controller mode, None
+    for all); options not given keep a Prepared's own or take the defaults."""
     if isinstance(workload, Prepared):
         base = workload
         workload = base.workload
@@ -98,20 +107,24 @@ def prepare(workload: str | Workload | Prepared = "resnet18", *, tech: TechModel
         base = None
     opts = {"tech": tech if tech is not None else (base.tech if base else DEFAULT_TECH),
             "accounting": accounting or (base.accounting if base else "reuse"),
-            "dram_model": dram_model or (base.dram_model if base else "roofline")}
+            "dram_model": dram_model or (base.dram_model if base else "roofline"),
+            "dram_sample": dram_sample if dram_sample is not _UNSET else (base.dram_sample if base else SAMPLE)}
     if base is not None and all(getattr(base, k) == v for k, v in opts.items()):
         return base
     return Prepared(load(workload), **opts)
 
 
 def parameters(prepared: Prepared | None = None) -> DesignSpace:
-    """Every design parameter (the same for every workload)."""
+    """Every design parameter: PARAMETERS, plus the DRAM controller's (dram_*) in controller mode."""
+    if prepared is not None and prepared.dram_model == "controller":
+        return DesignSpace([*PARAMETERS, *DRAM_PARAMETERS])
     return PARAMETERS
 
 
-def design_vector(design: Mapping) -> np.ndarray:
+def design_vector(design: Mapping, prepared: Prepared | None = None) -> np.ndarray:
     """A design dict (missing keys take defaults) -> float64 kernel vector (categoricals as codes)."""
-    return PARAMETERS.kernel_vector(PARAMETERS.complete(dict(design)))
+    space = parameters(prepared)
+    return space.kernel_vector(space.complete(dict(design)))
 
 
 def unit_costs(design: Mapping | None = None, tech: TechModel = DEFAULT_TECH) -> dict[str, float]:
@@ -124,9 +137,14 @@ def simulate(design: Mapping | None = None, workload: str | Workload | Prepared 
     """Simulate one design on a workload (built-in name, SCALE-Sim CSV path, Workload or Prepared);
     `options` are prepare's (tech, accounting, dram_model)."""
     p = prepare(workload, **options)
-    d = design_vector(design or {})
-    totals = simulate_total(d, p.table, p.tech_arrays, p.mode)
-    layers = simulate_layers(d, p.table, p.tech_arrays, p.mode)
+    v = design_vector(design or {}, p)
+    d = v[:len(PARAMETERS)]
+    if p.dram_model == "controller":
+        layers = simulate_layers_controller(v, p, len(PARAMETERS), p.dram_sample)
+        totals = totals_of_layers(d, layers, p.tech_arrays)
+    else:
+        totals = simulate_total(d, p.table, p.tech_arrays, p.mode)
+        layers = simulate_layers(d, p.table, p.tech_arrays, p.mode)
     rows = [{"name": name, **dict(zip(LAYER_FIELDS, map(float, vals)))} for name, vals in zip(p.workload.layer_names, layers)]
     return SimResult(dict(zip(TOTAL_FIELDS, map(float, totals))), rows)
 
@@ -153,17 +171,22 @@ def simulate_batch(designs: np.ndarray, prepared: Prepared, parallel: bool = Tru
 
 
 def evaluate(designs: np.ndarray, prepared: Prepared) -> dict[str, np.ndarray]:
-    """(n, len(PARAMETERS)) kernel design vectors -> {metric: (n,) array}, plus `feasible` and
-    `violation` (every design is feasible). Serial below PARALLEL_MIN designs."""
+    """(n, len(parameters(prepared))) kernel design vectors -> {metric: (n,) array}, plus `feasible` and
+    `violation` (every design is feasible). Serial below PARALLEL_MIN designs; in controller mode one
+    DRAM simulation per layer per design."""
     prepared = prepare(prepared)
-    out = simulate_batch(np.ascontiguousarray(designs, dtype=np.float64), prepared, parallel=len(designs) >= PARALLEL_MIN)
+    designs = np.ascontiguousarray(designs, dtype=np.float64)
+    if prepared.dram_model == "controller":
+        out = evaluate_controller(designs, prepared, len(PARAMETERS), prepared.dram_sample)
+    else:
+        out = simulate_batch(designs, prepared, parallel=len(designs) >= PARALLEL_MIN)
     res = {m: out[:, j] for j, m in enumerate(METRICS)}
     res["feasible"] = np.ones(len(out), dtype=bool)
     res["violation"] = np.zeros(len(out))
     return res
 
 
-__all__ = ["PARAMETERS", "METRICS", "DATAFLOWS", "ACCOUNTING", "DRAM_MODELS", "LAYER_FIELDS", "TOTAL_FIELDS",
+__all__ = ["PARAMETERS", "DRAM_PARAMETERS", "METRICS", "DATAFLOWS", "ACCOUNTING", "DRAM_MODELS", "LAYER_FIELDS", "TOTAL_FIELDS",
            "Prepared", "prepare", "parameters", "simulate", "design_vector", "unit_costs", "simulate_total",
            "simulate_layers", "simulate_batch", "simulate_packed", "simulate_packed_serial", "evaluate",
            "PARALLEL_MIN", "TechModel"]

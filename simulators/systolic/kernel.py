@@ -257,6 +257,27 @@ def _totals(d, table, tech, mode, out):
         tot += o
         mapping_w += o[L_MAPPING] * o[L_COMPUTE]
         util_w += o[L_COMPUTE_UTIL] * o[L_COMPUTE]
+    combine(d, c, tot, mapping_w, util_w, out)
+
+
+@njit(cache=True)
+def totals_of_layers(d, layers, tech):
+    """Whole-network totals of per-layer rows (as simulate_layers returns, possibly with their stalls,
+    cycles, latency and DRAM energy replaced, as the DRAM controller mode does)."""
+    out = np.empty(len(TOTAL_FIELDS))
+    tot = np.zeros(len(LAYER_FIELDS))
+    mapping_w = util_w = 0.0
+    for i in range(layers.shape[0]):
+        tot += layers[i]
+        mapping_w += layers[i, L_MAPPING] * layers[i, L_COMPUTE]
+        util_w += layers[i, L_COMPUTE_UTIL] * layers[i, L_COMPUTE]
+    combine(d, costs_of(d, tech), tot, mapping_w, util_w, out)
+    return out
+
+
+@njit(cache=True)
+def combine(d, c, tot, mapping_w, util_w, out):
+    """TOTAL_FIELDS into out from the summed layer fields `tot` and compute-weighted utilisations."""
     compute, cycles = tot[L_COMPUTE], tot[L_CYCLES]
     latency = cycles / (d[D_CLOCK_GHZ] * 1e9)
     e_leak = c[C_LEAK] * latency
