@@ -93,11 +93,13 @@ def io_elements(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return inp, out
 
 
-def feature_context(table: np.ndarray, inputs: list[tuple[int, ...]]) -> np.ndarray:
+def feature_context(table: np.ndarray, inputs: list[tuple[int, ...]], outputs=None) -> np.ndarray:
     """A copy of `table` with IN_OCC, IN2_OCC and OUT_OCC from the graph: `inputs[r]` lists the rows
-    whose outputs row r reads (-1: the network input). Every produced tensor lives from its producer
-    to its last consumer; occupancy at a row is the sum of the tensors alive there (all assumed on
-    chip, so a tensor's peak is the most it could ever need); a tensor nobody reads is an output."""
+    whose outputs row r reads (-1: the network input), `outputs` the rows whose outputs are the
+    network's (default: the last row). Every produced tensor lives from its producer to its last
+    consumer; occupancy at a row is the sum of the tensors alive there (all assumed on chip, so a
+    tensor's peak is the most it could ever need). Outputs always go off chip (NEVER); a tensor that
+    is neither read nor an output is discarded where it is made (OUT_OCC 0: never written)."""
     t = np.array(table, dtype=np.int64)
     n = len(t)
     _, size = io_elements(t)
@@ -114,7 +116,9 @@ def feature_context(table: np.ndarray, inputs: list[tuple[int, ...]]) -> np.ndar
             diff[p] += size[p]
             diff[last[p] + 1] -= size[p]
     occ = np.cumsum(diff)[:n]
-    peak = np.array([occ[p:last[p] + 1].max() if last[p] >= 0 else NEVER for p in range(n)], dtype=np.int64)
+    outputs = {n - 1} if outputs is None else set(outputs)
+    peak = np.array([NEVER if p in outputs else (occ[p:last[p] + 1].max() if last[p] >= 0 else 0) for p in range(n)],
+                    dtype=np.int64)
     for r, srcs in enumerate(inputs):
         occs = [peak[s] if s >= 0 else NEVER for s in srcs] or [NEVER]
         t[r, IN_OCC] = occs[0]
