@@ -195,3 +195,19 @@ def test_small_channel_layers_leave_a_64x64_array_mostly_idle():
     assert systolic.simulate(design(rows=64, cols=64), big).layers[0]["mapping_efficiency"] == pytest.approx(
         576 * 64 / (9 * 64 * 64))  # 64 channels fill the columns
     assert np.all(np.isfinite(list(util.values())))
+
+
+def test_networks_cost_as_sums_of_their_unique_rows():
+    """Every coupling term (vector unit, feature-map spills, live tensors) sits in a row's own context, so a
+    network's totals are the totals of its unique rows, each costed once per design, times their counts."""
+    cell = from_torch(nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), Cell(["nor_conv_3x3", "avg_pool_3x3", "nor_conv_1x1",
+                                                                          "skip_connect", "nor_conv_3x3", "none"]),
+                                    Cell(["nor_conv_3x3", "avg_pool_3x3", "nor_conv_1x1", "skip_connect",
+                                          "nor_conv_3x3", "none"])), torch.randn(1, 3, 32, 32))
+    uniq, counts = np.unique(cell.table, axis=0, return_counts=True)
+    assert len(uniq) < len(cell.table)
+    p = systolic.prepare(cell)
+    designs = np.stack([systolic.design_vector(design(rows=r, ofmap_sram_kb=kb)) for r, kb in ((8, 16), (32, 256))])
+    per_row = systolic.rows_batch(designs, uniq, p.tech_arrays, p.mode)
+    for d, rows, full in zip(designs, per_row, systolic.simulate_batch(designs, p)):
+        np.testing.assert_allclose(systolic.totals_of_rows(d, rows, counts.astype(float), p.tech_arrays), full, rtol=1e-12)

@@ -20,7 +20,7 @@ from numba import njit
 from simulators.tech import B_MULT_LEAK_MW, B_MULT_PJ, B_MULT_UM2, N_A40, N_A45, N_E40, N_E45
 from simulators.tech.logic import (ADD32_LEAK_MW, ADD_PJ, ADD_UM2, REG_LEAK_MW_PER_BIT, REG_PJ_PER_BIT, REG_UM2_PER_BIT,
                                    SLICE_BITS)
-from simulators.tech.sram import AREA, LEAK, READ, WRITE, lookup
+from simulators.tech.sram import lookup
 
 COST_FIELDS = ("mac_pj", "reg_pj_per_bit", "vector_op_pj",
                "ifmap_read_pj_per_bit", "ifmap_write_pj_per_bit", "filter_read_pj_per_bit",
@@ -42,12 +42,10 @@ def _node_index(nodes, nm):
 @njit(cache=True)
 def _sram(tech, node, kb, port_bits, out, c_read, c_write):
     """Per-bit read/write energy of a double-buffered SRAM into out; returns (leakage mW, area mm^2)."""
-    values, log2_sizes, log2_widths = tech[0], tech[1], tech[2]
-    half = kb * 512.0  # bytes per bank
-    out[c_read] = lookup(values, log2_sizes, log2_widths, node, half, port_bits, READ)
-    out[c_write] = lookup(values, log2_sizes, log2_widths, node, half, port_bits, WRITE)
-    return (2.0 * lookup(values, log2_sizes, log2_widths, node, half, port_bits, LEAK),
-            2.0 * lookup(values, log2_sizes, log2_widths, node, half, port_bits, AREA))
+    read, write, leak, area = lookup(tech[0], tech[1], tech[2], node, kb * 512.0, port_bits)  # a bank: half
+    out[c_read] = read
+    out[c_write] = write
+    return 2.0 * leak, 2.0 * area
 
 
 ADD32_PJ, ADD32_UM2 = ADD_PJ[SLICE_BITS], ADD_UM2[SLICE_BITS]

@@ -264,14 +264,34 @@ def _totals(d, table, tech, mode, out):
 def totals_of_layers(d, layers, tech):
     """Whole-network totals of per-layer rows (as simulate_layers returns, possibly with their stalls,
     cycles, latency and DRAM energy replaced, as the DRAM controller mode does)."""
+    return totals_of_rows(d, layers, np.ones(layers.shape[0]), tech)
+
+
+@njit(cache=True)
+def totals_of_rows(d, rows, counts, tech):
+    """Totals of a network made of `counts[j]` copies of layer row j (rows: per-row LAYER_FIELDS of
+    design d, e.g. from rows_batch): a table's unique rows are costed once and summed."""
     out = np.empty(len(TOTAL_FIELDS))
     tot = np.zeros(len(LAYER_FIELDS))
     mapping_w = util_w = 0.0
-    for i in range(layers.shape[0]):
-        tot += layers[i]
-        mapping_w += layers[i, L_MAPPING] * layers[i, L_COMPUTE]
-        util_w += layers[i, L_COMPUTE_UTIL] * layers[i, L_COMPUTE]
+    for i in range(rows.shape[0]):
+        tot += counts[i] * rows[i]
+        mapping_w += counts[i] * rows[i, L_MAPPING] * rows[i, L_COMPUTE]
+        util_w += counts[i] * rows[i, L_COMPUTE_UTIL] * rows[i, L_COMPUTE]
     combine(d, costs_of(d, tech), tot, mapping_w, util_w, out)
+    return out
+
+
+@njit(cache=True, parallel=True)
+def rows_batch(designs, rows, tech, mode):
+    """Per-row LAYER_FIELDS (n_designs, n_rows, len(LAYER_FIELDS)) of every design on every row: a row's
+    cost depends only on the design and the row (its feature-map context included), so a space of
+    networks built from the same rows is costed once per (design, unique row)."""
+    out = np.zeros((designs.shape[0], rows.shape[0], len(LAYER_FIELDS)))
+    for i in prange(designs.shape[0]):
+        c = costs_of(designs[i], tech)
+        for j in range(rows.shape[0]):
+            layer(designs[i], rows[j], c, mode, out[i, j])
     return out
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from archgym.core.errors import DesignError
 from simulators.tech import logic, scaling
-from simulators.tech.sram import AREA, LEAK, READ, WRITE, SramTable, lookup
+from simulators.tech.sram import SramTable, lookup
 
 # by_bits columns (index = operand bits): 45 nm multiplier pJ and um^2, 40 nm multiplier leakage mW
 B_MULT_PJ, B_MULT_UM2, B_MULT_LEAK_MW = range(3)
@@ -82,9 +82,8 @@ class TechModel:
     def sram(self, size_bytes: float, width_bits: float, nm: float) -> dict[str, float]:
         """One SRAM bank of `size_bytes` accessed `width_bits` at a time at node `nm`."""
         i = self.node_index(nm)
-        vals = {name: lookup(*self.sram_table.arrays(), i, float(size_bytes), float(width_bits), plane)
-                for name, plane in (("read_pj_per_bit", READ), ("write_pj_per_bit", WRITE),
-                                    ("leakage_mw", LEAK), ("area_mm2", AREA))}
+        vals = dict(zip(("read_pj_per_bit", "write_pj_per_bit", "leakage_mw", "area_mm2"),
+                        lookup(*self.sram_table.arrays(), i, float(size_bytes), float(width_bits))))
         if any(np.isnan(v) for v in vals.values()):
             lo, hi = self.sram_table.size_range_bytes
             raise DesignError(f"SRAM bank of {size_bytes:g} B is outside the CACTI table ({lo}..{hi} B)")

@@ -65,28 +65,35 @@ def _bracket(grid, x):
     return i, (x - grid[i]) / (grid[i + 1] - grid[i])
 
 
+@njit(cache=True, inline="always")
+def _blend(a, b, c, e, fs, fw):
+    """Log-linear in size (fs) and width (fw) between four table values."""
+    if fs == 0.0 and fw == 0.0:
+        return a
+    lo = (1.0 - fs) * math.log(a) + fs * math.log(b)
+    hi = (1.0 - fs) * math.log(c) + fs * math.log(e)
+    return math.exp((1.0 - fw) * lo + fw * hi)
+
+
 @njit(cache=True)
-def lookup(values, log2_sizes, log2_widths, node, size_bytes, width_bits, plane):
-    """One plane (READ/WRITE pJ per bit, LEAK mW, AREA mm^2) of a `size_bytes` SRAM accessed
-    `width_bits` at a time, at node index `node`; NaN outside the table's sizes."""
+def lookup(values, log2_sizes, log2_widths, node, size_bytes, width_bits):
+    """(read pJ per bit, write pJ per bit, leakage mW, area mm^2) of a `size_bytes` SRAM accessed
+    `width_bits` at a time, at node index `node`; NaNs outside the table's sizes."""
     ls = math.log2(size_bytes)
     if ls < log2_sizes[0] - 1e-9 or ls > log2_sizes[-1] + 1e-9:
-        return np.nan
+        return np.nan, np.nan, np.nan, np.nan
     ls = min(max(ls, log2_sizes[0]), log2_sizes[-1])
     lw = min(max(math.log2(width_bits), log2_widths[0]), log2_widths[-1])
     k, fs = _bracket(log2_sizes, ls)
+    k1 = min(k + 1, log2_sizes.shape[0] - 1)
     while True:
         j, fw = _bracket(log2_widths, lw)
-        k1 = min(k + 1, log2_sizes.shape[0] - 1)
-        j1 = min(j + 1, log2_widths.shape[0] - 1)
-        a, b = values[node, j, k, plane], values[node, j, k1, plane]
-        c, d = values[node, j1, k, plane], values[node, j1, k1, plane]
-        if fw == 0.0:
-            c, d = a, b
-        if not (math.isnan(a) or math.isnan(b) or math.isnan(c) or math.isnan(d)):
-            lo = (1.0 - fs) * math.log(a) + fs * math.log(b)
-            hi = (1.0 - fs) * math.log(c) + fs * math.log(d)
-            return math.exp((1.0 - fw) * lo + fw * hi)
+        j1 = j if fw == 0.0 else min(j + 1, log2_widths.shape[0] - 1)
+        a, b = values[node, j, k], values[node, j, k1]
+        c, e = values[node, j1, k], values[node, j1, k1]
+        if not (math.isnan(a[0]) or math.isnan(b[0]) or math.isnan(c[0]) or math.isnan(e[0])):
+            return (_blend(a[READ], b[READ], c[READ], e[READ], fs, fw), _blend(a[WRITE], b[WRITE], c[WRITE], e[WRITE], fs, fw),
+                    _blend(a[LEAK], b[LEAK], c[LEAK], e[LEAK], fs, fw), _blend(a[AREA], b[AREA], c[AREA], e[AREA], fs, fw))
         if lw <= log2_widths[0]:
-            return np.nan
+            return np.nan, np.nan, np.nan, np.nan
         lw = log2_widths[j] if fw > 0.0 else log2_widths[j - 1]  # CACTI had no organisation: narrower rows
