@@ -211,3 +211,12 @@ def test_networks_cost_as_sums_of_their_unique_rows():
     per_row = systolic.rows_batch(designs, uniq, p.tech_arrays, p.mode)
     for d, rows, full in zip(designs, per_row, systolic.simulate_batch(designs, p)):
         np.testing.assert_allclose(systolic.totals_of_rows(d, rows, counts.astype(float), p.tech_arrays), full, rtol=1e-12)
+    # a space of networks over the same unique rows: (design, network) pairs in one parallel call
+    other = np.zeros_like(counts, dtype=float)
+    other[:3] = 1.0  # some other multiset of the unique rows
+    nets = np.stack([counts.astype(float), other])
+    pairs = systolic.totals_of_pairs(designs, per_row, np.array([0, 1, 1, 0]), nets, np.array([0, 0, 1, 1]),
+                                     p.tech_arrays)
+    for (k, a), got in zip(((0, 0), (1, 0), (1, 1), (0, 1)), pairs):
+        np.testing.assert_allclose(got, systolic.totals_of_rows(designs[k], per_row[k], nets[a], p.tech_arrays),
+                                   rtol=1e-12)

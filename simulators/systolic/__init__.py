@@ -29,7 +29,7 @@ from simulators.base import SimResult
 from simulators.systolic.controller import DRAM_PARAMETERS, SAMPLE, evaluate_controller, simulate_layers_controller
 from simulators.systolic.kernel import (ACCOUNTING, DATAFLOWS, DESIGN_FIELDS, LAYER_FIELDS, TOTAL_FIELDS, VECTOR_MODES,
                                         costs_of, packed_parallel, packed_serial, rows_batch, simulate_layers,
-                                        simulate_total, totals_of_layers, totals_of_rows)
+                                        simulate_total, totals_of_layers, totals_of_pairs, totals_of_rows)
 from simulators.tech import DEFAULT as DEFAULT_TECH
 from simulators.tech import TechModel
 
@@ -189,5 +189,5 @@ def evaluate(designs: np.ndarray, prepared: Prepared) -> dict[str, np.ndarray]:
 __all__ = ["PARAMETERS", "DRAM_PARAMETERS", "METRICS", "DATAFLOWS", "ACCOUNTING", "DRAM_MODELS", "LAYER_FIELDS", "TOTAL_FIELDS",
            "Prepared", "prepare", "parameters", "simulate", "design_vector", "unit_costs", "simulate_total",
            "simulate_layers", "simulate_batch", "simulate_packed", "simulate_packed_serial", "evaluate",
-           "rows_batch", "totals_of_rows",
+           "rows_batch", "totals_of_rows", "totals_of_pairs",
            "PARALLEL_MIN", "TechModel"]

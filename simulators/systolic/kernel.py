@@ -25,7 +25,7 @@ from numba import njit, prange
 
 from archgym.core.workloads.table import (ACT, ADD, EH, EW, FH, FW, G, H, IN2_OCC, IN_OCC, K, KIND, M, N, OUT_OCC,
                                           POOL, POST, PRE, SH, SW, C, W)
-from simulators.systolic.costs import (C_A_PE, C_A_SRAM, C_A_VEC, C_DRAM_R, C_DRAM_W, C_F_R, C_F_W, C_IF_R, C_IF_W,
+from simulators.systolic.costs import (COST_FIELDS, C_A_PE, C_A_SRAM, C_A_VEC, C_DRAM_R, C_DRAM_W, C_F_R, C_F_W, C_IF_R, C_IF_W,
                                        C_LEAK, C_MAC, C_OF_R, C_OF_W, C_REG, C_VEC, design_costs)
 from simulators.systolic.dram_model import dram_traffic
 
@@ -292,6 +292,33 @@ def rows_batch(designs, rows, tech, mode):
         c = costs_of(designs[i], tech)
         for j in range(rows.shape[0]):
             layer(designs[i], rows[j], c, mode, out[i, j])
+    return out
+
+
+@njit(cache=True, parallel=True)
+def totals_of_pairs(designs, per_row, design_of, counts, arch_of, tech):
+    """Totals (n, len(TOTAL_FIELDS)) of n (design, network) pairs: pair i runs network arch_of[i], made of
+    counts[arch_of[i], j] copies of unique row j, on design design_of[i], whose per-row costs are
+    per_row[design_of[i]] (from rows_batch). prange over pairs; each design's unit costs once."""
+    costs = np.empty((designs.shape[0], len(COST_FIELDS)))
+    for k in prange(designs.shape[0]):
+        costs[k] = costs_of(designs[k], tech)
+    nz = counts != 0.0
+    n = design_of.shape[0]
+    out = np.empty((n, len(TOTAL_FIELDS)))
+    for i in prange(n):
+        a, k = arch_of[i], design_of[i]
+        tot = np.zeros(len(LAYER_FIELDS))
+        mapping_w = util_w = 0.0
+        for j in range(per_row.shape[1]):
+            if nz[a, j]:
+                cnt = counts[a, j]
+                r = per_row[k, j]
+                for f in range(len(LAYER_FIELDS)):
+                    tot[f] += cnt * r[f]
+                mapping_w += cnt * r[L_MAPPING] * r[L_COMPUTE]
+                util_w += cnt * r[L_COMPUTE_UTIL] * r[L_COMPUTE]
+        combine(designs[k], costs[k], tot, mapping_w, util_w, out[i])
     return out
 
 
