@@ -163,6 +163,13 @@ def test_ops_the_table_cannot_cost_are_errors():
         from_torch(Sorts(), torch.randn(1, 3, 4, 4))
 
 
+def test_a_row_the_model_cannot_cost_is_an_error_naming_it():
+    row = add_row(4, 4, 8)
+    row[KIND] = 9  # a kind without MACs that the vector unit does not run
+    with pytest.raises(WorkloadError, match=r"cannot cost layer 'odd' \(row 1, kind 9\)"):
+        systolic.prepare(Workload.from_rows("w", [("c", conv_row(4, 4, 8, 8, 1)), ("odd", row)]))
+
+
 def test_every_zero_cost_and_costed_op_is_documented():
     text = DOCS.read_text()
     missing = [op for op in sorted(FREE | set(ELEMENTWISE_OPS)) if f"`{op}`" not in text]

@@ -13,7 +13,8 @@ prepared (`prepare(workload, tech=..., accounting=..., dram_model=...)`, or the 
   ZigZag and Timeloop) or "scalesim" (SCALE-Sim's DRAM traffic, exact on its own topologies);
 - `dram_model`: "roofline" (default: a per-layer bandwidth roofline) or "controller" (the array's
   DRAM request stream runs through simulators.dram; its knobs join the design, see controller.py).
-Kernels: kernel.py (closed forms), dram_model.py (refetches), costs.py (unit costs).
+Kernels: kernel.py (closed forms), dram_model.py (refetches), costs.py (unit costs); controller.py
+(the DRAM controller in the loop); peers.py and loopnest.py (the ZigZag and Timeloop checks).
 """
 from __future__ import annotations
 
@@ -22,9 +23,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from archgym.core.errors import DesignError, unknown
+from archgym.core.errors import DesignError, WorkloadError, unknown
 from archgym.core.space import Categorical, DesignSpace, Integer, Real
 from archgym.core.workloads import Workload, load
+from archgym.core.workloads.table import ACT, ADD, KIND, POOL, K
 from simulators.base import SimResult
 from simulators.systolic.controller import DRAM_PARAMETERS, SAMPLE, evaluate_controller, simulate_layers_controller
 from simulators.systolic.kernel import (ACCOUNTING, DATAFLOWS, DESIGN_FIELDS, LAYER_FIELDS, TOTAL_FIELDS, VECTOR_MODES,
@@ -77,6 +79,12 @@ class Prepared:
             raise unknown("dram_model", self.dram_model, DRAM_MODELS)
         if self.dram_sample is not None and not (isinstance(self.dram_sample, int) and self.dram_sample >= 16):
             raise DesignError(f"dram_sample must be None (simulate every request) or an int >= 16, got {self.dram_sample!r}")
+        t = self.workload.table
+        odd = np.flatnonzero((t[:, K] == 0) & ~np.isin(t[:, KIND], (POOL, ADD, ACT)))
+        if len(odd):  # neither a GEMM the array runs nor an element-wise row the vector unit runs
+            i = int(odd[0])
+            raise WorkloadError(f"the systolic model cannot cost layer {self.workload.layer_names[i]!r} (row {i}, "
+                                f"kind {int(t[i, KIND])}): it has no MACs and is not a pool, add or act row")
         object.__setattr__(self, "tech_arrays", self.tech.kernel_arrays())
 
     @property
