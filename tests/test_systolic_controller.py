@@ -68,3 +68,14 @@ def test_channels_speed_up_a_dram_bound_layer_when_addresses_interleave():
 
 def test_controller_parameters_are_named_after_the_dram_simulators():
     assert DRAM_PARAMETERS.names == tuple("dram_" + n for n in dram.PARAMETERS.names)
+
+
+def test_systolic_dram_env_passes_sb3_check_env():
+    import gymnasium as gym
+    from stable_baselines3.common.env_checker import check_env
+
+    import archgym  # noqa: F401
+    env = gym.make("archgym/SystolicDRAM-v0")
+    check_env(env.unwrapped)
+    names = env.unwrapped.space.names
+    assert {"rows", "ofmap_sram_kb", "dram_standard", "dram_channels", "dram_scheduler"} <= set(names)
