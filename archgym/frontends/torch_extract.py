@@ -1,7 +1,8 @@
 """Extract the layer table of any `torch.nn.Module` by running it once on an example input.
 
 A `TorchFunctionMode` sees every conv2d, linear, matmul (`@`, bmm, einsum-free matmuls), pooling
-and attention call, whether it comes from an nn.Module or from functional code. Attention kernels
+and attention call, whether it comes from an nn.Module or from functional code; graph.py follows
+the tensors between them and records element-wise additions and activations. Attention kernels
 (`scaled_dot_product_attention`, `nn.MultiheadAttention`) are recorded as their GEMMs: Q·Kᵀ and
 A·V per head, plus the projections. A matmul with a parameter operand counts as a linear layer.
 
@@ -30,8 +31,12 @@ def from_torch(model, example_input, name: str | None = None) -> Workload:
     from torch.overrides import TorchFunctionMode
     from torch.utils.flop_counter import FlopCounterMode
 
+    from archgym.frontends.graph import Graph
+
     rows: list = []
     params = {id(p) for p in model.parameters()}
+    graph = Graph(lambda t: isinstance(t, torch.Tensor))
+    deferred: list[WorkloadError] = []
 
     def add(kind, row):
         rows.append((f"{kind}{len(rows)}", row))
@@ -43,9 +48,14 @@ def from_torch(model, example_input, name: str | None = None) -> Workload:
     class Recorder(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
+            first = len(rows)
             record(func, args, kwargs)
             out = func(*args, **kwargs)
             _record_lowered(getattr(func, "__name__", ""), args, kwargs, out, add, scope)
+            try:
+                graph.after(func, args, kwargs, out, rows, first, add)  # element-wise rows and the tensor graph
+            except WorkloadError as e:  # an op it cannot cost: run on, so the MAC check can say what it loses
+                deferred.append(e)
             return out
 
     def record(func, args, kwargs):
@@ -116,14 +126,15 @@ def from_torch(model, example_input, name: str | None = None) -> Workload:
     model.eval()
     try:
         with torch.no_grad(), scope.tracking(), FlopCounterMode(display=False) as counter, Recorder():
-            model(example_input)
+            result = model(example_input)
     finally:
         model.train(was_training)
-    if not rows:
+    scope.check(counter)
+    if deferred:
+        raise deferred[0]
+    if not any(r[0] in (0, 1, 2) for _, r in rows):
         raise WorkloadError(f"no conv, linear or matmul layers found in {type(model).__name__}")
-    workload = Workload.from_rows(name or type(model).__name__.lower(), rows)
-    scope.check(counter, workload)
-    return workload
+    return graph.finish(name or type(model).__name__.lower(), rows, result)
 
 
 def _arg(args, kwargs, pos, key, default):
@@ -237,13 +248,14 @@ class _Scope:
         own = [op for op, n in counts[name].items() if n > sum(counts[c].get(op, 0) for c in children)]
         return [str(op).split(".")[-1] for op in own]
 
-    def check(self, counter, workload) -> None:
+    def check(self, counter) -> None:
         """WorkloadError if the table misses more than MAC_TOLERANCE of the MACs torch counted."""
         counts = counter.get_flop_counts()
         counted = {name: sum(ops.values()) // 2 for name, ops in counts.items() if name != "Global"}
         root = type(self.model).__name__
-        total = max(counted.get(root, 0), workload.macs)
-        if counted.get(root, 0) - workload.macs <= MAC_TOLERANCE * total:
+        recorded = self.recorded.get(root, 0)
+        total = max(counted.get(root, 0), recorded)
+        if counted.get(root, 0) - recorded <= MAC_TOLERANCE * total:
             return
         lost = {n: c - self.recorded.get(n, 0) for n, c in counted.items()}
         culprits = []
@@ -253,7 +265,7 @@ class _Scope:
                 culprits.append(name)
         parts = [f"{n} ({self.kinds.get(n, 'function')}, running {', '.join(self._own_ops(counts, n))}) {lost[n] / total:.1%}"
                  for n in culprits]
-        missing = counted.get(root, 0) - workload.macs
+        missing = counted.get(root, 0) - recorded
         raise WorkloadError(f"the layer table would lose {missing / total:.1%} of the model's MACs ({missing:,} of "
                             f"{total:,}) in ops it cannot record: {'; '.join(parts)}; express them as conv, linear, "
                             f"matmul, attention or RNN layers, or extract the model without them")

@@ -156,7 +156,11 @@ def compile_network(workload) -> Network:
     hit = _cache.get(id(wl))
     if hit is not None and hit[0] is wl:
         return hit[1]
-    table = np.stack([_map(name, i, row) for i, (name, row) in enumerate(zip(wl.layer_names, wl.table))])
+    # element-wise rows (from_torch's adds and activations) are not FPGA units here: FINN folds activations
+    # into the MVAU thresholds (HAS_ACT below); residual adds (FINN's AddStreams) are not modelled yet
+    keep = [i for i, k in enumerate(wl.table[:, T.KIND]) if k not in (T.ADD, T.ACT)]
+    names = tuple(wl.layer_names[i] for i in keep)
+    table = np.stack([_map(names[j], i, wl.table[i]) for j, i in enumerate(keep)])
     kind = table[:, K.KIND]
     weighted = np.flatnonzero((kind == K.MVAU) | (kind == K.VVAU))
     table[weighted[:-1], K.HAS_ACT] = 1  # thresholds after every weight layer but the classifier
@@ -168,7 +172,7 @@ def compile_network(workload) -> Network:
     need = needs(table)
     for a in (table, tabs, need):
         a.setflags(write=False)
-    net = Network(wl.name, wl.layer_names, table, tabs, need, tuple(tuple(p) for p, *_ in per_layer),
+    net = Network(wl.name, names, table, tabs, need, tuple(tuple(p) for p, *_ in per_layer),
                   tuple(tuple(s) for _, s, *_ in per_layer))
     _cache[id(wl)] = (wl, net)
     return net
