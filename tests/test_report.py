@@ -136,9 +136,10 @@ def test_report_renders_in_headless_chromium(run, tmp_path, width, height):
     assert img.shape[:2] == (height, width)
     rows = img.std(axis=(1, 2))
     assert (rows > 0.01).mean() > 0.2  # drawn content (text, tables, plots) down a good part of the page
-    # the plots were decoded: large non-white, multi-coloured regions
+    # the plots were decoded: multi-coloured pixels (an undecoded image draws none; a 412 px-wide page
+    # shows its small plots in ~900 such pixels, the 1280 px page in several thousand)
     colourful = (img.max(axis=2) - img.min(axis=2)) > 0.3
-    assert colourful.sum() > 1000
+    assert colourful.sum() > 500
     # nothing runs off the right edge: the figures scale to the window, so the page's right margin stays blank
     ink = (img < 0.9).any(axis=2)
     assert ink[:, int(0.985 * width):].mean() < 0.01
