@@ -18,6 +18,7 @@ from fractions import Fraction
 import numba
 import numpy as np
 
+from archgym.core import validate
 from archgym.core.errors import WorkloadError
 from archgym.core.space import Categorical, DesignSpace, Integer, PowerOfTwo
 from archgym.core.workloads import traces as tr
@@ -155,9 +156,12 @@ def to_controller_cycles(chunk: np.ndarray, trace_mhz: float | None, std: Standa
     """A copy of `chunk` with arrivals rounded up to the controller clock of `std`."""
     out = chunk.copy()
     if trace_mhz is not None and trace_mhz != std.clock_mhz:
-        if trace_mhz <= 0:
-            raise WorkloadError(f"trace clock must be positive, got {trace_mhz} MHz")
+        trace_mhz = validate.number(trace_mhz, "trace clock (MHz)", positive=True, error=WorkloadError)
         ratio = Fraction(str(std.clock_mhz)) / Fraction(str(trace_mhz))
+        last = -((-int(chunk[:, 2].max(initial=0)) * ratio.numerator) // ratio.denominator)
+        if last > validate.MAX_TRACE_CYCLES:
+            raise validate.LimitError(f"the trace at {trace_mhz:g} MHz lasts {last:,} {std.name} cycles, beyond the limit of "
+                                      f"{validate.MAX_TRACE_CYCLES:,} (archgym.core.validate.MAX_TRACE_CYCLES)")
         out[:, 2] = -((-chunk[:, 2] * ratio.numerator) // ratio.denominator)
     return out
 
