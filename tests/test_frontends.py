@@ -159,3 +159,21 @@ def test_convolutions_without_a_row_of_their_shape_are_exact_gemms(conv, shape, 
     wl = W.from_torch(conv, x)
     assert wl.macs == macs
     np.testing.assert_array_equal(layers(W.from_onnx(export(conv, x, tmp_path / "c.onnx"))), layers(wl))
+
+
+def test_envs_and_the_cli_take_an_onnx_model(tmp_path, capsys):
+    import gymnasium as gym
+    from torch import nn
+    from archgym.cli import main
+    model = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 32, 3, stride=2), nn.Flatten(),
+                          nn.Linear(32 * 7 * 7, 10))
+    x = torch.randn(1, 3, 16, 16)
+    path = export(model, x, tmp_path / "small.onnx")
+    env = gym.make("archgym/Systolic-v0", workload=str(path))
+    ref = gym.make("archgym/Systolic-v0", workload=W.from_torch(model, x))
+    designs = env.unwrapped.space.sample(np.random.default_rng(0), 8)
+    np.testing.assert_array_equal(env.unwrapped.evaluate(designs)["macs"], ref.unwrapped.evaluate(designs)["macs"])
+    assert env.unwrapped.evaluate(designs)["macs"][0] == 3 * 9 * 16 * 256 + 16 * 9 * 32 * 49 + 32 * 49 * 10
+    assert main(["simulate", "systolic", "--workload", str(path), "--json"]) == 0
+    import json
+    assert json.loads(capsys.readouterr().out)["metrics"]["macs"] == 3 * 9 * 16 * 256 + 16 * 9 * 32 * 49 + 32 * 49 * 10
