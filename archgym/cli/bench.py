@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 LEADERBOARD_CMD = "archgym bench --report --docs docs"
-LOTTERY_CMD = "archgym bench --held-out --lottery runs/lottery --report --docs docs"
+LOTTERY_CMD = "archgym bench --held-out --lottery runs/lottery --budget 300 --report --docs docs"
 
 
 def parse_seeds(text: str | None):
@@ -84,6 +84,7 @@ def cmd_bench(args) -> int:
 def _write_report(args, out: Path, p, data, results, choice) -> None:
     from archgym.analysis.bench import to_json
     from archgym.report import leaderboard
+    from archgym.report.leaderboard import write_block
     (out / "leaderboard.json").write_text(to_json(data))
     if p.held_out:
         from archgym.report import lottery_page
@@ -93,7 +94,7 @@ def _write_report(args, out: Path, p, data, results, choice) -> None:
                                            note=f"Run directory {out}.")
         (out / "lottery.html").write_text(html_text, encoding="utf-8")
         if args.docs:
-            _write_block(Path(args.docs) / "lottery.md", "lottery", LOTTERY_CMD, md)
+            write_block(Path(args.docs) / "lottery.md", "lottery", LOTTERY_CMD, md)
         print(f"wrote {out / 'lottery.md'}, {out / 'lottery.html'}")
         return
     md = leaderboard.leaderboard_markdown(data)
@@ -103,22 +104,9 @@ def _write_report(args, out: Path, p, data, results, choice) -> None:
     (out / "leaderboard.html").write_text(html_text, encoding="utf-8")
     if args.docs:
         doc = Path(args.docs) / "leaderboard.md"
-        _write_block(doc, "leaderboard", LEADERBOARD_CMD, md)
-        _write_block(doc, "overhead", LEADERBOARD_CMD, leaderboard.overhead_markdown(results))
+        write_block(doc, "leaderboard", LEADERBOARD_CMD, md)
+        write_block(doc, "overhead", LEADERBOARD_CMD, leaderboard.overhead_markdown(results))
     print(f"wrote {out / 'leaderboard.md'}, {out / 'leaderboard.html'}")
-
-
-def _write_block(doc: Path, name: str, command: str, markdown: str) -> None:
-    """Replace (or append) the generated block `name` of `doc`."""
-    import re
-    text = doc.read_text() if doc.exists() else f"# {name}\n"
-    begin = f"<!-- BEGIN GENERATED: {name} (by `{command}`) -->"
-    end = f"<!-- END GENERATED: {name} -->"
-    block = f"{begin}\n{markdown.strip()}\n{end}"
-    pattern = re.compile(rf"<!-- BEGIN GENERATED: {re.escape(name)} .*?-->.*?{re.escape(end)}", re.S)
-    text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
-    doc.parent.mkdir(parents=True, exist_ok=True)
-    doc.write_text(text)
 
 
 def register(sub) -> None:

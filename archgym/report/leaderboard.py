@@ -7,7 +7,9 @@ same run gives the same tables bit for bit; overhead ratios go in a table of the
 from __future__ import annotations
 
 import html
+import re
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -96,18 +98,57 @@ def overhead_markdown(results: dict[str, TaskResult]) -> str:
     return "\n".join(lines)
 
 
+def findings_markdown(data: dict) -> str:
+    """Per task: the agents tied with the best at the full budget, and the comparisons of PAIRS."""
+    lines = []
+    for name, t in data["tasks"].items():
+        rows = {r["agent"]: r for r in t["summary"]}
+        b = t["budget"]
+        top = ", ".join(f"{a} ({pct(rows[a][f'regret@{b}'])})" for a in t["top_group"])
+        lines.append(f"- **{name}**, {b} evaluations, median regret: not separated from the best (Holm p ≥ 0.01): "
+                     f"{top}. Random search: {pct(rows['random'][f'regret@{b}']) if 'random' in rows else 'not run'}.")
+    pairs = sorted({k for t in data["tasks"].values() for k, v in t["pairs"].items() if v})
+    if pairs:
+        tasks = list(data["tasks"])
+        lines += ["", "| comparison at the full budget | " + " | ".join(tasks) + " |", "|---|" + "---|" * len(tasks)]
+        for k in pairs:
+            cells = []
+            for t in tasks:
+                v = data["tasks"][t]["pairs"].get(k)
+                if not v:
+                    cells.append("–")
+                    continue
+                a, b_ = k.split(" vs ")
+                verdict = "tie" if v["p_holm"] >= 0.01 else (f"{a} better" if v["a_better"] > 0.5 else f"{b_} better")
+                cells.append(f"{verdict} ({pct(v['a'])} vs {pct(v['b'])}, p = {v['p_holm']:.2g})")
+            lines.append(f"| {k} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def leaderboard_markdown(data: dict) -> str:
     parts = ["### Tasks and their landscapes", "", landscape_markdown(data), ""]
     for name, t in data["tasks"].items():
         parts += [f"### {name}", "", f"`{t['id']}` {t['kwargs'] or ''}, objective `{t['objective'] or 'env default'}`. "
                   f"{t['about']} Exact optimum: reward {t['optimum']:.6g} at {_design(t['best_design'])}.", "",
                   task_markdown(name, t), ""]
-    parts += ["### Ranking over the suite", "", ranking_markdown(data)]
+    parts += ["### Ranking over the suite", "", ranking_markdown(data), "", "### Findings", "", findings_markdown(data)]
     return "\n".join(parts)
 
 
 def _design(d: dict) -> str:
     return "`" + ", ".join(f"{k}={v}" for k, v in d.items()) + "`"
+
+
+def write_block(doc: Path, name: str, command: str, markdown: str) -> None:
+    """Replace (or append) the generated block `name` of `doc`."""
+    text = doc.read_text() if doc.exists() else f"# {name}\n"
+    begin = f"<!-- BEGIN GENERATED: {name} (by `{command}`) -->"
+    end = f"<!-- END GENERATED: {name} -->"
+    block = f"{begin}\n{markdown.strip()}\n{end}"
+    pattern = re.compile(rf"<!-- BEGIN GENERATED: {re.escape(name)} .*?-->.*?{re.escape(end)}", re.S)
+    text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text(text)
 
 
 # --- figures -------------------------------------------------------------------------------------------------
