@@ -130,12 +130,13 @@ def test_the_report_writes_tables_plots_and_generated_doc_blocks(tiny, tmp_path,
     assert main(args) == 0 and (docs / "leaderboard.md").read_text().count("BEGIN GENERATED: leaderboard") == 1
 
 
-def test_the_run_directory_experiment_runs_unchanged_with_archgym_sweep(tiny, tmp_path):
+def test_the_run_directory_experiment_runs_unchanged_on_ray(tiny, tmp_path):
+    pytest.importorskip("ray", reason="the ray executor is an optional extra (pip install 'archgym[ray]')")
     from archgym.experiments import load_experiment, run_sweep
     import archgym
     _run(tiny, tmp_path / "a", agents=["random", "hill_climbing"], seeds=[0, 1])
     exp = load_experiment(tmp_path / "a" / "experiment.yaml")
-    summary = run_sweep(exp, out=tmp_path / "b", workers=1, progress=False)
+    summary = run_sweep(exp, out=tmp_path / "b", executor="ray", workers=2, progress=False)
     assert summary.completed == 8
     cols = ["env", "agent", "seed", "step", "reward"]
     assert archgym.load(tmp_path / "a")[cols].sort_values(cols).reset_index(drop=True).equals(

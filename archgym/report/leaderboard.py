@@ -18,10 +18,16 @@ from archgym.report.html import _CSS, _png
 from archgym.report.plots import _colors, pyplot
 
 
+INFEASIBLE_REGRET = 1e6  # a regret this large means no feasible design was found (scores sit 100 decades down)
+
+
 def pct(v: float) -> str:
-    """A regret as a percentage with 3 significant digits ('0' when exact)."""
-    if not np.isfinite(v):
-        return "∞"
+    """A regret as a percentage with 3 significant digits ('0' when exact); above 100% as a factor
+    over the optimum; 'infeasible' when no feasible design was found."""
+    if not np.isfinite(v) or v >= INFEASIBLE_REGRET:
+        return "infeasible"
+    if v >= 1:
+        return f"{1 + v:.3g}× opt"
     return "0" if v == 0 else f"{100 * v:.3g}%"
 
 
@@ -128,7 +134,8 @@ def findings_markdown(data: dict) -> str:
 def leaderboard_markdown(data: dict) -> str:
     parts = ["### Tasks and their landscapes", "", landscape_markdown(data), ""]
     for name, t in data["tasks"].items():
-        parts += [f"### {name}", "", f"`{t['id']}` {t['kwargs'] or ''}, objective `{t['objective'] or 'env default'}`. "
+        kwargs = f" with `{t['kwargs']}`" if t["kwargs"] else ""
+        parts += [f"### {name}", "", f"`{t['id']}`{kwargs}, objective `{t['objective'] or 'env default'}`. "
                   f"{t['about']} Exact optimum: reward {t['optimum']:.6g} at {_design(t['best_design'])}.", "",
                   task_markdown(name, t), ""]
     parts += ["### Ranking over the suite", "", ranking_markdown(data), "", "### Findings", "", findings_markdown(data)]
@@ -157,26 +164,36 @@ def _styles(labels) -> dict:
     return {lab: {"color": colors[lab], "ls": "--" if "(tuned)" in lab else "-"} for lab in labels}
 
 
-def regret_figure(r: TaskResult):
-    """Median regret (or hypervolume gap) against evaluations, IQR band over seeds, per agent."""
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(8, 5))
+def _bands(r: TaskResult, transform):
+    """A figure with, per label, the median over seeds of transform(curves) and its IQR band."""
+    fig, ax = pyplot().subplots(figsize=(8, 5))
     styles = _styles(r.labels)
     x = np.arange(1, r.budget + 1)
     for lab in r.labels:
-        q1, med, q3 = np.percentile(r.curves[lab], [25, 50, 75], axis=0)
-        ax.plot(x, 100 * med, lw=1.4, label=lab, **styles[lab])
-        ax.fill_between(x, 100 * q1, 100 * q3, color=styles[lab]["color"], alpha=0.10, lw=0)
+        q1, med, q3 = np.percentile(transform(r.curves[lab]), [25, 50, 75], axis=0)
+        ax.plot(x, med, lw=1.4, label=lab, **styles[lab])
+        ax.fill_between(x, q1, q3, color=styles[lab]["color"], alpha=0.10, lw=0)
     ax.set_xscale("log")
-    ax.set_yscale("symlog", linthresh=0.1)
+    return fig, ax
+
+
+REGRET_FLOOR_PCT, REGRET_CEIL_PCT = 0.01, 1000.0  # plotted range: exact hits at the floor, infeasible-only runs at the ceiling
+
+
+def regret_figure(r: TaskResult):
+    """Median regret (or hypervolume gap) against evaluations, IQR band over seeds, per agent."""
+    fig, ax = _bands(r, lambda c: np.clip(100 * c, REGRET_FLOOR_PCT, REGRET_CEIL_PCT))
+    ax.set_yscale("log")
+    ax.set_ylim(REGRET_FLOOR_PCT * 0.8, REGRET_CEIL_PCT * 1.25)
     for b in r.checkpoints:
         ax.axvline(b, color="0.7", lw=0.6, ls=":")
     what = "hypervolume gap to the exact front, 1 − HV/HV* (%)" if r.task.multi_objective else "regret to the exact optimum (%)"
     ax.set(xlabel="evaluations (repeats count)", ylabel=what)
-    ax.set_title(f"{r.task.name}: {'hypervolume' if r.task.multi_objective else 'regret'} vs budget\n"
-                 f"median and IQR over {len(r.curves[r.labels[0]])} seeds (0 plotted at the bottom)", fontsize=10)
+    ax.set_title(f"{r.task.name}: {'hypervolume gap' if r.task.multi_objective else 'regret'} vs budget, median and IQR "
+                 f"over {len(r.curves[r.labels[0]])} seeds\n(0 drawn at {REGRET_FLOOR_PCT:g}%, anything above "
+                 f"{REGRET_CEIL_PCT:,.0f}% (incl. no feasible design yet) at {REGRET_CEIL_PCT:,.0f}%)", fontsize=9)
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7, ncol=2, loc="upper right")
+    ax.legend(fontsize=7, ncol=2, loc="lower left")
     return fig
 
 
@@ -203,16 +220,8 @@ def ecdf_figure(r: TaskResult):
 
 def hypervolume_figure(r: TaskResult):
     """Median HV/HV* against evaluations per agent (multi-objective tasks)."""
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(8, 5))
-    styles = _styles(r.labels)
-    x = np.arange(1, r.budget + 1)
-    for lab in r.labels:
-        q1, med, q3 = np.percentile(1 - r.curves[lab], [25, 50, 75], axis=0)
-        ax.plot(x, med, lw=1.4, label=lab, **styles[lab])
-        ax.fill_between(x, q1, q3, color=styles[lab]["color"], alpha=0.10, lw=0)
+    fig, ax = _bands(r, lambda c: 1 - c)
     ax.axhline(1.0, color="k", lw=0.8, ls=":", label="exact front")
-    ax.set_xscale("log")
     ax.set(xlabel="evaluations", ylabel="hypervolume / exact front's hypervolume")
     ax.set_title(f"{r.task.name}: hypervolume vs budget, median and IQR over seeds", fontsize=10)
     ax.grid(alpha=0.3)
