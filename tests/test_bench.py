@@ -144,23 +144,33 @@ def test_the_run_directory_experiment_runs_unchanged_on_ray(tiny, tmp_path):
 
 
 def test_held_out_protocol_chooses_on_tuning_seeds_and_reports_on_fresh_ones(tiny, tmp_path):
-    from archgym.analysis.lottery import choose_settings, heldout_table
+    from archgym.analysis.lottery import choose_settings
+    from archgym.cli import main
     from archgym.experiments import run_sweep
+    suite_file = tmp_path / "suite.yaml"
+    suite_file.write_text(yaml.safe_dump(TINY))
     tuning = {"name": "tuning", "budget": 40, "seeds": [0, 1],
               "envs": [{"id": "archgym/Systolic-ResNet18-Small-v0", "label": "tune", "kwargs": {"space": "small"}}],
               "agents": ["random", "one_plus_one_ea", {"name": "one_plus_one_ea", "hparams": {"rate_factor": 3.0}}]}
     run_sweep(tuning, out=tmp_path / "lottery", workers=2, progress=False)
     tuned, table = choose_settings(tmp_path / "lottery", tiny)
     assert set(tuned) == {"random", "one_plus_one_ea"} and table["chosen"].sum() == 2
-    p = bench.plan(tiny, tasks=["small", "tune"], agents=list(tuned), held_out=True, tuned=tuned)
-    assert p.seeds == (2, 3, 4) and len(p.agents["random"]) == 1
-    bench.run(p, tmp_path / "heldout", workers=2, progress=False)
-    results = analysis.load_results(tmp_path / "heldout", tiny)
-    df = heldout_table(results)
-    assert set(df["task"]) <= {"small", "tune"} and np.all((df["p_holm"] >= df["p"]) & (df["p_holm"] <= 1))
     with pytest.raises(Exception, match="not tuning seeds"):
         run_sweep(dict(tuning, seeds=[5]), out=tmp_path / "bad", workers=1, progress=False)
         choose_settings(tmp_path / "bad", tiny)
+    common = ["--suite", str(suite_file), "--quiet", "--workers", "2"]
+    assert main(["bench", *common, "--tasks", "small", "--agents", "random,one_plus_one_ea", "--out",
+                 str(tmp_path / "suite-run")]) == 0
+    docs = tmp_path / "docs"
+    assert main(["bench", *common, "--held-out", "--tasks", "tune,small", "--lottery", str(tmp_path / "lottery"),
+                 "--suite-run", str(tmp_path / "suite-run"), "--out", str(tmp_path / "heldout"), "--report",
+                 "--docs", str(docs)]) == 0
+    md = (docs / "lottery.md").read_text()
+    assert "BEGIN GENERATED: lottery" in md and "| tune | " in md and "| one_plus_one_ea | 2 |" in md
+    assert "Tuned settings ran on seeds 2-4" in md  # the seeds after the tuning seeds 0-1
+    import archgym
+    seeds = set(archgym.load(tmp_path / "heldout" / "tuning-tasks")["seed"])
+    assert seeds == {2, 3, 4}
 
 
 def test_cli_errors_exit_2_with_one_line(tiny, tmp_path, capsys):
@@ -169,7 +179,8 @@ def test_cli_errors_exit_2_with_one_line(tiny, tmp_path, capsys):
     suite_file.write_text(yaml.safe_dump(TINY))
     for extra, text in ((["--tasks", "nope"], "--tasks: unknown task"), (["--agents", "nope"], "--agents: unknown agent"),
                         (["--budget", "5"], "--budget: 5 is below"), (["--seeds", "x-y"], "--seeds: expected"),
-                        (["--held-out", "--seeds", "0-3", "--lottery", str(tmp_path)], "--lottery:")):
+                        (["--held-out", "--seeds", "0-3", "--lottery", str(tmp_path)], "--lottery:"),
+                        (["--suite-run", str(tmp_path)], "--suite-run: only with --held-out")):
         assert main(["bench", "--suite", str(suite_file), *extra]) == 2
         err = capsys.readouterr().err.strip()
         assert text in err and len(err.splitlines()) == 1, err

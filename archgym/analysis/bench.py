@@ -137,24 +137,39 @@ def budget_grid(budget: int) -> np.ndarray:
     return np.unique(np.geomspace(1, budget, ECDF_POINTS).round().astype(int))
 
 
-def load_results(run_dir, suite, report=None) -> dict[str, TaskResult]:
-    """task name -> TaskResult for every task of the run at `run_dir` (tasks named as in `suite`)."""
+def load_results(run_dirs, suite, report=None) -> dict[str, TaskResult]:
+    """task name -> TaskResult for every task of the run(s) at `run_dirs` (one directory or a list,
+    merged task by task; tasks named as in `suite`). A list entry may be (directory, keep), where
+    `keep(rows) -> mask` selects that run's rows (e.g. some agents of another run)."""
     import archgym
+    import pandas as pd
     from archgym.experiments.log import cells as cell_table, env_infos
-    df = archgym.load(run_dir)
-    infos = env_infos(run_dir)
-    walls = cell_table(run_dir).set_index("cell")["wall_time_s"]
+    entries = [e if isinstance(e, tuple) else (e, None) for e in (run_dirs if isinstance(run_dirs, list) else [run_dirs])]
+    dirs = [d for d, _ in entries]
+    rows_of, infos, walls = {}, {}, []
+    for d, keep in entries:
+        df = archgym.load(d)
+        if keep is not None:
+            df = df[keep(df)]
+        walls.append(cell_table(d).set_index("cell")["wall_time_s"])
+        for label, info in env_infos(d).items():
+            rows = df[df["env"] == label]
+            if rows.empty:
+                continue
+            why = stale(info)
+            if why:
+                raise ArchGymError(f"task {label!r} changed since the run in {d} ({why}); its exact optimum "
+                                   f"would not match the log: rerun the benchmark into a new --out directory")
+            if label in infos and (infos[label].params, infos[label].objective) != (info.params, info.objective):
+                raise ArchGymError(f"task {label!r} differs between {dirs[0]} and {d}; they cannot be merged")
+            infos.setdefault(label, info)
+            rows_of.setdefault(label, []).append(rows[~rows["cell"].isin(set().union(*[set(r["cell"]) for r in rows_of.get(label, [])]))])
+    wall = pd.concat(walls)
+    wall = wall[~wall.index.duplicated()]
     out = {}
-    for label, info in infos.items():
-        rows = df[df["env"] == label]
-        if rows.empty:
-            continue
-        why = stale(info)
-        if why:
-            raise ArchGymError(f"task {label!r} changed since the run in {run_dir} ({why}); its exact optimum "
-                               f"would not match the log: rerun the benchmark into a new --out directory")
+    for label, parts in rows_of.items():
         task = suite.task(label)
-        out[label] = _task_result(task, task_truth(task, report=report), info, rows, walls)
+        out[label] = _task_result(task, task_truth(task, report=report), infos[label], pd.concat(parts), wall)
     return out
 
 

@@ -4,7 +4,7 @@
     archgym bench --tasks codesign-fpga --agents random,hill_climbing,tpe --seeds 5 --budget 300
     archgym bench --report --docs docs             # + RUN_DIR/leaderboard.html, docs/leaderboard.md
     archgym sweep experiments/lottery.yaml --out runs/lottery     # the lottery's tuning sweep
-    archgym bench --held-out --lottery runs/lottery --report --docs docs   # docs/lottery.md
+    archgym bench --held-out --lottery runs/lottery --suite-run runs/bench-v1-suite --report --docs docs
 
 A benchmark run is a sweep (resumable; RUN_DIR/experiment.yaml reruns with `archgym sweep`).
 """
@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 LEADERBOARD_CMD = "archgym bench --report --docs docs"
-LOTTERY_CMD = "archgym bench --held-out --lottery runs/lottery --budget 300 --report --docs docs"
+LOTTERY_CMD = "archgym bench --held-out --lottery runs/lottery --suite-run runs/bench-v1-suite --report --docs docs"
 
 
 def parse_seeds(text: str | None):
@@ -47,38 +47,88 @@ def cmd_bench(args) -> int:
     from archgym.analysis import bench as analysis
     from archgym.experiments import bench
     suite = bench.load_suite(args.suite)
-    tuned, choice = None, None
+    if not args.held_out and (args.lottery is not None or args.suite_run is not None):
+        raise bench.BenchError(f"{'--lottery' if args.lottery is not None else '--suite-run'}: only with --held-out")
     if args.held_out:
-        from archgym.analysis.lottery import choose_settings
-        lottery_dir = Path(args.lottery or "runs/lottery")
-        if not (lottery_dir / "log.sqlite").is_file():
-            raise bench.BenchError(f"--lottery: {lottery_dir} holds no lottery run; run `archgym sweep "
-                                   f"experiments/lottery.yaml --out {lottery_dir}` first")
-        tuned, choice = choose_settings(lottery_dir, suite, report=_note)
-    elif args.lottery is not None:
-        raise bench.BenchError("--lottery: only with --held-out")
-    agents = _names(args.agents) or (list(tuned) if tuned else None)
-    p = bench.plan(suite, _names(args.tasks), agents, parse_seeds(args.seeds), args.budget, args.held_out, tuned,
-                   include_tuning_tasks=args.held_out)
+        return _held_out(args, suite)
+    p = bench.plan(suite, _names(args.tasks), _names(args.agents), parse_seeds(args.seeds), args.budget)
     out = Path(args.out) if args.out else Path("runs") / p.name
+    if not _run(p, out, args):
+        return 1
+    results = analysis.load_results(out, suite, report=_note)
+    _print(results, p)
+    if args.report:
+        _write_report(args, out, p, analysis.leaderboard(results), results, None)
+    return 0
+
+
+def _held_out(args, suite) -> int:
+    """The lottery's report: each agent's tuned setting (chosen on the tuning seeds of the tuning
+    tasks) against its default, on held-out seeds of the tuning tasks and on the suite's tasks. On
+    the suite's tasks the defaults are the leaderboard's own runs (`--suite-run`): no default was
+    tuned, so those runs are held out too, and only the tuned settings that differ run here."""
+    from archgym.analysis import bench as analysis
+    from archgym.analysis.lottery import choose_settings
+    from archgym.experiments import bench
+    lottery_dir = Path(args.lottery or "runs/lottery")
+    if not (lottery_dir / "log.sqlite").is_file():
+        raise bench.BenchError(f"--lottery: {lottery_dir} holds no lottery run; run `archgym sweep "
+                               f"experiments/lottery.yaml --out {lottery_dir}` first")
+    suite_run = Path(args.suite_run or f"runs/bench-v{suite.version}-suite")
+    if not (suite_run / "log.sqlite").is_file():
+        raise bench.BenchError(f"--suite-run: {suite_run} holds no suite run; run `archgym bench --out {suite_run}` first")
+    names = _names(args.tasks) or [*suite.tuning_tasks, *suite.tasks]
+    for n in names:
+        suite.task(n)
+    tuned, choice = choose_settings(lottery_dir, suite, report=_note)
+    agents = _names(args.agents) or list(tuned)
+    seeds, out = parse_seeds(args.seeds), Path(args.out or f"runs/bench-v{suite.version}-heldout")
+    tuning = [n for n in names if n in suite.tuning_tasks]
+    held = [n for n in names if n in suite.tasks]
+    runs, p = [], None
+    if tuning:
+        p = bench.plan(suite, tuning, agents, seeds, args.budget, True, tuned)
+        runs.append(out / "tuning-tasks")
+        if not _run(p, runs[-1], args):
+            return 1
+    if held and any(tuned[a] != {h.name: h.default for h in _agent(a).hyperparams} for a in agents if a in tuned):
+        p_held = bench.plan(suite, held, agents, seeds, args.budget, True, tuned, defaults=False)
+        runs.append(out / "suite-tasks")
+        if not _run(p_held, runs[-1], args):
+            return 1
+        p = p or p_held
+    if held:
+        runs.append((suite_run, lambda df: df["agent"].isin(agents)))
+    results = analysis.load_results(runs, suite, report=_note)
+    results = {n: results[n] for n in names if n in results}
+    _print(results, p)
+    if args.report:
+        _write_report(args, out, p, analysis.leaderboard(results), results, choice)
+    return 0
+
+
+def _agent(name: str):
+    from agents import AGENTS
+    return AGENTS[name]
+
+
+def _run(p, out: Path, args) -> bool:
+    """Run (or resume) a plan's sweep; False if a cell failed."""
+    from archgym.experiments import bench
     try:
         summary = bench.run(p, out, args.executor, args.workers, args.address, progress=False if args.quiet else None)
     except KeyboardInterrupt:
         print("archgym: interrupted; run the same command again to resume", file=sys.stderr)
-        return 130
+        raise SystemExit(130) from None
     print(summary)
-    if summary.failed:
-        return 1
-    results = analysis.load_results(out, suite, report=_note)
-    data = analysis.leaderboard(results)
+    return not summary.failed
+
+
+def _print(results, p) -> None:
     for name, r in results.items():
-        print(f"\n{name} ({r.budget} evaluations, {len(p.seeds)} seeds): median regret at " +
-              ", ".join(str(b) for b in r.checkpoints))
+        print(f"\n{name} ({r.budget} evaluations): median regret at " + ", ".join(str(b) for b in r.checkpoints))
         for row in r.summary().to_dict(orient="records"):
             print(f"  {row['agent']:24s} " + "  ".join(f"{100 * row[f'regret@{b}']:9.3g}%" for b in r.checkpoints))
-    if args.report:
-        _write_report(args, out, p, data, results, choice)
-    return 0
 
 
 def _write_report(args, out: Path, p, data, results, choice) -> None:
@@ -88,7 +138,7 @@ def _write_report(args, out: Path, p, data, results, choice) -> None:
     (out / "leaderboard.json").write_text(to_json(data))
     if p.held_out:
         from archgym.report import lottery_page
-        md = lottery_page.markdown(results, choice, p)
+        md = lottery_page.markdown(results, choice, p.seeds)
         (out / "lottery.md").write_text(md)
         html_text = leaderboard.build_html(data, results, f"archgym lottery, held-out seeds {p.seeds[0]}-{p.seeds[-1]}",
                                            note=f"Run directory {out}.")
@@ -120,6 +170,8 @@ def register(sub) -> None:
     s.add_argument("--held-out", action="store_true",
                    help="compare each agent's default and lottery-tuned setting on seeds the lottery never saw")
     s.add_argument("--lottery", help="the lottery's tuning run directory (with --held-out; default runs/lottery)")
+    s.add_argument("--suite-run", help="the suite run whose default settings the tuned ones are compared with "
+                                       "(with --held-out; default runs/bench-v<version>-suite)")
     s.add_argument("--report", action="store_true", help="write RUN_DIR/leaderboard.{md,html,json}")
     s.add_argument("--docs", help="with --report: also update the generated blocks of DOCS/leaderboard.md "
                                   "(or DOCS/lottery.md with --held-out)")

@@ -183,10 +183,11 @@ class Plan:
 
 def plan(suite: Suite, tasks: Sequence[str] | None = None, agents: Sequence[str] | None = None,
          seeds: Sequence[int] | int | None = None, budget: int | None = None, held_out: bool = False,
-         tuned: Mapping[str, dict] | None = None, include_tuning_tasks: bool = False) -> Plan:
+         tuned: Mapping[str, dict] | None = None, include_tuning_tasks: bool = False, defaults: bool = True) -> Plan:
     """Check a benchmark request against the suite; every error names the field (--tasks, --agents,
     --budget, --seeds). `tuned` maps agent -> tuned hyper-parameters (held-out runs compare each
-    agent's default setting with its tuned one)."""
+    agent's default setting with its tuned one); `defaults=False` runs only the tuned settings that
+    differ from the defaults."""
     from agents import AGENTS
     names = list(tasks) if tasks else list(suite.tasks) + (list(suite.tuning_tasks) if include_tuning_tasks else [])
     if len(set(names)) != len(names):
@@ -213,13 +214,14 @@ def plan(suite: Suite, tasks: Sequence[str] | None = None, agents: Sequence[str]
                 AGENTS[a]().check_space(space)
             except ArchGymError as e:
                 raise BenchError(f"--agents: agent {a!r} cannot search task {t.name!r}: {e}") from None
-    settings = {a: [{}] for a in agent_names}
-    if tuned:
-        for a, hp in tuned.items():
-            if a in settings:
-                full = AGENTS[a].check_hparams(hp)
-                if full != AGENTS[a].check_hparams({}):
-                    settings[a].append(full)
+    settings = {a: [{}] if defaults else [] for a in agent_names}
+    for a, hp in (tuned or {}).items():
+        full = AGENTS[a].check_hparams(hp)
+        if a in settings and full != AGENTS[a].check_hparams({}):
+            settings[a].append(full)
+    settings = {a: s for a, s in settings.items() if s}
+    if not settings:
+        raise BenchError("--agents: no agent setting to run (every tuned setting is its default)")
     kind = "heldout" if held_out else "suite"
     return Plan(f"bench-v{suite.version}-{kind}", chosen, settings, tuple(seed_list), budget, held_out)
 

@@ -72,13 +72,15 @@ def tuned_separation_markdown(results) -> str:
     return "\n".join(lines)
 
 
-def markdown(results, choice, plan) -> str:
-    tuning = [t.name for t in plan.tasks if t.name in set(choice.columns)]
-    held = [t.name for t in plan.tasks if t.name not in tuning]
+def markdown(results, choice, seeds) -> str:
+    tuning = [n for n in results if n in set(choice.columns)]
+    held = [n for n in results if n not in tuning]
     budgets = sorted({r.budget for r in results.values()})
-    head = (f"Tuning tasks: {', '.join(tuning)} (seeds 0-9). Held-out tasks: {', '.join(held)}. Held-out seeds: "
-            f"{plan.seeds[0]}-{plan.seeds[-1]} ({len(plan.seeds)} per setting). Budget: "
-            f"{', '.join(map(str, budgets))} evaluations per search. An agent whose lottery chose its default runs once.")
+    head = (f"Tuning tasks: {', '.join(tuning) or 'none'}; held-out tasks: {', '.join(held) or 'none'}. Tuned "
+            f"settings ran on seeds {seeds[0]}-{seeds[-1]} ({len(seeds)} per setting), as did the defaults on the "
+            f"tuning tasks; on the held-out tasks the defaults are the leaderboard's own runs (seeds 0-19; no default "
+            f"was tuned). Budget: {', '.join(map(str, budgets))} evaluations per search. An agent whose lottery kept "
+            f"its default has one row per task.")
     return "\n\n".join([head, "#### The choice (tuning seeds 0-9 on the tuning tasks)", choice_markdown(choice),
                         "#### Default vs tuned on held-out seeds and tasks", heldout_markdown(results),
                         "#### Once tuned, does one family dominate?", tuned_separation_markdown(results)])
