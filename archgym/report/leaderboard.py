@@ -159,9 +159,13 @@ def write_block(doc: Path, name: str, command: str, markdown: str) -> None:
 
 
 # --- figures -------------------------------------------------------------------------------------------------
+_LINES = ("-", "--", "-.", ":")
+
+
 def _styles(labels) -> dict:
+    """A colour per label and, so that 14+ lines stay apart, a line style cycling with it."""
     colors = _colors(labels)
-    return {lab: {"color": colors[lab], "ls": "--" if "(tuned)" in lab else "-"} for lab in labels}
+    return {lab: {"color": colors[lab], "ls": _LINES[i % len(_LINES)]} for i, lab in enumerate(sorted(labels))}
 
 
 def _bands(r: TaskResult, transform):
@@ -182,9 +186,11 @@ REGRET_FLOOR_PCT, REGRET_CEIL_PCT = 0.01, 1000.0  # plotted range: exact hits at
 
 def regret_figure(r: TaskResult):
     """Median regret (or hypervolume gap) against evaluations, IQR band over seeds, per agent."""
-    fig, ax = _bands(r, lambda c: np.clip(100 * c, REGRET_FLOOR_PCT, REGRET_CEIL_PCT))
+    clip = lambda c: np.clip(100 * c, REGRET_FLOOR_PCT, REGRET_CEIL_PCT)  # noqa: E731
+    fig, ax = _bands(r, clip)
     ax.set_yscale("log")
-    ax.set_ylim(REGRET_FLOOR_PCT * 0.8, REGRET_CEIL_PCT * 1.25)
+    lowest = min(np.percentile(clip(c), 25, axis=0).min() for c in r.curves.values())
+    ax.set_ylim(max(REGRET_FLOOR_PCT * 0.8, lowest * 0.5), REGRET_CEIL_PCT * 1.25)
     for b in r.checkpoints:
         ax.axvline(b, color="0.7", lw=0.6, ls=":")
     what = "hypervolume gap to the exact front, 1 − HV/HV* (%)" if r.task.multi_objective else "regret to the exact optimum (%)"
