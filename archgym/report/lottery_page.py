@@ -57,7 +57,7 @@ def heldout_markdown(results) -> str:
 def tuned_separation_markdown(results) -> str:
     """Once tuned, does a family still dominate? Per task: cross-family pairs of tuned settings
     separated at Holm p < 0.01 at the full budget, and the best and worst tuned agent."""
-    lines = ["| task | best tuned agent (median regret) | worst tuned agent | cross-family pairs separated (p < 0.01) |",
+    lines = ["| task | best tuned agents (median regret; ties listed) | worst tuned agent | cross-family pairs separated (p < 0.01) |",
              "|---|---|---|---:|"]
     for task, r in results.items():
         tuned = {lab: r.regret_at(lab, r.budget) for lab in r.labels
@@ -66,8 +66,9 @@ def tuned_separation_markdown(results) -> str:
         df = stats.pairwise_tests(tuned)
         cross = df[[fam[a] != fam[b] for a, b in zip(df["a"], df["b"])]]
         med = {lab: float(np.median(v)) for lab, v in tuned.items()}
-        best, worst = min(med, key=med.get), max(med, key=med.get)
-        lines.append(f"| {task} | {best} ({pct(med[best])}) | {worst} ({pct(med[worst])}) | "
+        low, worst = min(med.values()), max(med, key=med.get)
+        best = ", ".join(sorted(lab for lab, m in med.items() if m == low))
+        lines.append(f"| {task} | {best} ({pct(low)}) | {worst} ({pct(med[worst])}) | "
                      f"{int(np.sum(cross['p_holm'] < SIGNIFICANT_P))} of {len(cross)} |")
     return "\n".join(lines)
 
