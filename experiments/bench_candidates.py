@@ -19,6 +19,8 @@ REJECTED = [  # (task, why it is not in the suite)
      "BERT-base, EDAP over the general systolic space: few local optima, steepest ascent reaches the optimum from most starts"),
     (Task("systolic-vit-edap", "archgym/Systolic-v0", {"workload": "vit_b16"}),
      "ViT-B/16, EDAP: as easy; kept as a multi-objective task (systolic-vit-front), where the front is the goal"),
+    (Task("fpga-dataflow-cnv", "archgym/FPGADataflow-v0"),
+     "CNV on FPGADataflow-v0 (the earlier comparison's FPGA env): too small to search"),
 ]
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from archgym.analysis.bench import TARGETS, TaskResult, budget_grid
 from archgym.report.html import _CSS, _png
-from archgym.report.plots import _colors, pyplot
+from archgym.report.plots import _colors, new_figure
 
 
 INFEASIBLE_REGRET = 1e6  # a regret this large means no feasible design was found (scores sit 100 decades down)
@@ -170,7 +170,8 @@ def _styles(labels) -> dict:
 
 def _bands(r: TaskResult, transform):
     """A figure with, per label, the median over seeds of transform(curves) and its IQR band."""
-    fig, ax = pyplot().subplots(figsize=(8, 5))
+    fig = new_figure(8, 5)
+    ax = fig.add_subplot()
     styles = _styles(r.labels)
     x = np.arange(1, r.budget + 1)
     for lab in r.labels:
@@ -205,8 +206,8 @@ def regret_figure(r: TaskResult):
 
 def ecdf_figure(r: TaskResult):
     """COCO-style ECDFs of evaluations to reach regret <= 1% and <= 5%, per agent."""
-    plt = pyplot()
-    fig, axes = plt.subplots(1, len(TARGETS), figsize=(11, 4.6), sharey=True)
+    fig = new_figure(11, 4.6)
+    axes = fig.subplots(1, len(TARGETS), sharey=True)
     grid = budget_grid(r.budget)
     styles = _styles(r.labels)
     for ax, target in zip(np.atleast_1d(axes), TARGETS):
@@ -220,7 +221,6 @@ def ecdf_figure(r: TaskResult):
     np.atleast_1d(axes)[-1].legend(fontsize=7, ncol=2, loc="upper left")
     fig.suptitle(f"{r.task.name}: evaluations-to-target ECDF ({len(r.curves[r.labels[0]])} seeds; unsolved runs "
                  f"censored at {r.budget})", fontsize=10)
-    fig.tight_layout()
     return fig
 
 
