@@ -174,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _extra_commands():
     """Sub-commands that live with the code they drive (search, compare, sweep, plot, report, demo)."""
     from importlib import import_module
-    for module in ("archgym.cli.search", "archgym.cli.runs", "archgym.cli.demo"):
+    for module in ("archgym.cli.search", "archgym.cli.runs", "archgym.cli.demo", "archgym.cli.bench"):
         try:
             yield import_module(module).register
         except ModuleNotFoundError as e:
