@@ -150,7 +150,7 @@ def build_blocks(quick: bool, command: str) -> None:
     import numpy as np
     import torch
 
-    from archgym.core.workloads.table import ADD, KIND
+    from archgym.core.workloads.table import ADD, KIND, N_COLUMNS
     from archgym.frontends import from_torch, trace_torch
     from archgym.nas import nb201, nb201_compose
     from archgym.nas.nb201_torch import Cell, NB201Network, extract_parts
@@ -165,7 +165,7 @@ def build_blocks(quick: bool, command: str) -> None:
         reads = [tuple(s) if raw.table[r, KIND] == ADD else (tuple(sorted({x for x in s if x >= 0})) or (-1,))
                  for r, s in enumerate(raw.inputs)]
         bn = sorted(r for r, name in raw.act_names.items() if name == "batch_norm")
-        return raw.table.reshape(len(reads), -1).tolist(), reads, bn, raw.outputs
+        return np.asarray(raw.table).reshape(-1, N_COLUMNS).tolist(), reads, bn, raw.outputs
 
     for s, (ch, size) in enumerate(zip(nb201.STAGE_CHANNELS, nb201.STAGE_SIZES)):
         x = torch.zeros(1, ch, size, size, device="meta")
