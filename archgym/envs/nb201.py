@@ -129,7 +129,7 @@ class NB201SystolicEvaluator(_Grid, Evaluator):
     metric_names = METRICS
 
     def __init__(self, hardware: Mapping[str, Sequence] | None = None, accuracy: str = "ptq",
-                 latency_budget_s: float = 100e-6, area_budget_mm2: float = 0.5, **fixed):
+                 latency_budget_s: float = 150e-6, area_budget_mm2: float = 1.1, **fixed):
         fixed = {"bits": 8, **fixed}
         self.network = _NB201Part(accuracy, fixed["bits"], fixed["bits"])
         self.hardware = HardwarePart(systolic.PARAMETERS, _choices(systolic.PARAMETERS, hardware or HARDWARE, REFERENCE),
@@ -225,7 +225,7 @@ class NB201FPGAEvaluator(_Grid, Evaluator):
     metric_names = FPGA_METRICS
 
     def __init__(self, hardware: Mapping[str, Sequence] | None = None, board: str = "u250", accuracy: str = "ptq",
-                 weight_bits: int = 8, act_bits: int = 8, latency_budget_s: float = 0.01, **fixed):
+                 weight_bits: int = 8, act_bits: int = 8, latency_budget_s: float = 3.1e-3, **fixed):
         import simulators.fpga as fpga
         self._fpga = fpga
         self.network = _NB201Part(accuracy, weight_bits, act_bits)
