@@ -201,14 +201,9 @@ def main(argv=None) -> int:
     studies = [study(e) for e in args.envs]
     blocks = {"env-budgets": budgets_block(studies), "coupling-rankings": rankings_block(studies),
               "coupling-sequential": sequential_block(studies), "coupling-hwnasbench": hwnasbench_block()}
-    command = "python experiments/coupling.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    if not args.no_docs:
-        sys.path.insert(0, str(ROOT / "experiments"))
-        from _docs import write_generated
-        for name, text in blocks.items():
-            write_generated(ROOT / "docs" / "codesign.md", name, command.strip(), text)
-    print("\n\n".join(blocks.values()))
-    return 0
+    sys.path.insert(0, str(ROOT / "experiments"))
+    from _docs import command_of, publish
+    return publish(blocks, command_of("coupling.py", argv), not args.no_docs)
 
 
 if __name__ == "__main__":

@@ -312,17 +312,13 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     df.to_csv(out / "runs.csv", index=False)
     res.to_csv(out / "comparisons.csv", index=False)
-    command = "python experiments/joint_vs_sequential.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    blocks = markdown(res, envs, df, command.strip(), args.seeds, args.inner)
+    sys.path.insert(0, str(ROOT / "experiments"))
+    from _docs import command_of, publish
+    command = command_of("joint_vs_sequential.py", argv)
+    blocks = markdown(res, envs, df, command, args.seeds, args.inner)
     (out / "results.md").write_text("\n\n".join(blocks.values()) + "\n")
     figure(df, envs, out / "joint_vs_sequential.png")
-    if not args.no_docs:
-        sys.path.insert(0, str(ROOT / "benchmarks"))
-        from _report import write_generated
-        for name, text in blocks.items():
-            write_generated(ROOT / "docs" / "codesign.md", name, command.strip(), text)
-    print("\n\n".join(blocks.values()))
-    return 0
+    return publish(blocks, command, not args.no_docs)
 
 
 if __name__ == "__main__":
