@@ -20,18 +20,26 @@ from __future__ import annotations
 import math
 
 from archgym.core.errors import WorkloadError
-from archgym.core.workloads.table import G, K, M, N, Workload, conv_row, linear_row, matmul_row, pool_row
+from archgym.core.workloads.table import (CONV, KIND, LINEAR, MATMUL, G, K, M, N, Workload, conv_row, linear_row,
+                                          matmul_row, pool_row)
+from archgym.frontends.graph import Graph, RawGraph
 
 MAC_TOLERANCE = 1e-3  # share of torch's MAC count the table may miss (rounding); more is an error
 
 
 def from_torch(model, example_input, name: str | None = None) -> Workload:
     """Run `model(example_input)` (batch 1) under no_grad and return its layer table."""
+    raw = trace_torch(model, example_input, name)
+    if not any(k in (CONV, LINEAR, MATMUL) for k in raw.table[:, KIND]):
+        raise WorkloadError(f"no conv, linear or matmul layers found in {type(model).__name__}")
+    return raw.finish()
+
+
+def trace_torch(model, example_input, name: str | None = None) -> RawGraph:
+    """Run `model(example_input)` (batch 1) under no_grad and return what it recorded, before fusion."""
     import torch
     from torch.overrides import TorchFunctionMode
     from torch.utils.flop_counter import FlopCounterMode
-
-    from archgym.frontends.graph import Graph
 
     rows: list = []
     params = {id(p) for p in model.parameters()}
@@ -132,9 +140,7 @@ def from_torch(model, example_input, name: str | None = None) -> Workload:
     scope.check(counter)
     if deferred:
         raise deferred[0]
-    if not any(r[0] in (0, 1, 2) for _, r in rows):
-        raise WorkloadError(f"no conv, linear or matmul layers found in {type(model).__name__}")
-    return graph.finish(name or type(model).__name__.lower(), rows, result)
+    return graph.raw(name or type(model).__name__.lower(), rows, result)
 
 
 def _arg(args, kwargs, pos, key, default):
