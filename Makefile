@@ -26,7 +26,8 @@ $(SCALESIM_VENV)/.installed:
 # ZigZag (the systolic energy differential check, tests/test_systolic_zigzag.py) in its own venv too.
 $(ZIGZAG_VENV)/.installed:
 	$(PYTHON) -m venv $(ZIGZAG_VENV)
-	$(ZIGZAG_VENV)/bin/pip install --quiet zigzag-dse==3.9.1
+	# zigzag-dse 3.9.1 imports six without declaring it (zigzag/parser/upgraded_validator.py)
+	$(ZIGZAG_VENV)/bin/pip install --quiet zigzag-dse==3.9.1 six==1.17.0
 	touch $@
 
 demo: install
