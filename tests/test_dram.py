@@ -79,6 +79,17 @@ def test_max_active_transactions_one_serialises_only_behind_fifo_and_reorder_arb
     assert responses(rows, max_active_transactions=1)[0] == responses(rows)[0] == [38, 4 + 17 + 21]
 
 
+def test_row_hit_rate_counts_column_commands_after_the_first_since_act():
+    # the old metric counted a hit for any CAS whose request had no ACT of its own: with
+    # fr_fcfs_grp the bank serves a same-row request of the other direction after the ACT
+    mix = tr.mixed(3000, sequential_fraction=0.5, write_fraction=0.33, seed=2)
+    for scheduler in ("fifo", "fr_fcfs", "fr_fcfs_grp"):
+        closed = dram.simulate({**NO_REF, "page_policy": "closed", "scheduler": scheduler}, mix).metrics
+        assert closed["row_hit_rate"] == 0.0 and closed["n_act"] == closed["n_requests"]
+        m = dram.simulate({**NO_REF, "scheduler": scheduler}, mix).metrics   # every ACT serves a CAS
+        assert m["row_hit_rate"] == pytest.approx(1 - m["n_act"] / m["n_requests"], abs=1e-12)
+
+
 def test_energy_matches_micron_formulas():
     # DRAMPower charges the ACT at the ACT and the precharge at the PRE: one read leaves the row open
     _, m = responses([[0, 0, 0]])
