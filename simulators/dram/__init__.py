@@ -90,12 +90,6 @@ def memory_system(design: Mapping | None, config=None) -> tuple[dict, MemorySyst
     if fixed:
         raise DesignError(f"parameter {fixed[0]!r} is set by the DRAMSys config {cfg.path}; "
                           f"a design can only change {', '.join(KNOBS)}")
-    for name, value in cfg.knobs.items():
-        try:
-            PARAMETERS.validate({name: value})
-        except DesignError as e:
-            key = next(k for k, (n, _) in dramsys.MCCONFIG.items() if n == name)
-            raise DesignError(f"{cfg.path}: mcconfig.{key}: {e}") from None
     return PARAMETERS.complete({**cfg.knobs, **design}), cfg.system
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from archgym.core.errors import DesignError
 from simulators.dram import mapping as M
+from simulators.dram.layout import MAX_ACTIVE
 from simulators.dram.standards import REQUEST_BYTES, Standard
 
 DATA_DIR = Path(str(resources.files("archgym").joinpath("data", "dramsys")))   # ArchGym's DRAMSys 4.0 configs
@@ -49,21 +50,21 @@ class DRAMSysConfig:
     traces: tuple = ()               # tracesetup: (trace name or path, player clock in MHz)
 
 
-# --- mcconfig: DRAMSys key -> (our knob, DRAMSys value -> ours or None for a number) ----------------
+# --- mcconfig: DRAMSys key -> (our knob, DRAMSys value -> ours, or the (low, high) range of a number) ----
 MCCONFIG = {
     "PagePolicy": ("page_policy", {"Open": "open", "OpenAdaptive": "open_adaptive", "Closed": "closed",
                                    "ClosedAdaptive": "closed_adaptive"}),
     "Scheduler": ("scheduler", {"Fifo": "fifo", "FrFcfs": "fr_fcfs", "FrFcfsGrp": "fr_fcfs_grp"}),
     "SchedulerBuffer": ("scheduler_buffer", {"Bankwise": "bankwise", "ReadWrite": "read_write", "Shared": "shared"}),
-    "RequestBufferSize": ("request_buffer_size", None),
+    "RequestBufferSize": ("request_buffer_size", (1, MAX_ACTIVE)),
     "RespQueue": ("resp_queue", {"Fifo": "fifo", "Reorder": "reorder"}),
     "RefreshPolicy": ("refresh_policy", {"NoRefresh": "no_refresh", "AllBank": "all_bank", "Rankwise": "all_bank",
                                          "PerBank": "per_bank", "Bankwise": "per_bank"}),
-    "RefreshMaxPostponed": ("refresh_max_postponed", None),
-    "RefreshMaxPulledin": ("refresh_max_pulledin", None),
+    "RefreshMaxPostponed": ("refresh_max_postponed", (0, 8)),
+    "RefreshMaxPulledin": ("refresh_max_pulledin", (0, 8)),
     "PowerDownPolicy": ("power_down_policy", {"NoPowerDown": "no_power_down", "Staggered": "staggered"}),
     "Arbiter": ("arbiter", {"Simple": "simple", "Fifo": "fifo", "Reorder": "reorder"}),
-    "MaxActiveTransactions": ("max_active_transactions", None),
+    "MaxActiveTransactions": ("max_active_transactions", (1, MAX_ACTIVE)),
 }
 # defaults for absent keys: DRAMSys 4.0 configuration/Configuration.h; DRAMSys 5 controller/McConfig.h
 DEFAULTS_4 = {"PagePolicy": "Open", "Scheduler": "Fifo", "SchedulerBuffer": "Bankwise", "RequestBufferSize": 8,
@@ -179,7 +180,7 @@ def memspec(obj: Mapping, where: str) -> tuple[Standard, int, int]:
         cur = {k: v * ma for k, v in cur.items()}
         vpp = pw.get("vpp", 0.0)
         rho = spec.get("bankwisespec", {}).get("factRho", 1.0) if isinstance(spec.get("bankwisespec"), Mapping) else 1.0
-        ibeta = pw["iBeta_vdd"] * ma if "iBeta_vdd" in pw else None
+        ibeta = pw["iBeta_vdd"] * ma if pw.get("iBeta_vdd", pw["idd0"]) != pw["idd0"] else None
     else:
         cur = {"idd0": pw["idd0"], "idd2n": pw["idd2n"], "idd3n": pw["idd3n"], "idd4r": pw["idd4r"],
                "idd4w": pw["idd4w"], "idd2p": pw["idd2p1"], "idd3p": pw["idd3p1"], "idd5": pw["idd5"],
@@ -232,7 +233,12 @@ def _sub(sim_path: Path, ref, kind: str, folder4: str, v4: bool):
 
 def _mcconfig(obj, where: str, v4: bool) -> dict:
     _keys(obj, {"mcconfig"}, set(), where)
-    mc = obj["mcconfig"]
+    return mcconfig_knobs(obj["mcconfig"], where, v4)
+
+
+def mcconfig_knobs(mc: Mapping, where: str = "mcconfig", v4: bool = True) -> dict:
+    """Our controller knobs from the body of a DRAMSys mcconfig (absent keys: DRAMSys 4.0's
+    defaults, or DRAMSys 5's with v4=False)."""
     allowed = set(MCCONFIG) | set(FIXED_MC) | IGNORED_MC
     _keys(mc, set(), allowed | {"RequestBufferSizeRead", "RequestBufferSizeWrite", "HighWatermark", "LowWatermark",
                                 "BlockingReadDelay", "BlockingWriteDelay", "Gearing"}, f"{where}: mcconfig")
@@ -244,9 +250,10 @@ def _mcconfig(obj, where: str, v4: bool) -> dict:
     knobs = {}
     for key, (name, table) in MCCONFIG.items():
         v = mc.get(key, (DEFAULTS_4 if v4 else DEFAULTS_5)[key])
-        if table is None:
-            if isinstance(v, bool) or not isinstance(v, int):
-                raise DesignError(f"{where}: mcconfig.{key} must be an integer, got {v!r}")
+        if isinstance(table, tuple):
+            if isinstance(v, bool) or not isinstance(v, int) or not table[0] <= v <= table[1]:
+                raise DesignError(f"{where}: mcconfig.{key} must be an integer in [{table[0]}, {table[1]}] "
+                                  f"(our model's range), got {v!r}")
             knobs[name] = v
         elif v not in table:
             raise DesignError(f"{where}: mcconfig.{key} {v!r} is not supported; valid: {', '.join(table)}")

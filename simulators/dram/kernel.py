@@ -26,11 +26,11 @@ from simulators.dram.commands import issue, issue_refresh, legal, refresh_legal,
 from simulators.dram.frontend import accept, acceptable, deliver, respond, send
 from simulators.dram.layout import (ARB_DS3, ARB_REORDER, B_CAND, C_BEST, C_BEST_GB, C_CMDBUS, C_LAST_END_REQ, C_MIN,
                                     C_RESP_BUSY, C_RESP_OK, C_RQ_HEAD, C_RR, C_STALE, DONE, INF, NEED_MORE, NEED_SLOTS,
-                                    NO_CMD, P_ARB, P_NBG, P_NBPG, P_NCH, P_NRANK, P_PDPOL, Q_DONE, Q_ID, Q_PUSHED,
-                                    Q_RESPONDED, R_BLOCKED, R_CMD, R_IN_PD, R_N_OPEN, R_NQ, R_PD_ENTER, R_PD_KIND,
-                                    R_PD_READY, R_TRIGGER, R_WAKE, S_DELIVERED, S_EVENTS, S_FREE_N, S_LAST_DELIV,
-                                    S_N_PD, S_NEXT_ID, S_NOW, S_PEND_HEAD, S_PROGRESS, S_SEND_OK, S_UND_HEAD, S_WAITING,
-                                    STAGGERED, STALL_CYCLES, STALLED)
+                                    NO_CMD, P_ARB, P_NBG, P_NBPG, P_NCH, P_NRANK, P_PDPOL, P_REFPOL, PER_BANK, Q_DONE,
+                                    Q_ID, Q_PUSHED, Q_RESPONDED, R_BLOCKED, R_CMD, R_IN_PD, R_N_OPEN, R_NQ, R_PD_ENTER,
+                                    R_PD_KIND, R_PD_READY, R_TRIGGER, R_WAKE, S_DELIVERED, S_EVENTS, S_FREE_N,
+                                    S_LAST_DELIV, S_N_PD, S_NEXT_ID, S_NOW, S_PEND_HEAD, S_PROGRESS, S_SEND_OK,
+                                    S_UND_HEAD, S_WAITING, STAGGERED, STALL_CYCLES, STALLED)
 
 
 @njit(cache=True, _nrt=False)
@@ -170,6 +170,10 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
                 if issue(P, S, slots, bank, bgn, rank, chan, chan[ch, C_BEST], gb, gb // nbanks, ch, t,
                          nbanks, nrank):
                     accept(P, S, slots, bank, rank, chan, ch, t, nbanks)
+                    if P[P_REFPOL] == PER_BANK:   # which banks are idle changed: re-pick next cycle
+                        for gr in range(ch * nrank, (ch + 1) * nrank):
+                            if rank[gr, R_TRIGGER] <= t:
+                                rank[gr, R_WAKE] = t + 1
         # ---- 6. power-down entry -------------------------------------------------------------
         if P[P_PDPOL] == STAGGERED:
             for gr in range(nr):

@@ -115,7 +115,7 @@ STANDARDS: dict[str, Standard] = {
         trfc=88, trefi=6240, trfc_pb=44, trefi_pb=780, txp=6, tcke=3, trtrs=1,
         # IDD from the same memspec; IDD2P is idd2p1 (fast-exit precharge power-down, tXP exit).
         vdd=1.5, idd0=70.0, idd2n=45.0, idd2p=30.0, idd3n=45.0, idd3p=35.0,
-        idd4r=140.0, idd4w=145.0, idd5=170.0),
+        idd4r=140.0, idd4w=145.0, idd5=170.0, idd6=8.0),
     # DDR4_8Gb_x8_2400 (DRAMSim3 config / dram.md table): 4 bank groups x 4 banks, 65536 rows.
     "ddr4_2400": Standard(
         "ddr4_2400", 1200.0, 4, 4, 65536, 1024, 8, 8,
@@ -133,7 +133,7 @@ STANDARDS: dict[str, Standard] = {
         trfc=312, trefi=9360, trfc_pb=156, trefi_pb=585, txp=8, tcke=6, trtrs=1,
         # IDD (mA) of the same memspec; IDD2P/IDD3P are idd2p1/idd3p1, VPP = vdd2 with idd02.
         vdd=1.2, idd0=60.75, idd2n=38.25, idd2p=17.0, idd3n=44.0, idd3p=22.5,
-        idd4r=184.5, idd4w=168.75, idd5=118.0, vpp=2.5, ipp0=4.05),
+        idd4r=184.5, idd4w=168.75, idd5=118.0, idd6=20.25, vpp=2.5, ipp0=4.05),
     # DDR4_8Gb_x8_3200 (DRAMSim3 config / dram.md table).
     "ddr4_3200": Standard(
         "ddr4_3200", 1600.0, 4, 4, 65536, 1024, 8, 8,
