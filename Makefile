@@ -2,15 +2,20 @@
 PYTHON ?= python3
 VENV := .venv
 SCALESIM_VENV := .venv-scalesim
+ANALOGNAS_VENV := .venv-analognas
+ZIGZAG_VENV := .venv-zigzag
 
 .PHONY: install demo test chromium
 
 install: $(VENV)/.installed
 
+# Not --quiet: the first install downloads about 2 GB (PyTorch, Ray...) and takes minutes; pip shows its progress.
 $(VENV)/.installed: pyproject.toml
+	@echo "Installing archgym and its dependencies into $(VENV) (the first time takes about 5 minutes)"
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet -e '.[dev,ray]'
+	$(VENV)/bin/pip install -e '.[dev,ray]'
 	touch $@
+	@echo "Installed: run .venv/bin/archgym --help (or source .venv/bin/activate first)"
 
 # SCALE-Sim 3.0.0 needs numpy<2.4, so the live comparison test runs it from its own venv.
 $(SCALESIM_VENV)/.installed:
@@ -18,8 +23,20 @@ $(SCALESIM_VENV)/.installed:
 	$(SCALESIM_VENV)/bin/pip install --quiet scalesim==3.0.0 'numpy<2.4'
 	touch $@
 
+# ZigZag (the systolic energy differential check, tests/test_systolic_zigzag.py) in its own venv too.
+$(ZIGZAG_VENV)/.installed:
+	$(PYTHON) -m venv $(ZIGZAG_VENV)
+	$(ZIGZAG_VENV)/bin/pip install --quiet zigzag-dse==3.9.1
+	touch $@
+
 demo: install
 	$(VENV)/bin/archgym demo
+
+# analog-nasbench 0.1.3, the source of the shipped NB201 table: a test compares every row with it (never imported).
+$(ANALOGNAS_VENV)/.installed:
+	$(PYTHON) -m venv $(ANALOGNAS_VENV)
+	$(ANALOGNAS_VENV)/bin/pip install --quiet analog-nasbench==0.1.3
+	touch $@
 
 # Headless Chromium (Debian package) lets the tests check the HTML report in a real browser.
 chromium:
@@ -27,5 +44,5 @@ chromium:
 		apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
 		echo "chromium not installed: the browser check of the HTML report will be skipped"
 
-test: install $(SCALESIM_VENV)/.installed chromium
+test: install $(SCALESIM_VENV)/.installed $(ANALOGNAS_VENV)/.installed $(ZIGZAG_VENV)/.installed chromium
 	$(VENV)/bin/python -m pytest

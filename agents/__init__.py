@@ -31,6 +31,8 @@ _PATHS = {
     "dqn": "agents.rl:DQN",
     "marl": "agents.marl:MARL",
     "sequential": "agents.codesign:Sequential",
+    "hardware_first": "agents.codesign:HardwareFirst",
+    "latency_aware_nas": "agents.codesign:LatencyAwareNAS",
 }
 
 

@@ -27,3 +27,13 @@ def write_section(name: str, markdown: str, doc: Path = DOC) -> None:
     pattern = re.compile(rf"<!-- BEGIN {re.escape(name)} -->.*?<!-- END {re.escape(name)} -->", re.S)
     text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
     doc.write_text(text)
+
+
+def write_generated(doc: Path, name: str, command: str, markdown: str) -> None:
+    """Replace (or append) the block `<!-- BEGIN GENERATED: name (by `command`) -->` ...
+    `<!-- END GENERATED: name -->` of a docs page (the format docs/ headline numbers use)."""
+    text = doc.read_text() if doc.exists() else ""
+    block = f"<!-- BEGIN GENERATED: {name} (by `{command}`) -->\n{markdown.strip()}\n<!-- END GENERATED: {name} -->"
+    pattern = re.compile(rf"<!-- BEGIN GENERATED: {re.escape(name)} .*?<!-- END GENERATED: {re.escape(name)} -->", re.S)
+    text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    doc.write_text(text)

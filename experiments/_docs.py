@@ -7,3 +7,4 @@ _spec = importlib.util.spec_from_file_location("_bench_report", ROOT / "benchmar
 _module = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_module)
 write_section = _module.write_section
+write_generated = _module.write_generated

@@ -82,6 +82,7 @@ FAST = {
     "tpe": {"n_startup_trials": 5}, "motpe": {"n_startup_trials": 5, "designs_per_ask": 2},
     "gp": {"n_startup_trials": 5, "designs_per_ask": 4, "n_candidates": 256}, "nsga2": {"population_size": 8},
     "ppo": {"n_steps": 16, "minibatch_size": 8, "n_epochs": 2}, "a2c": {"n_steps": 4},
-    "sequential": {"inner": "random"}, "dqn": {"learning_starts": 8, "minibatch_size": 8, "train_freq": 2, "target_update_interval": 10},
+    "sequential": {"inner": "random"}, "hardware_first": {"inner": "random"}, "latency_aware_nas": {"inner": "random"},
+    "dqn": {"learning_starts": 8, "minibatch_size": 8, "train_freq": 2, "target_update_interval": 10},
     "marl": {"n_steps": 8, "n_epochs": 2},
 }

@@ -158,11 +158,12 @@ def test_fpga_env_uses_quantised_accuracy_and_the_board():
         gym.make("archgym/CoDesign-FPGA-v0", oracle="zero-cost")
 
 
-def test_sequential_baseline_spends_the_same_budget(env):
+def test_sequential_baseline_spends_the_same_budget():
     from agents.codesign import Sequential
+    env = gym.make("archgym/NB201-Systolic-v0")
     res = Sequential(seed=0, nas_fraction=0.4).search(env, 300)
     assert len(res.history) == 300
-    names = get_space("mbv2-tab").space.names
+    names = get_space("nb201").space.names
     designs = res.history.designs
     stage2 = {tuple(d[k] for k in names) for d in designs[120:]}
     assert len(stage2) == 1  # the hardware stage keeps one network
@@ -171,11 +172,50 @@ def test_sequential_baseline_spends_the_same_budget(env):
     out = env.unwrapped.evaluate(env.unwrapped.space.default())
     expected = out["macs"][0] * env.unwrapped.objective.limits["latency_s"] / out["latency_s"][0]
     assert res.extra["macs_budget"] == pytest.approx(expected)
+    assert res.history.metrics["macs"][120] <= expected  # the network kept by the hardware stage fits the budget
     again = Sequential(seed=0, nas_fraction=0.4).search(env, 300)
     np.testing.assert_array_equal(again.history.indices, res.history.indices)
     from agents import UnsupportedSpaceError
     with pytest.raises(UnsupportedSpaceError, match="single-network co-design env"):
         Sequential(seed=0).search(gym.make("archgym/CoDesign-NASAIC-v0"), 10)
+
+
+def test_a_macs_budget_below_every_network_is_an_error(env):
+    """The old headline rested on this: CoDesign-Systolic-v0's rule-of-thumb budget (0.103 M MACs)
+    is below its smallest network (0.111 M), so NAS-first had no choice at all."""
+    from agents.codesign import BaselineConfigError, Sequential
+    with pytest.raises(BaselineConfigError, match=r"macs_budget=102882 admits no network \(derived from the latency "
+                                                  r"budget; pass macs_budget= in \[110768, 1.30406e\+06\]\)"):
+        Sequential(seed=0).search(env, 50)
+    with pytest.raises(BaselineConfigError, match=r"macs_budget=100000 admits no network; .*must be >= 110768"):
+        Sequential(seed=0, macs_budget=1e5).search(env, 50)
+    res = Sequential(seed=0, macs_budget=3.3e5, inner="random").search(env, 50)
+    assert len(res.history) == 50 and res.extra["macs_budget"] == 3.3e5
+
+
+def test_hardware_first_and_latency_aware_nas_stages():
+    from agents.codesign import HardwareFirst, LatencyAwareNAS
+    env = gym.make("archgym/NB201-Systolic-v0")
+    space = env.unwrapped.space
+    net, default = get_space("nb201").space.names, space.default()
+    res = HardwareFirst(seed=0, nas_fraction=0.5, inner="random").search(env, 200)
+    d = res.history.designs
+    assert {tuple(x[k] for k in net) for x in d[:100]} == {tuple(default[k] for k in net)}  # reference network
+    assert len({tuple(v for k, v in x.items() if k not in net) for x in d[100:]}) == 1  # then NAS on one accelerator
+    assert res.extra["hardware"] == {k: v for k, v in d[150].items() if k not in net}
+    res = LatencyAwareNAS(seed=0, nas_fraction=0.5, inner="random").search(env, 200)
+    d = res.history.designs
+    assert {tuple(v for k, v in x.items() if k not in net) for x in d[:100]} == \
+        {tuple(v for k, v in default.items() if k not in net)}  # NAS on the reference accelerator
+    assert len({tuple(x[k] for k in net) for x in d[100:]}) == 1
+
+
+def test_latency_aware_nas_checks_its_reference_accelerator():
+    from agents.codesign import BaselineConfigError, LatencyAwareNAS
+    env = gym.make("archgym/CoDesign-FPGA-v0", latency_budget_s=1e-5)  # its default hardware needs >= 81 us
+    with pytest.raises(BaselineConfigError, match=r"latency_s limit 1e-05 s admits no network on the reference "
+                                                  r"accelerator .* all 1,152 networks take 8.0865e-05 to"):
+        LatencyAwareNAS(seed=0).search(env, 20)
 
 
 def test_exact_search_finds_the_brute_force_optimum():
@@ -191,17 +231,63 @@ def test_exact_search_finds_the_brute_force_optimum():
     assert np.all(np.diff(lat) >= 0) and np.all(np.diff(acc) > 0)
 
 
-def test_demo_command_writes_the_pareto_plot(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "archgym.cli", "demo", "--budget", "300", "--seeds", "2", "--no-exact",
-                          "--agents", "ga,random", "--out", str(tmp_path)], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    for name in ("joint (ga)", "joint (random)", "sequential (ga)"):
-        assert f"{name}: 2 seed(s) x 300 evaluations" in out.stdout
-    assert "meets spec: yes" in out.stdout
+def test_demo_runs_joint_and_sequential_against_the_exact_front(tmp_path, monkeypatch):
+    from archgym.cli.demo import run_demo
+    monkeypatch.setenv("ARCHGYM_CACHE", str(tmp_path / "cache"))
+    small = {"rows": (8, 32), "cols": (16, 32), "dataflow": ("ws",), "ifmap_sram_kb": (8,), "filter_sram_kb": (8,),
+             "ofmap_sram_kb": (8,), "dram_bytes_per_cycle": (32.0,)}
+    lines = []
+    res = run_demo(budget=300, seeds=2, agents=("ga", "random"), baselines=("sequential", "hardware_first"),
+                   out=str(tmp_path), echo=lines.append, env_kwargs={"hardware": small})
+    text = "\n".join(lines)
+    assert "exact answer: 62,500 designs enumerated" in text
+    for name in ("joint (ga)", "joint (random)", "sequential (ga)", "hardware_first (ga)"):
+        assert f"{name}: 2 seed(s) x 300 evaluations" in text
+    assert "CIFAR-10 " in text and "(NB201 index " in text and "meets spec: yes" in text
+    assert len(res["exact"].front) > 1 and (tmp_path / "cache" / "exact").is_dir()
     png = tmp_path / "pareto.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
+def test_demo_command_rejects_bad_arguments():
     bad = subprocess.run([sys.executable, "-m", "archgym.cli", "demo", "--budget", "1"], capture_output=True, text=True)
     assert bad.returncode == 2 and "--budget must be at least 2" in bad.stderr
     bad = subprocess.run([sys.executable, "-m", "archgym.cli", "demo", "--agents", "ga,hillclimb"],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown agent 'hillclimb'" in bad.stderr
+    bad = subprocess.run([sys.executable, "-m", "archgym.cli", "demo", "--baselines", "nas_first"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown baseline 'nas_first'; valid: sequential, hardware_first" in bad.stderr
+
+
+def _experiment():
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "experiments" / "joint_vs_sequential.py"
+    spec = importlib.util.spec_from_file_location("joint_vs_sequential", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_holm_adjustment_by_hand():
+    # sorted p 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1 = 0.02, 0.03, 0.06, 0.04; running max 0.02, 0.03, 0.06, 0.06
+    np.testing.assert_allclose(_experiment().holm(np.array([0.01, 0.04, 0.03, 0.005])), [0.03, 0.06, 0.06, 0.02])
+
+
+def test_a_difference_within_the_tables_noise_is_a_tie():
+    import pandas as pd
+    rng = np.random.default_rng(0)
+    rows = []
+    for env, seq_mean in (("a/Big-v0", 88.0), ("a/Small-v0", 89.5)):
+        for seed in range(20):
+            rows.append({"env": env, "budget": 100, "seed": seed, "method": "joint", "accuracy": 90 + rng.normal(0, .1),
+                         "meets_spec": True})
+            for b in ("sequential", "hardware_first", "latency_aware_nas"):
+                rows.append({"env": env, "budget": 100, "seed": seed, "method": b, "meets_spec": True,
+                             "accuracy": seq_mean + rng.normal(0, .1)})
+    envs = {"a/Big-v0": {"noise": 1.0}, "a/Small-v0": {"noise": 1.0}}
+    res = _experiment().compare(pd.DataFrame(rows), envs)
+    assert set(res[res["env"] == "a/Big-v0"]["verdict"]) == {"joint better"}  # 2 points, noise 1
+    assert set(res[res["env"] == "a/Small-v0"]["verdict"]) == {"tie (within noise)"}  # 0.5 points: significant, but noise
+    assert (res["ci_low"] <= res["diff"]).all() and (res["diff"] <= res["ci_high"]).all()

@@ -1,6 +1,5 @@
 """The FINN-style dataflow model (simulators/fpga): every expected number below is worked out by
-hand from FINN's formulas (shared/reference/fpga.md), not taken from the code."""
-import math
+hand from FINN's formulas as restated in simulators/fpga/estimators.py, not taken from the code."""
 
 import numpy as np
 import pytest
@@ -10,7 +9,10 @@ from hypothesis import strategies as st
 from archgym.core.errors import DesignError, UnknownNameError, WorkloadError
 from archgym.core.workloads import Workload, conv_row, linear_row, load, matmul_row, pool_row
 from simulators import fpga
-from simulators.fpga import kernels as K
+from simulators.fpga import estimators as E
+from simulators.fpga import kernels
+from simulators.fpga import layout as K
+from simulators.fpga.boards import FF_PER_LUT
 
 
 def net(*rows):
@@ -23,14 +25,17 @@ def layer(res, name):
 
 # --- MVAU: cycles, BRAM, LUT, DSP -----------------------------------------------------------------
 # A 512 -> 256 FC layer with W = A = 2 (input_bits=2 so the first layer sees A too), followed by a
-# classifier so it keeps its thresholds. Hand arithmetic for PE=16, SIMD=32:
+# classifier so it keeps its thresholds. FINN's memory mode internal_decoupled (default), block RAM.
+# Hand arithmetic for PE=16, SIMD=32 (estimators.py; MAC_LANE_LUT = 0.58):
 #   cycles = (256/16) * (512/32) * 1 = 256
-#   WMEM = 512*256/(16*32) = 256, width = 16*32*2 = 1024 bits -> w > 18 and WMEM <= 512:
+#   WMEM = 512*256/(16*32) = 256, one memory 16*32*2 = 1024 bits wide -> w > 18 and WMEM <= 512:
 #   BRAM18 = ceil(256/512) * ceil(1024/36) = 1 * 29 = 29
 #   W+A = 4: mult = 32*(2*ceil(4/6)-1)*4 = 128, adder = 4*(2*32-1) = 252,
 #   acc = ceil(a + log2(1 + 2^-a) + 1) with a = log2(512) + 4 - 1 - 1 (signed) = 11 -> 13,
-#   TMEM = 256/16 = 16: thr = (2^2-1)*13*ceil(16/64) = 39, comp = 3*13 = 39
-#   LUT = int(300 + 1.1*16*(128+252+13+39+39)) = int(300 + 8289.6) = 8589
+#   MAC array = int(300 + 0.58*16*(128 + 252) + 1.1*16*(13 + 3*13)) = int(4741.6) = 4741
+#   thresholds, TMEM = 16 <= 128 in LUTRAM: int(1.1*16*3*13*ceil(16/64)) = int(686.4) = 686
+#   input buffer, NF = 16 > 1, SF = 16: SIMD*A * ceil(SF/4) = 64*4 = 256 -> unit 5683
+#   input FIFO (io_fifo_depth 32, 64 bits): 2*ceil(log2 32) + ceil(32/32)*ceil(64/2) = 42 -> 5725
 FC = net(linear_row(512, 256), linear_row(256, 10))
 DESIGN = {"weight_bits": 2, "act_bits": 2, "mult_style": "lut", "ram_style": "block"}
 
@@ -39,38 +44,75 @@ def test_mvau_cycles_bram_lut_by_hand():
     res = fpga.simulate(DESIGN, FC, folding=[(16, 32), (1, 1)], input_bits=2)
     fc = layer(res, "l0")
     assert (fc["pe"], fc["simd"], fc["cycles"]) == (16, 32, 256)
-    assert (fc["bram18"], fc["lut"], fc["dsp"], fc["uram"]) == (29, 8589, 0, 0)
-    assert fc["ff"] == int(8589 * 34645 / 30605)
-    # classifier: no thresholds. MW=256, W+A=4, PE=SIMD=1: cycles 10*256 = 2560, WMEM 2560, width 2:
-    # BRAM18 = ceil(2560/8192) = 1; mult = 1*1*4 = 4, adder = 4*1 = 4, acc: a = 8+4-2 = 10 -> 12;
-    # LUT = int(300 + 1.1*(4+4+12)) = int(322.0) = 322 (1.1*20 = 22.000000000000004)
+    assert (fc["weight_bram18"], fc["unit_lut"], fc["fifo_lut"], fc["lut"]) == (29, 5683, 42, 5725)
+    assert (fc["dsp"], fc["uram"]) == (0, 0)
+    # classifier (no thresholds), MW=256, PE=SIMD=1: cycles 10*256 = 2560 = II; WMEM 2560 x 2 bits:
+    # BRAM18 = ceil(2560/8192) = 1. acc: a = 8 + 4 - 2 = 10 -> 12. MAC: mult 1*1*4 = 4, adder 4*1 = 4:
+    # int(300 + 0.58*8 + 1.1*12) = int(317.84) = 317; input buffer SF = 256: 2*ceil(256/4) = 128 -> 445.
+    # Its FIFO holds what l0 emits while it is idle: ceil(words 256 * idle 9*256 / II 2560) = 231 deep,
+    # 2 bits: 2*8 + ceil(231/32)*1 = 24; width converter 32 -> 2 bits: ceil(log2 16) + 2 = 6 -> 475
     cls = layer(res, "l1")
-    assert (cls["cycles"], cls["bram18"], cls["lut"]) == (2560, 1, 322)
-    assert res.metrics["ii_cycles"] == 2560 and res.metrics["latency_cycles"] == 256 + 2560
+    assert (cls["cycles"], cls["weight_bram18"], cls["unit_lut"], cls["fifo_depth"], cls["fifo_lut"], cls["dwc_lut"],
+            cls["lut"]) == (2560, 1, 445, 231, 24, 6, 475)
+    # totals: LUT 5725 + 475, BRAM 29 + 1 + 4 (the DMA shell); LabelSelect: 10 cycles after the scores
+    assert (res.metrics["lut"], res.metrics["bram18"], res.metrics["ii_cycles"]) == (6200, 34, 2560)
+    assert res.metrics["ff"] == int(6200 * FF_PER_LUT)
+
+
+def test_latency_is_one_frame_through_the_empty_pipeline_by_hand():
+    # l0: one row of 256 cycles; its first output leaves 1 cycle after its input (the whole vector)
+    # is in, when l1 starts. l1 needs l0's row, then the rest of its work: (NF - 1)*SF + 1 = 9*256 + 1
+    # = 2305 -> max(1 + 2560, 256 + 2305) = 2561; LabelSelect + 10
+    res = fpga.simulate(DESIGN, FC, folding=[(16, 32), (1, 1)], input_bits=2)
+    assert [layer(res, n)["done_cycles"] for n in ("l0", "l1")] == [256, 2561]
+    assert res.metrics["latency_cycles"] == 2571
+    assert fpga.simulate(DESIGN, FC, folding=[(16, 32), (1, 1)], input_bits=2,
+                         label_select=False).metrics["latency_cycles"] == 2561
+    # FINN's critical-path estimate would be the sum, 256 + 2560 + 10; pipelining hides l0
+    assert res.metrics["throughput_fps"] == pytest.approx(100e6 / 2560)
 
 
 def test_mvau_dsp_multipliers_by_hand():
     # mult_style=dsp: DSP = PE*SIMD*ceil((W+A)/48) = 16*32*1 = 512, no multiplier LUTs:
-    # LUT = int(300 + 1.1*16*(252+13+39+39)) = int(300 + 6036.8) = 6336
+    # int(300 + 0.58*16*252 + 915.2) = int(3553.76) = 3553, + thresholds 686 + input buffer 256 = 4495
     res = fpga.simulate({**DESIGN, "mult_style": "dsp"}, FC, folding=[(16, 32), (1, 1)], input_bits=2)
-    assert (layer(res, "l0")["dsp"], layer(res, "l0")["lut"]) == (512, 6336)
-    # auto: DSPs only when W+A > 8. W=6, A=4 -> 10 > 8: DSP = 16*32*ceil(10/48) = 512
-    auto = fpga.simulate({**DESIGN, "mult_style": "auto", "weight_bits": 6, "act_bits": 4}, FC,
-                         folding=[(16, 32), (1, 1)], input_bits=4)
-    assert layer(auto, "l0")["dsp"] == 512
-    low = fpga.simulate({**DESIGN, "mult_style": "auto"}, FC, folding=[(16, 32), (1, 1)], input_bits=2)
-    assert layer(low, "l0")["dsp"] == 0
+    assert (layer(res, "l0")["dsp"], layer(res, "l0")["unit_lut"]) == (512, 4495)
+    # auto follows FINN's SpecializeLayers: an RTL MVU (DSP48: ceil(PE/4)*SIMD) only for 4..8-bit
+    # weights and inputs without embedded thresholds, i.e. here the classifier: ceil(2/4)*4 = 4
+    auto = fpga.simulate({**DESIGN, "mult_style": "auto", "weight_bits": 4, "act_bits": 4}, FC,
+                         folding=[(16, 32), (2, 4)], input_bits=4)
+    assert (layer(auto, "l0")["dsp"], layer(auto, "l1")["dsp"]) == (0, 4)
+    low = fpga.simulate({**DESIGN, "mult_style": "auto"}, FC, folding=[(16, 32), (2, 4)], input_bits=2)
+    assert layer(low, "l1")["dsp"] == 0
 
 
-def test_mvau_lutram_weights_by_hand():
-    # auto weight memory: WMEM <= 128 goes to LUTRAM. PE=SIMD=32: WMEM = 512*256/1024 = 128, BRAM 0,
-    # c2 = 32*32*2*ceil(128/64) = 4096; TMEM = 8 -> thr 39, comp 39 as above;
-    # LUT = int(300 + 1.1*32*471 + 4096) = int(300 + 16579.2 + 4096) = 20975
-    res = fpga.simulate({**DESIGN, "ram_style": "auto"}, FC, folding=[(32, 32), (1, 1)], input_bits=2)
-    assert (layer(res, "l0")["bram18"], layer(res, "l0")["lut"]) == (0, 20975)
-    # ultra: URAM = ceil(width/72)*ceil(WMEM/4096) = ceil(2048/72)*1 = 29
-    ultra = fpga.simulate({**DESIGN, "ram_style": "ultra"}, FC, folding=[(32, 32), (1, 1)], input_bits=2)
-    assert (layer(ultra, "l0")["uram"], layer(ultra, "l0")["bram18"]) == (29, 0)
+@pytest.mark.parametrize("mem_mode, ram_style, bram, uram, unit_lut", [
+    # decoupled: one memstream WMEM=256 deep, 1024 bits wide (FINN's bram/uram_estimation)
+    ("internal_decoupled", "block", 29, 0, 5683),
+    ("internal_decoupled", "ultra", 0, 15, 5683),          # ceil(1024/72)*ceil(256/4096) = 15
+    # embedded: 16 per-PE memories of 256 x 64 bits, each ceil(256/512)*ceil(64/36) = 2 RAMB18
+    ("internal_embedded", "block", 32, 0, 5683),
+    ("internal_embedded", "ultra", 0, 16, 5683),           # 16 * ceil(64/72) * 1
+    # LUTRAM either way: c2 = 16*32*2*ceil(256/64) = 4096 LUTs
+    ("internal_decoupled", "distributed", 0, 0, 5683 + 4096),
+    ("internal_embedded", "distributed", 0, 0, 5683 + 4096),
+])
+def test_weight_memory_modes_by_hand(mem_mode, ram_style, bram, uram, unit_lut):
+    res = fpga.simulate({**DESIGN, "mem_mode": mem_mode, "ram_style": ram_style}, FC, folding=[(16, 32), (1, 1)],
+                        input_bits=2)
+    fc = layer(res, "l0")
+    assert (fc["weight_bram18"], fc["uram"], fc["unit_lut"]) == (bram, uram, unit_lut)
+
+
+def test_deep_thresholds_go_to_bram_by_hand():
+    # 64 -> 512 with PE=1: TMEM = 512 > 128, W1A2 (3 levels); acc for MW=64, W+A = 1+2 = 3:
+    # a = 6 + 3 - 1 - 1 = 7 -> ceil(7 + log2(1 + 2^-7) + 1) = 9; 3 memories of 512 x 9 bits:
+    # 3 * ceil(512/2048)*ceil(9/9) = 3 RAMB18
+    wl = net(linear_row(64, 512), linear_row(512, 10))
+    res = fpga.simulate({"weight_bits": 1, "act_bits": 2}, wl, folding=[(1, 64), (1, 512)], input_bits=2)
+    assert layer(res, "l0")["threshold_bram18"] == 3
+    shallow = fpga.simulate({"weight_bits": 1, "act_bits": 2}, wl, folding=[(4, 64), (1, 512)], input_bits=2)
+    assert layer(shallow, "l0")["threshold_bram18"] == 0  # TMEM 128: LUTRAM
 
 
 @pytest.mark.parametrize("omega, width, expected", [
@@ -83,7 +125,12 @@ def test_mvau_lutram_weights_by_hand():
     (256, 64, 2),      # otherwise: ceil(256/512) * ceil(64/36)
 ])
 def test_weight_bram_branches(omega, width, expected):
-    assert K.weight_bram18(omega, width) == expected
+    assert E.ramb18(omega, width) == expected
+
+
+def test_clog2_is_exact():
+    ns = [*range(1, 2000), *(2 ** k + d for k in range(11, 62) for d in (-1, 0, 1))]
+    assert [E.clog2(n) for n in ns] == [(n - 1).bit_length() for n in ns]
 
 
 # --- SWU, VVAU and pooling units ------------------------------------------------------------------
@@ -94,24 +141,36 @@ def test_weight_bram_branches(omega, width, expected):
     (20000, 2, 1, 16),    # (1, 16384): 4 * ceil(2/1) * ceil(20000/16384)
 ])
 def test_swu_bram_aspect_ratios(depth, simd, abits, expected):
-    t = np.zeros(K.N_COLS, dtype=np.int64)
-    t[K.KH], t[K.SH] = 3, 1
-    assert K.swu_bram18(t, simd, depth, abits) == expected
+    assert E.swu_buffers(3 + 1, depth, simd * abits, 1) == (0, expected, 0)  # K + stride blocks, block RAM
+    # distributed: blocks*width*ceil(depth/64) LUTs; ultra: blocks*ceil(width/64)*ceil(depth/4096) URAM
+    assert E.swu_buffers(4, depth, simd * abits, 2) == (4 * simd * abits * -(-depth // 64), 0, 0)
+    assert E.swu_buffers(4, depth, simd * abits, 3) == (0, 0, 4 * -(-simd * abits // 64) * -(-depth // 4096))
 
 
 def test_conv_swu_by_hand():
     # 3x3 conv, 32x32x64 -> 30x30x64, then a 1x1 conv (no SWU). MVAU PE=16, SIMD=32:
     #   cycles = (64/16)*(576/32)*900 = 64800
     # SWU cycles at SIMD s = IFM_W*K*C/s + OFM_H*max(OFM_W*K*K*C/s, 1*IFM_W*C/s) = (64/s)*8196.
-    # Keeping pace with the MVAU: s=8 gives 65568 > 64800, s=16 gives 32784.
-    # SWU BRAM18 with 8-bit input: depth 32*64/16 = 128 -> (36, 512): (3+1)*ceil(128/36)*1 = 16
+    # The window takes the MVAU's SIMD, 32 (it divides C and keeps pace: 16392 <= 64800).
+    # SWU BRAM18 with 8-bit input: 256 bits x depth 32*64/32 = 64 -> (36, 512): (3+1)*ceil(256/36) = 32
     wl = net(conv_row(32, 32, 64, 64, 3), conv_row(30, 30, 64, 10, 1))
     res = fpga.simulate({"weight_bits": 1, "act_bits": 1}, wl, folding=[(16, 32), (10, 64)])
     c = layer(res, "l0")
-    assert (c["cycles"], c["swu_simd"], c["swu_cycles"], c["swu_bram18"], c["swu_lut"]) == (64800, 16, 32784, 16, 300)
+    assert (c["cycles"], c["swu_simd"], c["swu_cycles"], c["swu_bram18"], c["swu_lut"]) == (64800, 32, 16392, 32, 2000)
     assert layer(res, "l1")["swu_cycles"] == 0
     assert res.metrics["ii_cycles"] == 64800
-    assert res.metrics["latency_cycles"] == 64800 + 32784 + 900 * 1 * 1  # 1x1 conv: (10/10)*(64/64)*900
+    # latency, 30 rows each: the MVAU starts when the window's first 3x3 window is out (9*64/32 = 18
+    # cycles) and then ends a row every 2160 cycles (the window's come every 16392/30): 18 + 30*2160
+    # = 64818. It emits its first output MW/SIMD = 18 cycles after it starts, when the 1x1 conv
+    # starts; that conv's row r needs l0's row r plus 1 cycle (NF = 1): 64819; LabelSelect over the
+    # 10 outputs: 64829 (FINN's critical-path sum would be 64800 + 16392 + 900 + 10)
+    assert [c["done_cycles"], layer(res, "l1")["done_cycles"]] == [64818, 64819]
+    assert res.metrics["latency_cycles"] == 64829
+    # SIMD 36 (divides MW = 576, not C = 64): the common divisor 4 would take (64/4)*8196 = 131136
+    # cycles > the MVAU's (64/16)*(576/36)*900 = 57600, so the window takes the smallest SIMD that
+    # keeps pace: 8 gives 65568, 16 gives 32784
+    slow = fpga.simulate({"weight_bits": 1, "act_bits": 1}, wl, folding=[(16, 36), (10, 64)])
+    assert (layer(slow, "l0")["swu_simd"], slow.metrics["ii_cycles"]) == (16, 57600)
 
 
 def test_depthwise_global_and_overlapping_pools_by_hand():
@@ -131,10 +190,12 @@ def test_depthwise_global_and_overlapping_pools_by_hand():
     assert (mp["unit"], mp["cycles"]) == ("maxpool", 80)
 
 
+# FINN's hand folding of CNV-w1a1 (tests/end2end/test_end2end_bnn_pynq.py, fold_cnv_large).
+CNV_FINN_FOLDING = [(16, 3), (32, 32), (1, 1), (16, 32), (16, 32), (1, 1), (4, 32), (1, 32), (1, 4), (1, 8), (5, 1)]
+
+
 def test_cnv_finn_folding_cycles():
-    # FINN's hand folding of CNV-w1a1 (tests/end2end/test_end2end_bnn_pynq.py, fold_cnv_large).
-    folding = [(16, 3), (32, 32), (1, 1), (16, 32), (16, 32), (1, 1), (4, 32), (1, 32), (1, 4), (1, 8), (5, 1)]
-    res = fpga.simulate({"weight_bits": 1, "act_bits": 1, "clock_mhz": 100}, "cnv", folding=folding)
+    res = fpga.simulate({"weight_bits": 1, "act_bits": 1, "clock_mhz": 100}, "cnv", folding=CNV_FINN_FOLDING)
     cycles = [r["cycles"] for r in res.layers]
     # conv1 (64/16)*(27/3)*900, conv2 (64/32)*(576/32)*784, pool 28*28*1.25, conv3 (128/16)*(576/32)*144,
     # conv4 (128/16)*(1152/32)*100, pool 10*10*1.25, conv5 (256/4)*(1152/32)*9, conv6 256*(2304/32),
@@ -213,37 +274,36 @@ def test_more_pe_never_adds_cycles(seed, workload):
     assert out["latency_cycles"][1] <= out["latency_cycles"][0]
 
 
-def test_feasibility_flips_exactly_at_the_bram_budget():
-    # Pynq-Z1: 280 BRAM18 x 80% = 224. Each 4096 -> 64 FC layer at PE=SIMD=1, W=1 holds a
-    # 262144-deep, 1-bit weight memory: ceil(262144/16384) = 16 BRAM18; a 1024 -> 16 one holds 1.
-    big = [linear_row(4096, 64) for _ in range(14)]
-    design = {"board": "pynq_z1", "weight_bits": 1, "act_bits": 1, "ram_style": "block", "mult_style": "lut"}
-    at_edge = fpga.simulate(design, net(*big), folding=[(1, 1)] * 14, input_bits=1)
-    over = fpga.simulate(design, net(*big, linear_row(1024, 16)), folding=[(1, 1)] * 15, input_bits=1)
-    assert at_edge.metrics["bram18"] == 224 and at_edge.metrics["feasible"] and at_edge.metrics["violation"] == 0
-    assert over.metrics["bram18"] == 225 and not over.metrics["feasible"]
-    assert over.metrics["overflow"] == "bram18"
-    assert over.metrics["violation"] == pytest.approx((225 - 224) / 224)
+def test_feasibility_uses_the_whole_device():
+    # BNN-PYNQ's cnvW2A2 ships on a Pynq-Z1 using all 280 BRAM18 (its README): the model's 272 fit.
+    fold = [(8, 3), (16, 16), (1, 1), (8, 16), (8, 16), (1, 1), (4, 8), (1, 8), (1, 2), (2, 2), (4, 1)]
+    design = {"board": "pynq_z1", "weight_bits": 2, "act_bits": 2, "mult_style": "lut",
+              "mem_mode": "internal_embedded"}
+    res = fpga.simulate(design, "cnv_bnnpynq", folding=fold, label_select=False)
+    assert res.metrics["bram18"] == 272 and res.metrics["feasible"] and res.metrics["violation"] == 0
+    # FINN's DEFAULT_RES_LIMITS (80% BRAM = 224) would have rejected it
+    assert res.metrics["bram18"] > 0.8 * fpga.BOARDS["pynq_z1"].bram18
 
 
 def test_feasibility_edge_for_every_resource():
-    # The kernel compares used*100 <= cap% * available in integers: a board of exactly
-    # ceil(used*100/cap) units is feasible, one unit less is not.
+    # The kernel compares used*100 <= cap% * available in integers (caps are 100%): a board of
+    # exactly `used` units is feasible, one unit less is not, and the violation is the overshoot.
     model = fpga.Model("cnv")
-    d = fpga.design_vector(fpga.check_design({"board": "u250", "target_cycles": 4096, "ram_style": "ultra"}))
-    table, tab, acc, available, power, caps, opts = model._args
+    d = fpga.design_vector(fpga.check_design({"board": "u250", "target_cycles": 4096, "ram_style": "ultra",
+                                              "mult_style": "dsp"}))
+    table, tab, need, acc, available, power, caps, opts = model._args
+    assert (caps == 100).all()
     empty = np.zeros(0, dtype=np.int64)
-    used = K.simulate_layers(*model._args, d, empty, empty, False)[0][K.M_LUT:K.M_DSP + 1, 0]
+    used = kernels.simulate_layers(*model._args, d, empty, empty, False)[0][K.M_LUT:K.M_DSP + 1, 0]
     assert (used > 0).all()
     for r in range(5):
         board = available.copy()
-        board[d[K.D_BOARD].astype(int), r] = math.ceil(used[r] * 100 / caps[r])
-        ok = K.simulate_layers(table, tab, acc, board, power, caps, opts, d, empty, empty, False)[0]
+        board[d[K.D_BOARD].astype(int), r] = used[r]
+        ok = kernels.simulate_layers(table, tab, need, acc, board, power, caps, opts, d, empty, empty, False)[0]
         board[d[K.D_BOARD].astype(int), r] -= 1
-        bad = K.simulate_layers(table, tab, acc, board, power, caps, opts, d, empty, empty, False)[0]
+        bad = kernels.simulate_layers(table, tab, need, acc, board, power, caps, opts, d, empty, empty, False)[0]
         assert ok[K.M_FEAS, 0] == 1 and bad[K.M_FEAS, 0] == 0 and bad[K.M_OVER, 0] == r
-        budget = caps[r] * board[d[K.D_BOARD].astype(int), r]
-        assert bad[K.M_VIOL, 0] == pytest.approx((used[r] * 100 - budget) / budget)
+        assert bad[K.M_VIOL, 0] == pytest.approx(1 / (used[r] - 1))
 
 
 def test_power_and_energy():
@@ -266,6 +326,11 @@ def test_bad_pe_and_simd_name_the_layer_and_allowed_values():
         fpga.simulate({}, "cnv", folding={**{n: (1, 1) for n in load("cnv").layer_names}, "pool1": (2, 1)})
     with pytest.raises(DesignError, match="one \\(pe, simd\\) pair per layer"):
         fpga.simulate({}, FC, folding=[(1, 1)])
+    # FINN's HLS MVAU needs SIMD >= MW/1024: conv6 (MW = 2304) starts at SIMD 3
+    cnv = dict(zip(load("cnv").layer_names, CNV_FINN_FOLDING))
+    with pytest.raises(DesignError, match=r"'conv6'.*SIMD=2 is below MW/1024 = 2.25.*allowed SIMD values: 3, 4, 6"):
+        fpga.simulate({}, "cnv", folding={**cnv, "conv6": (1, 2)})
+    assert fpga.Model("cnv").network.simd_choices[7][:2] == (3, 4)
 
 
 @pytest.mark.parametrize("design, error, match", [
@@ -275,10 +340,22 @@ def test_bad_pe_and_simd_name_the_layer_and_allowed_values():
     ({"clock_mhz": 0}, DesignError, "clock_mhz must be a positive frequency in MHz, got 0"),
     ({"clock_mhz": -5.0}, DesignError, "clock_mhz must be a positive frequency"),
     ({"ram_style": "bram"}, DesignError, "ram_style"),
+    ({"mem_mode": "const"}, DesignError, "mem_mode.*internal_decoupled.*internal_embedded"),
 ])
 def test_bad_design_values(design, error, match):
     with pytest.raises(error, match=match):
         fpga.simulate(design, "tfc")
+
+
+@pytest.mark.parametrize("options, match", [
+    ({"lut_coefficients": (1.0,)}, "lut_coefficients must be two finite numbers"),
+    ({"lut_coefficients": (float("nan"), 1.0)}, "lut_coefficients"),
+    ({"label_select": 1}, "label_select must be True or False"),
+    ({"input_bits": 0}, "input_bits must be an integer from 1 to 32"),
+])
+def test_bad_model_options(options, match):
+    with pytest.raises(DesignError, match=match):
+        fpga.Model("tfc", **options)
 
 
 def test_unmappable_layers_say_which_and_why():

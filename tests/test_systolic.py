@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from archgym.core.errors import DesignError, WorkloadError
 from archgym.core.workloads import Workload, conv_row, linear_row, load
 from simulators import systolic
+from simulators.tech import dram_stream_pj_per_bit, scaling
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scalesim"
 
@@ -31,7 +32,7 @@ def design(rows, cols, df, kb=64, **kw):
 
 @pytest.mark.parametrize("topo,rows,cols,df,cycles", REFERENCE_CASES)
 def test_reference_cycles(topo, rows, cols, df, cycles):
-    res = systolic.simulate(design(rows, cols, df), FIXTURES / "topologies" / topo)
+    res = systolic.simulate(design(rows, cols, df), FIXTURES / "topologies" / topo, accounting="scalesim")
     assert res.layers[0]["compute_cycles"] == cycles
 
 
@@ -60,7 +61,8 @@ def test_fixture_covers_the_issue():
 def test_fixture_exact(case):
     topo, rows, cols, df, kb = case
     refs = _fixture_groups()[case]
-    res = systolic.simulate(design(int(rows), int(cols), df, int(kb)), FIXTURES / "topologies" / topo)
+    res = systolic.simulate(design(int(rows), int(cols), df, int(kb)), FIXTURES / "topologies" / topo,
+                            accounting="scalesim")
     ours = {layer["name"]: layer for layer in res.layers}
     per_layer = defaultdict(list)
     for r in refs:
@@ -109,45 +111,74 @@ def test_totals_are_sums_and_breakdowns_add_up():
     m = res.metrics
     assert m["compute_cycles"] == sum(layer["compute_cycles"] for layer in res.layers)
     assert m["stall_cycles"] == sum(layer["stall_cycles"] for layer in res.layers) > 0
-    assert m["cycles"] == m["compute_cycles"] + m["stall_cycles"]
+    assert m["cycles"] == m["compute_cycles"] + m["vector_stall_cycles"] + m["stall_cycles"]
     assert m["latency_s"] == pytest.approx(m["cycles"] / 1e9)
-    assert m["energy_j"] == pytest.approx(m["energy_mac_j"] + m["energy_sram_j"] + m["energy_dram_j"] + m["energy_leakage_j"])
-    assert m["area_mm2"] == pytest.approx(m["area_pe_mm2"] + m["area_sram_mm2"])
+    parts = ("energy_mac_j", "energy_reg_j", "energy_sram_j", "energy_dram_j", "energy_vector_j", "energy_leakage_j")
+    assert m["energy_j"] == pytest.approx(sum(m[k] for k in parts))
+    assert m["energy_sram_j"] == pytest.approx(sum(layer[f"energy_{s}_sram_j"] for layer in res.layers
+                                                   for s in ("ifmap", "filter", "ofmap")))
+    assert m["area_mm2"] == pytest.approx(m["area_pe_mm2"] + m["area_sram_mm2"] + m["area_vector_mm2"])
     assert m["power_w"] == pytest.approx(m["energy_j"] / m["latency_s"])
     assert m["macs"] == load("mobilenet_v2").macs
 
 
+def _cacti_row(size_bytes, width_bits, nm=45):
+    """One row of the shipped CACTI table, read independently of simulators.tech."""
+    path = Path(systolic.__file__).parent.parent / "tech" / "data" / "sram_cacti.csv"
+    with open(path) as f:
+        rows = csv.DictReader(line for line in f if not line.startswith("#"))
+        for r in rows:
+            if (int(r["tech_nm"]), int(r["size_bytes"]), int(r["width_bits"])) == (nm, size_bytes, width_bits):
+                return {k: float(v) for k, v in r.items()}
+    raise KeyError((nm, size_bytes, width_bits))
+
+
 def test_energy_and_area_hand_computed():
-    """One 64x64x64 GEMM, 8-bit, 45 nm, 8x8 array, 8 kB SRAMs (Horowitz 2014 constants)."""
+    """One 64x64x64 GEMM, 8-bit, 45 nm, 8x8 os array, 8 kB SRAMs (two 4 kB banks each; ports of 8 words:
+    64 bits for ifmap and filter, 8 x 32-bit partial sums for the ofmap), SCALE-Sim accounting."""
     wl = Workload.from_rows("g", [("g", linear_row(64, 64, tokens=64))])
-    m = systolic.simulate(design(8, 8, "os", kb=8, dram_bytes_per_cycle=1024.0), wl).metrics
-    mac_pj = 0.2 + 0.1  # 8-bit multiply + 32-bit accumulate
-    assert m["energy_mac_j"] == pytest.approx(64 ** 3 * mac_pj * 1e-12)
-    pe_um2 = 282 + 137 + 4.522 * 48  # multiplier, adder, 6 x 8 flip-flops
+    m = systolic.simulate(design(8, 8, "os", kb=8, dram_bytes_per_cycle=1024.0, vector_lanes=4), wl,
+                          accounting="scalesim").metrics
+    assert m["energy_mac_j"] == pytest.approx(64 ** 3 * (0.2 + 0.1) * 1e-12)  # Horowitz: 8b multiply + 32b add
+    reg_pj_per_bit = 0.009 * scaling.energy_scale(40, 45)  # Aladdin 40 nm register, scaled to 45 nm
+    assert m["energy_reg_j"] == pytest.approx(64 ** 3 * (8 + 8 + 32) * reg_pj_per_bit * 1e-12)  # os: 2 moving, 1 psum
+    cacti = [_cacti_row(4096, 64), _cacti_row(4096, 64), _cacti_row(4096, 256)]
+    assert m["area_sram_mm2"] == pytest.approx(2 * sum(r["area_mm2"] for r in cacti))
+    pe_um2 = 282 + 137 + 5.98 * 48 * scaling.area_scale(40, 45)  # multiplier, 32b adder, 6 x 8 flip-flops
     assert m["area_pe_mm2"] == pytest.approx(64 * pe_um2 * 1e-6)
-    assert m["area_sram_mm2"] == pytest.approx(3 * 8 * 8192 * 0.346 / 0.5 * 1e-6)
+    layer = systolic.simulate(design(8, 8, "os", kb=8, dram_bytes_per_cycle=1024.0), wl, accounting="scalesim").layers[0]
+    read_if = cacti[0]["read_pj"] / 64 * 8  # pJ per 8-bit word
+    fill_if = cacti[0]["write_pj"] / 64 * 8
+    assert layer["energy_ifmap_sram_j"] == pytest.approx((layer["ifmap_sram_reads"] * read_if
+                                                          + layer["ifmap_dram_reads"] * fill_if) * 1e-12)
+    rd, wr = dram_stream_pj_per_bit("ddr4_2400")
+    assert layer["energy_dram_j"] == pytest.approx(8 * (layer["dram_read_bytes"] * rd + layer["dram_write_bytes"] * wr)
+                                                   * 1e-12)
     assert m["stall_cycles"] == 0
 
 
 def test_tech_node_scaling():
+    """Stillmaker & Baas as Accelergy applies it: 45 -> 32 nm multiplies logic energy by 0.6593 at 0.8 V."""
     a = systolic.simulate(design(32, 32, "ws", tech_nm=45), "resnet18").metrics
-    b = systolic.simulate(design(32, 32, "ws", tech_nm=7), "resnet18").metrics
-    assert b["area_mm2"] == pytest.approx(a["area_mm2"] * (7 / 45) ** 2)
-    assert b["energy_mac_j"] == pytest.approx(a["energy_mac_j"] * 7 / 45)
+    b = systolic.simulate(design(32, 32, "ws", tech_nm=32), "resnet18").metrics
+    assert scaling.energy_scale(45, 32) == pytest.approx(0.6593, abs=5e-5)
+    assert b["energy_mac_j"] == pytest.approx(a["energy_mac_j"] * 0.6593, rel=1e-4)
+    assert b["area_pe_mm2"] < a["area_pe_mm2"] * 0.6 and b["area_sram_mm2"] < a["area_sram_mm2"]
     assert b["energy_dram_j"] == pytest.approx(a["energy_dram_j"])  # DRAM does not scale with the logic node
     assert b["cycles"] == a["cycles"]
 
 
-def test_batch_kernel_matches_single_designs():
-    wl = load("resnet50")
+@pytest.mark.parametrize("accounting", systolic.ACCOUNTING)
+def test_batch_kernel_matches_single_designs(accounting):
+    prepared = systolic.prepare("resnet50", accounting=accounting)
     rng = np.random.default_rng(0)
-    designs = np.array([systolic.design_vector(systolic.PARAMETERS.complete(
+    designs = np.array([systolic.design_vector(
         {"rows": int(2 ** rng.integers(2, 9)), "cols": int(2 ** rng.integers(2, 9)),
-         "dataflow": systolic.DATAFLOWS[rng.integers(3)], "ifmap_sram_kb": int(2 ** rng.integers(3, 12))}))
+         "dataflow": systolic.DATAFLOWS[rng.integers(3)], "ifmap_sram_kb": int(2 ** rng.integers(3, 12))})
         for _ in range(16)])
-    batch = systolic.simulate_batch(designs, wl.table)
+    batch = systolic.simulate_batch(designs, prepared)
     for d, row in zip(designs, batch):
-        np.testing.assert_array_equal(systolic.simulate_total(d, wl.table), row)
+        np.testing.assert_array_equal(systolic.simulate_total(d, prepared.table, prepared.tech_arrays, prepared.mode), row)
 
 
 gemm = st.tuples(st.integers(1, 300), st.integers(1, 300), st.integers(1, 300))
@@ -155,18 +186,18 @@ arrays = st.tuples(st.integers(1, 64), st.integers(1, 64), st.sampled_from(systo
 
 
 @settings(max_examples=300, deadline=None)
-@given(gemm, arrays, st.integers(1, 512), st.floats(0.25, 256))
-def test_properties(mnk, arr, kb, bw):
+@given(gemm, arrays, st.integers(1, 512), st.floats(0.25, 256), st.sampled_from(systolic.ACCOUNTING))
+def test_properties(mnk, arr, kb, bw, accounting):
     m, n, k = mnk
     rows, cols, df = arr
-    wl = Workload.from_rows("g", [("g", linear_row(k, n, tokens=m))])
+    wl = systolic.prepare(Workload.from_rows("g", [("g", linear_row(k, n, tokens=m))]), accounting=accounting)
     res = systolic.simulate(design(rows, cols, df, kb, dram_bytes_per_cycle=bw), wl)
     layer, tot = res.layers[0], res.metrics
     assert layer["compute_cycles"] >= m * n * k / (rows * cols)
     assert all(math.isfinite(v) and v >= 0 for v in tot.values())
     assert 0 < tot["overall_util"] <= 1 and 0 < tot["mapping_efficiency"] <= 1 and 0 < tot["compute_util"] <= 1
     bigger = systolic.simulate(design(rows, cols, df, 2 * kb, dram_bytes_per_cycle=bw), wl).layers[0]
-    for key in ("ifmap_dram_reads", "filter_dram_reads", "ofmap_dram_writes"):
+    for key in ("ifmap_dram_reads", "filter_dram_reads", "ofmap_dram_writes", "psum_dram_writes", "dram_bytes"):
         assert bigger[key] <= layer[key]  # more SRAM never raises DRAM traffic
     faster = systolic.simulate(design(rows, cols, df, kb, dram_bytes_per_cycle=2 * bw), wl).metrics
     assert faster["stall_cycles"] <= tot["stall_cycles"]
@@ -180,6 +211,9 @@ def test_properties(mnk, arr, kb, bw):
     ({"clock_ghz": float("nan")}, "'clock_ghz': nan is not allowed"),
     ({"rows": float("nan")}, "'rows': nan is not allowed"),
     ({"rows": 8.5}, "'rows': 8.5 is not allowed"),
+    ({"bits": 4}, "'bits': 4 is not allowed; allowed values: integers 8..32"),
+    ({"tech_nm": 7}, r"'tech_nm': 7 is not allowed; allowed values: \{22, 28, 32, 40, 45, 65, 90\}"),
+    ({"vector_lanes": 0}, "'vector_lanes': 0 is not allowed"),
     ({"pe_count": 8}, "unknown parameter 'pe_count'"),
 ])
 def test_bad_designs(bad, match):

@@ -17,7 +17,8 @@ The fixture (tests/fixtures/scalesim/reference.csv) was generated with
     edge_gemm.csv:16x16:os,ws,is:64,1,8 edge_conv.csv:4x16:os,ws,is:64 \
     alexnet.csv:128x128:os,ws,is:64 alexnet.csv:32x32:os,ws,is:64,8,256 \
     mobilenet.csv:128x128:os,ws,is:64 mobilenet.csv:32x32:os,ws,is:64 \
-    alexnet.csv:64x16:os,ws,is:32 Resnet18.csv:128x128:os,ws,is:64,16 Googlenet.csv:128x128:os,ws,is:64
+    alexnet.csv:64x16:os,ws,is:32 Resnet18.csv:128x128:os,ws,is:64,16 Googlenet.csv:128x128:os,ws,is:64 \
+    nb201.csv:64x64:os,ws,is:64
 """
 import csv
 import math

@@ -41,7 +41,7 @@ def test_live_against_scalesim(tmp_path, df):
                     "--cases", f"live.csv:8x12:{df}:4"], check=True, capture_output=True, timeout=600)
     ref = next(csv.DictReader(out.open()))
     ours = systolic.simulate({"rows": 8, "cols": 12, "dataflow": df, "ifmap_sram_kb": 4, "filter_sram_kb": 4,
-                              "ofmap_sram_kb": 4}, topo).layers[0]
+                              "ofmap_sram_kb": 4}, topo, accounting="scalesim").layers[0]
     assert ours["compute_cycles"] == int(ref["total_cycles"])
     for key in ("ifmap_sram_reads", "filter_sram_reads", "ofmap_sram_writes"):
         assert ours[key] == int(ref[key])

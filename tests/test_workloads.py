@@ -147,9 +147,10 @@ def test_from_torch_matches_builtin_table():
             return self.fc(self.c2(self.c1(x)).flatten(1))
 
     wl = workloads.from_torch(Tiny(), torch.randn(1, 3, 32, 32))
-    expected = np.stack([workloads.conv_row(32, 32, 3, 8, 5, stride=2), workloads.conv_row(14, 14, 8, 8, 3, pad=1, groups=4),
-                         workloads.linear_row(8 * 14 * 14, 10)])
-    np.testing.assert_array_equal(wl.table, expected)
+    expected = workloads.Workload.from_rows("tiny", [(str(i), r) for i, r in enumerate(
+        [workloads.conv_row(32, 32, 3, 8, 5, stride=2), workloads.conv_row(14, 14, 8, 8, 3, pad=1, groups=4),
+         workloads.linear_row(8 * 14 * 14, 10)])])
+    np.testing.assert_array_equal(wl.table, expected.table)  # a chain: the graph's context equals the fallback's
 
 
 def test_from_torch_rejects_batches_and_empty_models():

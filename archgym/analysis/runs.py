@@ -53,13 +53,25 @@ def cell_summary(rows, info):
     return pd.DataFrame(out)
 
 
-def _is_default(agent: str, hparams: str) -> bool:
-    from archgym.experiments.spec import agent_class, canonical
+def _defaults(agent: str) -> dict | None:
+    from archgym.experiments.spec import agent_class
     try:
-        cls = agent_class(agent)
+        return {h.name: h.default for h in agent_class(agent).hyperparams}
     except (ArchGymError, ImportError):
-        return False
-    return canonical({h.name: h.default for h in cls.hyperparams}) == canonical(json.loads(hparams))
+        return None
+
+
+def _is_default(agent: str, hparams: str) -> bool:
+    from archgym.experiments.spec import canonical
+    defaults = _defaults(agent)
+    return defaults is not None and canonical(defaults) == canonical(json.loads(hparams))
+
+
+def setting_words(agent: str, hparams: str) -> str:
+    """The hyper-parameters of a setting that differ from the agent's defaults: 'population=16'."""
+    defaults = _defaults(agent) or {}
+    changed = {k: v for k, v in json.loads(hparams).items() if defaults.get(k, object()) != v}
+    return ", ".join(f"{k}={v}" for k, v in changed.items()) or "default setting"
 
 
 def lottery_table(cells):
@@ -142,43 +154,128 @@ def ground_truth_note(info) -> str:
     return f"not shown, the env changed since the run: {why}" if why else ""
 
 
-@lru_cache(maxsize=8)
-def _true_pareto_cached(env_id: str, kwargs_json: str, metrics: tuple, directions: tuple) -> np.ndarray:
+@lru_cache(maxsize=4)
+def _enumerated(env_id: str, kwargs_json: str, objective_json: str, keep: tuple) -> dict:
+    """One enumeration of a space under the run's objective: its optimum, feasibility and the
+    raw values of the metrics in `keep` for every design."""
     import gymnasium as gym
+
     import archgym  # noqa: F401
-    objective = {"mode": "vector", "metrics": list(metrics), "directions": dict(zip(metrics, directions))}
-    env = gym.make(env_id, **json.loads(kwargs_json), objective=objective)
-    gt = exhaustive(env)
-    out = env.unwrapped.evaluate(gt.indices[gt.pareto_rows])
-    return np.unique(np.stack([out[m] for m in metrics], axis=1), axis=0)
+    env = gym.make(env_id, **json.loads(kwargs_json), objective=json.loads(objective_json))
+    gt = exhaustive(env, keep=keep)
+    return {"optimum": (gt.best_score, gt.best_design, gt.best_metrics), "feasible": gt.feasible, "metrics": gt.metrics}
+
+
+def _enumeration(info, metrics=()) -> dict | None:
+    """The cached enumeration of the run's env, keeping its objective and Pareto metrics (and
+    `metrics`); None if the space is too large to enumerate or the env changed since the run."""
+    if ground_truth_note(info):
+        return None
+    keep = tuple(sorted(set(info.objective["metrics"]) | set(info.pareto) | set(metrics)))
+    return _enumerated(info.env_id, json.dumps(info.kwargs, sort_keys=True), json.dumps(info.objective, sort_keys=True),
+                       keep)
 
 
 def true_pareto(info, metrics: tuple) -> np.ndarray | None:
-    """Raw metric values of the true front over `metrics`, or None if the space is too large to
-    enumerate or the env changed since the run (see `ground_truth_note`)."""
-    if ground_truth_note(info):
+    """Raw metric values of the true front over `metrics` (distinct points), or None if the space
+    is too large to enumerate or the env changed since the run (see `ground_truth_note`)."""
+    data = _enumeration(info, metrics)
+    if data is None:
         return None
-    return _true_pareto_cached(info.env_id, json.dumps(info.kwargs, sort_keys=True), tuple(metrics),
-                               tuple(direction(info, m) for m in metrics))
-
-
-@lru_cache(maxsize=8)
-def _optimum_cached(env_id: str, kwargs_json: str, objective_json: str) -> float:
-    import gymnasium as gym
-    import archgym  # noqa: F401
-    env = gym.make(env_id, **json.loads(kwargs_json), objective=json.loads(objective_json))
-    return exhaustive(env).best_score
+    P = np.stack([data["metrics"][m] for m in metrics], axis=1)
+    sign = np.array([1.0 if direction(info, m) == "min" else -1.0 for m in metrics])
+    return np.unique(P[pareto.pareto_mask(P * sign, data["feasible"])], axis=0)
 
 
 def true_optimum(info) -> float | None:
     """The best scalar reward over the whole space under the run's objective (None if the space is
     too large to enumerate or the env changed since the run)."""
-    if ground_truth_note(info):
-        return None
-    return _optimum_cached(info.env_id, json.dumps(info.kwargs, sort_keys=True), json.dumps(info.objective, sort_keys=True))
+    best = optimum_design(info)
+    return None if best is None else best[0]
+
+
+def optimum_design(info) -> tuple[float, dict, dict] | None:
+    """(best scalar reward, its design, its metrics) over the whole space under the run's
+    objective; None if the space is too large to enumerate or the env changed since the run."""
+    data = _enumeration(info)
+    return None if data is None else data["optimum"]
 
 
 def objective_of(info) -> Objective:
     """The run's Objective for an env, rebuilt from its log record."""
     cfg = dict(info.objective)
     return Objective(cfg.pop("mode"), **cfg)
+
+
+# --- the comparison of agents: best so far, regret and final results over seeds -----------------------------------
+def comparison_cells(cells) -> tuple:
+    """The cells that stand for each agent in a comparison, and how they were chosen: its default
+    setting's cells when the run has them, else all its cells (every setting pooled). No setting is
+    picked by its results on the reported seeds. Returns (cells, {agent: words})."""
+    _, per_setting = lottery_table(cells)
+    keep, how = [], {}
+    for agent, g in cells.groupby("agent"):
+        settings = per_setting[per_setting["agent"] == agent]
+        default = settings.loc[settings["default"], "setting"]
+        n = len(settings)
+        if len(default):
+            keep.append(g[g["setting"] == int(default.iloc[0])])
+            how[agent] = "default setting"
+        else:
+            keep.append(g)
+            how[agent] = f"all {n} settings pooled" if n > 1 else setting_words(agent, settings["hparams"].iloc[0])
+    import pandas as pd
+    return pd.concat(keep, ignore_index=True), how
+
+
+def best_so_far_curves(rows, cells) -> dict:
+    """agent -> (cells, evaluations) array of the best scalar reward after each evaluation, for
+    the given cells (e.g. from `comparison_cells`); curves are cut to the shortest cell."""
+    keep = rows[rows["cell"].isin(set(cells["cell"]))].sort_values(["cell", "step"])
+    best = keep.groupby("cell", sort=False)["reward"].cummax().to_numpy()
+    out = {}
+    owner = dict(zip(cells["cell"], cells["agent"]))
+    for agent in sorted(set(owner.values())):
+        curves = [best[(keep["cell"] == c).to_numpy()] for c in cells.loc[cells["agent"] == agent, "cell"]]
+        n = min(len(c) for c in curves)
+        out[agent] = np.stack([c[:n] for c in curves])
+    return out
+
+
+def regret_pct(reward, optimum: float, info) -> np.ndarray:
+    """Regret in % of the optimum (archgym.core.pareto.gap): 0 at the optimum; 100 = a factor 2 worse."""
+    return 100 * np.maximum(pareto.gap(np.asarray(reward, dtype=np.float64), optimum, objective_of(info)), 0.0)
+
+
+def median_ci(values, confidence: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
+    """(median, low, high): the median and its percentile bootstrap interval (scipy.stats.bootstrap,
+    2,000 resamples, seeded). With one value, or all equal, the interval is that value."""
+    from scipy import stats
+    v = np.asarray(values, dtype=np.float64)
+    med = float(np.median(v))
+    if len(v) < 2 or np.ptp(v) == 0:
+        return med, med, med
+    res = stats.bootstrap((v,), np.median, confidence_level=confidence, n_resamples=2000, method="percentile",
+                          random_state=np.random.default_rng(seed))
+    return med, float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def comparison_table(cells, how: dict, optimum: float | None, info):
+    """Per agent (over the comparison cells): cells, seeds, final best reward (median, IQR), and
+    with a known optimum the final regret in % (median and 95% bootstrap interval) and how many
+    cells reached the optimum."""
+    import pandas as pd
+    out = []
+    for agent, g in cells.groupby("agent"):
+        r = g["best_reward"].to_numpy()
+        q1, q3 = np.percentile(r, [25, 75])
+        row = {"agent": agent, "runs of": how[agent], "runs": len(g), "seeds": int(g["seed"].nunique()),
+               "final reward, median": float(np.median(r)), "final reward, IQR": float(q3 - q1)}
+        if optimum is not None:
+            reg = regret_pct(r, optimum, info)
+            med, lo, hi = median_ci(reg)
+            row.update({"final regret %, median": med, "regret 95% CI, low": lo, "regret 95% CI, high": hi,
+                        "runs at the optimum": int((reg <= 1e-9).sum())})
+        out.append(row)
+    key = "final regret %, median" if optimum is not None else "final reward, median"
+    return pd.DataFrame(out).sort_values(key, ascending=optimum is not None).reset_index(drop=True)

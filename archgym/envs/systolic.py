@@ -1,4 +1,12 @@
-"""Systolic-array envs: search rows, cols, dataflow, SRAM sizes and DRAM bandwidth for a workload."""
+"""Systolic-array envs: search rows, cols, dataflow, SRAM sizes and DRAM bandwidth for a workload;
+SystolicDRAM-v0 searches the array, its SRAMs and the DRAM controller (standard, channels, knobs)
+together, with the array's DRAM traffic run through our DRAM controller simulator.
+
+The envs use the "reuse" accounting (partial sums and feature maps stay in the ofmap SRAM while they
+fit, as ZigZag and Timeloop count them): an agent sizing SRAMs must see what a larger ofmap SRAM
+saves, which SCALE-Sim's accounting (every partial sum to DRAM) hides. Pass accounting="scalesim"
+to reproduce SCALE-Sim's DRAM traffic instead.
+"""
 from __future__ import annotations
 
 import math
@@ -33,17 +41,32 @@ SPACES = {
         Categorical("ofmap_sram_kb", (8, 32, 128, 512, 2048), default=128),
         Categorical("dram_bytes_per_cycle", (8, 32), default=8),
     ]),
+    # 6 x 6 x 3 x 4 x 4 x 4 x 4 x 3 x 2 x 3 x 3 x 2 = 9,953,280 designs: array, SRAMs and memory system.
+    "dram": lambda: DesignSpace([
+        PowerOfTwo("rows", 8, 256, default=32),
+        PowerOfTwo("cols", 8, 256, default=32),
+        Categorical("dataflow", systolic.DATAFLOWS, default="ws"),
+        Categorical("ifmap_sram_kb", (16, 64, 256, 1024), default=64),
+        Categorical("filter_sram_kb", (16, 64, 256, 1024), default=64),
+        Categorical("ofmap_sram_kb", (16, 64, 256, 1024), default=256),
+        Categorical("dram_standard", ("ddr3_1600", "ddr4_2400", "ddr4_3200", "lpddr4_3200"), default="ddr4_2400"),
+        Categorical("dram_channels", (1, 2, 4), default=1),
+        Categorical("dram_page_policy", ("open", "closed"), default="open"),
+        Categorical("dram_scheduler", ("fifo", "fr_fcfs", "fr_fcfs_grp"), default="fr_fcfs"),
+        Categorical("dram_request_buffer_size", (8, 16, 32), default=8),
+        Categorical("dram_address_mapping", ("rochrababgco", "rorababgcoch"), default="rochrababgco"),
+    ]),
 }
 
 
-def searched_space(space: str | Mapping) -> DesignSpace:
-    """A space name in SPACES, or {parameter: allowed values} over systolic.PARAMETERS."""
+def searched_space(space: str | Mapping, full: DesignSpace = systolic.PARAMETERS) -> DesignSpace:
+    """A space name in SPACES, or {parameter: allowed values} over `full` (the simulator's parameters)."""
     if isinstance(space, str):
         if space not in SPACES:
             raise unknown("systolic space", space, SPACES)
         out = SPACES[space]()
     elif isinstance(space, Mapping):
-        full = systolic.PARAMETERS.restrict(**{k: list(v) for k, v in space.items()})
+        full = full.restrict(**{k: list(v) for k, v in space.items()})
         out = DesignSpace([full[k] for k in space])
     else:
         raise DesignError(f"space must be one of {list(SPACES)} or a mapping of parameter to values")
@@ -69,16 +92,22 @@ class SystolicEvaluator(SimulatorEvaluator):
 
     `space` is a name in SPACES or a mapping {parameter: allowed values}; every simulator
     parameter not searched is fixed at its default or at the value passed as a keyword
-    (e.g. `clock_ghz=0.8, bits=16`). `max_sram_kb` adds a constraint on the total SRAM.
+    (e.g. `clock_ghz=0.8, bits=16`). `max_sram_kb` adds a constraint on the total SRAM;
+    `accounting` is "reuse" (default) or "scalesim" (see the module docstring); `dram_model`
+    "roofline" (default) or "controller" (the dram_* parameters join the design; `dram_sample`
+    requests simulated per layer, see simulators.systolic.controller).
     """
 
-    def __init__(self, workload="resnet18", space="default", max_sram_kb: float | None = None, **fixed):
-        prepared = systolic.prepare(workload)
-        searched = searched_space(space)
-        super().__init__(systolic, prepared, searched, fixed, description=f"systolic array on {prepared.name}")
+    def __init__(self, workload="resnet18", space="default", max_sram_kb: float | None = None,
+                 accounting: str = "reuse", dram_model: str = "roofline", dram_sample: int | None = systolic.SAMPLE,
+                 **fixed):
+        prepared = systolic.prepare(workload, accounting=accounting, dram_model=dram_model, dram_sample=dram_sample)
+        searched = searched_space(space, systolic.parameters(prepared))
+        super().__init__(systolic, prepared, searched, fixed,
+                         description=f"systolic array on {prepared.name} ({accounting} accounting, {dram_model} DRAM)")
         if max_sram_kb is not None:
             self.space = DesignSpace(self.space.params, [sram_budget(max_sram_kb, {**systolic.PARAMETERS.default(), **self.fixed})])
-        self.workload = prepared
+        self.workload = prepared.workload
         ref = self.default_metrics()
         lat, energy, area = ref["latency_s"], ref["energy_j"], ref["area_mm2"]
         self.objective_defaults = {

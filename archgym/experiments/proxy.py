@@ -171,6 +171,7 @@ def train_from_run(run_dir, env: str | None = None, models: Sequence[str] = ("ml
     RUN_DIR/proxy/<env>-<model>.pt); returns their reports."""
     import archgym
     from archgym.experiments.log import env_infos
+    from archgym.progress import progress
     df = archgym.load(run_dir)
     infos = env_infos(run_dir)
     labels = [env] if env else list(infos)
@@ -180,11 +181,15 @@ def train_from_run(run_dir, env: str | None = None, models: Sequence[str] = ("ml
             raise unknown("env of this run", lab, list(infos))
     out_dir = Path(out_dir) if out_dir is not None else Path(run_dir) / "proxy"
     reports = []
+    bar = progress(len(labels) * len(models), "proxy models", "model")
     for lab in labels:
         rows = df[df["env"] == lab]
         for kind in models:
+            bar.write(f"training a {kind} proxy on {lab} ({len(rows):,} logged evaluations)")
             proxy, report = train(rows, infos[lab], kind, label=lab, test_fraction=test_fraction, seed=seed, **model_kw)
             safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in lab)
             report.path = str(proxy.save(out_dir / f"{safe}-{kind}.pt"))
             reports.append(report)
+            bar.update(1)
+    bar.close()
     return reports

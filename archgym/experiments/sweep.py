@@ -52,7 +52,8 @@ class SweepSummary:
                 f"{len(self.failed)} failed); {self.evaluations:,} evaluations in {self.wall_time_s:.1f} s "
                 f"on {self.executor} x{self.workers}")
         if self.warned:
-            text += f"\n  {self.warned} cell(s) raised warnings: see archgym.experiments.log.cells(run_dir)"
+            text += (f"\n  {self.warned} cell(s) raised warnings; `archgym report {self.run_dir}` lists them "
+                     f"(section 'Warnings raised during the searches')")
         for cell, error in self.failed:
             text += f"\n  failed {cell!r}: {error.splitlines()[0] if error else ''}"
         if self.failed:
@@ -72,8 +73,9 @@ def run_sweep(experiment: str | Path | Experiment, out: str | Path | None = None
               workers: int | None = None, address: str | None = None, fallback_local: bool = False,
               progress: bool | None = None) -> SweepSummary:
     """Run (or resume) `experiment` into the run directory `out` (default runs/<name>).
-    `progress`: True shows the bar, False hides it, None shows it on a terminal only."""
-    from tqdm import tqdm
+    `progress`: None shows a bar on a terminal and one line per 30 s in a log; True forces the bar;
+    False hides it."""
+    from archgym.progress import progress as reporter
     exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
     start = time.perf_counter()
     envs = exp.check_envs()  # every bad env, objective, metric or executor is reported before anything is written
@@ -92,9 +94,11 @@ def run_sweep(experiment: str | Path | Experiment, out: str | Path | None = None
             todo = [c for c in cells if c.key not in done]
             total = sum(c.budget for c in cells)
             summary = SweepSummary(run_dir, len(cells), len(cells) - len(todo), 0, executor=ex.name, workers=ex.workers)
-            bar = tqdm(total=total, initial=total - sum(c.budget for c in todo), unit="eval", desc=exp.name,
-                       disable=None if progress is None else not progress, file=sys.stderr, dynamic_ncols=True,
-                       smoothing=0.05)
+            if progress is not False:
+                _note(f"{exp.name}: {len(todo)} of {len(cells)} cells to run ({sum(c.budget for c in todo):,} evaluations) "
+                      f"on {ex.name} x{ex.workers}, into {run_dir}")
+            bar = reporter(total, exp.name, "eval", show=progress,
+                           initial=total - sum(c.budget for c in todo))
             with bar:
                 for outcome in ex.run(run_cell, todo, report=bar.write):
                     cell: Cell = outcome.task

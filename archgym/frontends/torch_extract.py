@@ -1,7 +1,8 @@
 """Extract the layer table of any `torch.nn.Module` by running it once on an example input.
 
 A `TorchFunctionMode` sees every conv2d, linear, matmul (`@`, bmm, einsum-free matmuls), pooling
-and attention call, whether it comes from an nn.Module or from functional code. Attention kernels
+and attention call, whether it comes from an nn.Module or from functional code; graph.py follows
+the tensors between them and records element-wise additions and activations. Attention kernels
 (`scaled_dot_product_attention`, `nn.MultiheadAttention`) are recorded as their GEMMs: Q·Kᵀ and
 A·V per head, plus the projections. A matmul with a parameter operand counts as a linear layer.
 """
@@ -18,8 +19,11 @@ def from_torch(model, example_input, name: str | None = None) -> Workload:
     import torch
     from torch.overrides import TorchFunctionMode
 
+    from archgym.frontends.graph import Graph
+
     rows: list = []
     params = {id(p) for p in model.parameters()}
+    graph = Graph(lambda t: isinstance(t, torch.Tensor))
 
     def add(kind, row):
         rows.append((f"{kind}{len(rows)}", row))
@@ -30,8 +34,11 @@ def from_torch(model, example_input, name: str | None = None) -> Workload:
     class Recorder(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
+            first = len(rows)
             record(func, args, kwargs)
-            return func(*args, **kwargs)
+            out = func(*args, **kwargs)
+            graph.after(func, args, kwargs, out, rows, first, add)  # element-wise rows and the tensor graph
+            return out
 
     def record(func, args, kwargs):
         fname = getattr(func, "__name__", "")
@@ -101,12 +108,12 @@ def from_torch(model, example_input, name: str | None = None) -> Workload:
     model.eval()
     try:
         with torch.no_grad(), Recorder():
-            model(example_input)
+            result = model(example_input)
     finally:
         model.train(was_training)
-    if not rows:
+    if not any(r[0] in (0, 1, 2) for _, r in rows):
         raise WorkloadError(f"no conv, linear or matmul layers found in {type(model).__name__}")
-    return Workload.from_rows(name or type(model).__name__.lower(), rows)
+    return graph.finish(name or type(model).__name__.lower(), rows, result)
 
 
 def _arg(args, kwargs, pos, key, default):

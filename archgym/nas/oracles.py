@@ -6,10 +6,13 @@
   `mbv2-tab` space). Never invents a number: a missing entry raises `MissingEntryError`.
 - `predictor`: a small torch MLP fit on the table (or an evaluation log); reports held-out RMSE
   and Kendall tau against the `trained` numbers it was fit on.
+- `nb201`: NAS-Bench-201 cells' CIFAR-10 test accuracy from the shipped AnalogNAS-Bench table
+  (200 epochs, one run per cell): float32 (`baseline`), or W8A8 post-training quantised (`ptq`)
+  or quantisation-aware trained (`qat`).
 - `zero-cost`: a training-free score at initialisation (NASWOT or synflow). Not an accuracy: it
   is reported as the metric `score`, and only its ranking means anything.
 
-None of them is ImageNet accuracy; docs/oracles.md says how far each one is from it.
+Only `nb201` is a standard benchmark (CIFAR-10); none is ImageNet accuracy; docs/oracles.md says how far each one is from it.
 """
 from __future__ import annotations
 
@@ -171,6 +174,27 @@ def _short(arch: Mapping) -> str:
     return ", ".join(f"{k}={v}" for k, v in arch.items())
 
 
+# --- nb201 --------------------------------------------------------------------------------------------
+class NB201Oracle(Oracle):
+    """CIFAR-10 test accuracy (fraction) of NAS-Bench-201 cells from the shipped table
+    (archgym.nas.nb201_table): `source` "baseline" (float32), "ptq" or "qat" (W8A8)."""
+    name = "nb201"
+    measures = ("CIFAR-10 test top-1 after 200 epochs of training (AnalogNAS-Bench's retraining of every "
+                "NAS-Bench-201 cell; one run per cell)")
+
+    def __init__(self, space: str | NetworkSpace = "nb201", source: str = "baseline"):
+        from archgym.nas.nb201_table import read_nb201_table
+        super().__init__(space)
+        if self.space.kind != "nb201":
+            raise ArchGymError(f"oracle 'nb201' scores the NAS-Bench-201 space 'nb201' only, not {self.space.name!r}")
+        self.source = source
+        self.dense = read_nb201_table().fraction_by_number(source)  # by architecture number; envs index it
+
+    def _compute(self, arch: dict, key: str) -> float:
+        from archgym.nas.nb201 import number_of_ops
+        return float(self.dense[number_of_ops(self.space.ops(arch))])
+
+
 # --- predictor ----------------------------------------------------------------------------------------
 class PredictorOracle(Oracle):
     """A small MLP fit on (architecture -> `target`) pairs: the shipped table by default, or any
@@ -260,11 +284,12 @@ class ZeroCostOracle(Oracle):
             return self._fn(model, x)
 
 
-ORACLES = {"trained": TrainedOracle, "tabular": TabularOracle, "predictor": PredictorOracle, "zero-cost": ZeroCostOracle}
+ORACLES = {"trained": TrainedOracle, "tabular": TabularOracle, "predictor": PredictorOracle, "zero-cost": ZeroCostOracle,
+           "nb201": NB201Oracle}
 
 
 def make_oracle(name: str | Oracle, space: str | NetworkSpace = "mbv2", **kwargs) -> Oracle:
-    """An oracle by name ("trained", "tabular", "predictor", "zero-cost"), or an Oracle as is."""
+    """An oracle by name ("trained", "tabular", "predictor", "zero-cost", "nb201"), or an Oracle as is."""
     if isinstance(name, Oracle):
         return name
     if name not in ORACLES:

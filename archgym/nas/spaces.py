@@ -190,6 +190,11 @@ _instances: dict[str, NetworkSpace] = {}
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "nas"
 
 
+def register_space(name: str, builder) -> None:
+    """Add a built-in space: `builder()` makes it on the first `get_space(name)`."""
+    _BUILDERS[name] = builder
+
+
 def _shipped(space: NetworkSpace) -> NetworkSpace:
     """Point a built-in tabular space at its shipped layer tables."""
     space.layers_file = DATA_DIR / f"{space.name}.layers.npz"
@@ -201,7 +206,7 @@ def space_names() -> list[str]:
 
 
 def get_space(space: str | NetworkSpace) -> NetworkSpace:
-    """A built-in network space by name ("mbv2", "mbv2-tab", "resnet"), or a NetworkSpace as is."""
+    """A built-in network space by name ("mbv2", "mbv2-tab", "resnet", "nb201"), or a NetworkSpace as is."""
     if isinstance(space, NetworkSpace):
         return space
     if space not in _BUILDERS:

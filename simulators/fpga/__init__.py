@@ -6,11 +6,13 @@
     res = fpga.simulate({"board": "pynq_z1"}, "cnv", folding=[(16, 3), (32, 32), ...])  # explicit PE/SIMD
 
 A design is network-wide (PARAMETERS): the board, FINN SetFolding's `target_cycles` per frame (or an
-explicit per-layer PE/SIMD `folding`), weight and activation bits, clock, and how multipliers and
-weight memories are built. Throughput is f_clk / II with II the slowest stage, latency the sum of
-stage cycles (FINN's critical-path estimate). A design over budget x FINN's utilisation caps is a
+explicit per-layer PE/SIMD `folding`), weight and activation bits, clock, how multipliers and weight
+memories are built, and FINN's weight memory mode. Throughput is f_clk / II with II the slowest
+stage; latency is one frame through the empty pipeline. A design over the board's resources is a
 result with `feasible=False`, the resource that overflowed most and the total relative overshoot.
-Formulas: kernels.py; layer mapping: network.py; boards, caps and power constants: boards.py.
+Per-unit formulas: estimators.py; folding: folding.py; network evaluation: kernels.py; layer
+mapping: network.py; boards and power constants: boards.py. docs/fpga.md says which number follows
+FINN's estimator and which the shipped hardware.
 """
 from __future__ import annotations
 
@@ -23,7 +25,9 @@ import numpy as np
 from archgym.core.errors import DesignError, unknown
 from archgym.core.space import Categorical, DesignSpace, Integer, Real
 from simulators.base import SimResult
-from simulators.fpga import kernels as K
+from simulators.fpga import kernels
+from simulators.fpga import layout as K
+from simulators.fpga.estimators import MAC_LANE_LUT, SWU_LUT_BASE
 from simulators.fpga.boards import AVAILABLE, BOARD_NAMES, BOARDS, CAPS_PCT, FF_PER_LUT, POWER, RESOURCES, XPE_TOGGLE
 from simulators.fpga.network import MAX_BITS, Network, compile_network
 
@@ -35,6 +39,7 @@ PARAMETERS = DesignSpace([
     Real("clock_mhz", 1.0, 1000.0, log=True, default=100.0, unit="MHz"),
     Categorical("mult_style", K.MULT_STYLES, default="auto"),
     Categorical("ram_style", K.RAM_STYLES, default="auto"),
+    Categorical("mem_mode", K.MEM_MODES, default="internal_decoupled"),
 ]).with_group("hardware")
 assert PARAMETERS.names == K.DESIGN_FIELDS
 
@@ -42,7 +47,7 @@ assert PARAMETERS.names == K.DESIGN_FIELDS
 METRICS = K.METRICS
 PARALLEL_MIN = 64  # batches at least this large use the multi-threaded kernel
 # Categorical parameters: the kernel takes the value's position in these tuples.
-CODES = {"board": BOARD_NAMES, "mult_style": K.MULT_STYLES, "ram_style": K.RAM_STYLES}
+CODES = {"board": BOARD_NAMES, "mult_style": K.MULT_STYLES, "ram_style": K.RAM_STYLES, "mem_mode": K.MEM_MODES}
 
 
 def check_design(design: Mapping | None) -> dict:
@@ -70,11 +75,16 @@ class Model:
 
     input_bits: bits of the first layer's input (8-bit pixels); signed_inputs: activations are signed
     (BNN-PYNQ convention: bipolar or INT, and a Q1.7 input), which narrows FINN's accumulator by a
-    bit; mvau_wwidth_max: SetFolding's cap on W*SIMD (36); toggle_rate: activity for dynamic power.
+    bit; mvau_wwidth_max: SetFolding's cap on W*SIMD (36); toggle_rate: activity for dynamic power;
+    label_select: a LabelSelect (top-1) follows the classifier, as in FINN-built designs (BNN-PYNQ
+    returns the raw scores instead); lut_coefficients: the LUT per MAC-lane term and the sliding
+    window's base LUTs, refit on shipped designs (estimators.py; `published.calibration` refits them
+    on a fixture of measured designs; FINN's own are estimators.FINN_LUT_COEFFICIENTS).
     """
 
     def __init__(self, workload="cnv", *, input_bits: int = 8, signed_inputs: bool = True,
-                 mvau_wwidth_max: int = 36, toggle_rate: float = XPE_TOGGLE):
+                 mvau_wwidth_max: int = 36, toggle_rate: float = XPE_TOGGLE, label_select: bool = True,
+                 lut_coefficients: tuple[float, float] = (MAC_LANE_LUT, SWU_LUT_BASE)):
         if isinstance(workload, Model):
             raise DesignError("Model(workload=...) takes a workload, not a Model; use the Model as it is")
         if not (isinstance(input_bits, Integral) and 1 <= input_bits <= MAX_BITS):
@@ -83,10 +93,17 @@ class Model:
             raise DesignError(f"toggle_rate must be in (0, 1], got {toggle_rate!r}")
         if not (isinstance(mvau_wwidth_max, Integral) and mvau_wwidth_max >= 1):
             raise DesignError(f"mvau_wwidth_max must be a positive integer, got {mvau_wwidth_max!r}")
+        if not isinstance(label_select, (bool, np.bool_)):
+            raise DesignError(f"label_select must be True or False, got {label_select!r}")
+        if not (isinstance(lut_coefficients, Sequence) and len(lut_coefficients) == 2
+                and all(isinstance(c, RealNumber) and np.isfinite(c) and c >= 0 for c in lut_coefficients)):
+            raise DesignError(f"lut_coefficients must be two finite numbers >= 0 (LUT per MAC-lane term, "
+                              f"window base LUTs), got {lut_coefficients!r}")
         self.network: Network = compile_network(workload)
         net = self.network
-        opts = np.array([input_bits, mvau_wwidth_max, FF_PER_LUT, toggle_rate / XPE_TOGGLE], dtype=np.float64)
-        self._args = (net.table, net.tab, net.acc_table(signed_inputs), AVAILABLE, POWER, CAPS_PCT, opts)
+        opts = np.array([input_bits, mvau_wwidth_max, FF_PER_LUT, toggle_rate / XPE_TOGGLE, float(label_select),
+                         *lut_coefficients], dtype=np.float64)
+        self._args = (net.table, net.tab, net.need, net.acc_table(signed_inputs), AVAILABLE, POWER, CAPS_PCT, opts)
         # Per-layer folding parameters (value 0: SetFolding's choice) and value -> choice-index tables.
         self.folding_parameters = [Categorical(f"{name}.{kind}", (0, *choices), default=0, group="hardware")
                                    for name, pe, simd in zip(net.layer_names, net.pe_choices, net.simd_choices)
@@ -121,12 +138,12 @@ class Model:
             for name, value, allowed, out in (("PE", pair[0], net.pe_choices[i], pe),
                                               ("SIMD", pair[1], net.simd_choices[i], simd)):
                 if isinstance(value, (bool, np.bool_)) or not isinstance(value, Integral) or value not in allowed:
-                    raise DesignError(f"{net.describe_layer(i)}: {name}={value!r} {self._divides(i, name)}; "
+                    raise DesignError(f"{net.describe_layer(i)}: {name}={value!r} {self._divides(i, name, value)}; "
                                       f"allowed {name} values: {', '.join(map(str, allowed))}")
                 out[i] = allowed.index(value)
         return pe, simd
 
-    def _divides(self, i: int, name: str) -> str:
+    def _divides(self, i: int, name: str, value) -> str:
         t = self.network.table[i]
         kind = t[K.KIND]
         if name == "PE":
@@ -137,7 +154,8 @@ class Model:
         if kind not in (K.MVAU, K.VVAU):
             return "is not allowed: pooling units have no SIMD folding (SIMD must be 1)"
         what = "MW = K*K*C_in" if kind == K.MVAU else "the window K*K"
-        return f"does not divide {what} = {t[K.MW]}"
+        return f"does not divide {what} = {t[K.MW]}" if t[K.MW] % value else \
+            f"is below MW/1024 = {t[K.MW] / 1024:g} (FINN's HLS MVAU needs SIMD >= MW/1024)"
 
     def set_folding(self, design: Mapping | None = None) -> list[tuple[int, int]]:
         """FINN SetFolding's (PE, SIMD) per layer for the design's target_cycles."""
@@ -157,9 +175,9 @@ class Model:
         pe = np.ascontiguousarray(pe, dtype=np.int64)
         simd = np.ascontiguousarray(simd, dtype=np.int64)
         if len(designs) < PARALLEL_MIN:  # small batches: cheaper than a thread-pool launch
-            out = K.simulate_serial(*self._args, designs, pe, simd)
+            out = kernels.simulate_serial(*self._args, designs, pe, simd)
         else:
-            out = K.simulate_batch(*self._args, designs, pe, simd, 16 * numba.get_num_threads())
+            out = kernels.simulate_batch(*self._args, designs, pe, simd, 16 * numba.get_num_threads())
         res = dict(zip(METRICS, out))
         res["feasible"] = out[K.M_FEAS] > 0
         res["overflow"] = out[K.M_OVER].astype(np.int64)
@@ -169,9 +187,9 @@ class Model:
         d = design_vector(design)
         if folding is None:
             empty = np.zeros(0, dtype=np.int64)
-            return K.simulate_layers(*self._args, d, empty, empty, False)
+            return kernels.simulate_layers(*self._args, d, empty, empty, False)
         pe, simd = self.check_folding(folding)
-        return K.simulate_layers(*self._args, d, pe, simd, True)
+        return kernels.simulate_layers(*self._args, d, pe, simd, True)
 
     def simulate(self, design: Mapping | None = None, folding=None) -> SimResult:
         """One design with per-layer detail; `folding` overrides SetFolding (target_cycles is then unused)."""
@@ -182,14 +200,19 @@ class Model:
         over = int(metrics["overflow"])
         metrics["overflow"] = RESOURCES[over] if over >= 0 else ""
         units = self.network.units()
-        layers = [{"name": name, "unit": unit, **{f: int(v) for f, v in zip(K.LAYER_FIELDS, row)}}
+        layers = [{"name": name, "unit": unit, **{f: _number(v) for f, v in zip(K.LAYER_FIELDS, row)}}
                   for name, unit, row in zip(self.network.layer_names, units, detail)]
         return SimResult(metrics, layers)
 
 
+def _number(v: float):
+    """Per-layer detail as ints, except fractional times (the latency's row finish times)."""
+    return int(v) if float(v).is_integer() else float(v)
+
+
 def prepare(workload="cnv", **options) -> Model:
     """A workload compiled for the kernels (built-in name, CSV path, Workload, or a Model as is);
-    `options` go to Model (input_bits, signed_inputs, mvau_wwidth_max, toggle_rate)."""
+    `options` go to Model (input_bits, signed_inputs, mvau_wwidth_max, toggle_rate, label_select)."""
     return workload if isinstance(workload, Model) and not options else Model(workload, **options)
 
 
@@ -221,17 +244,19 @@ def simulate(design: Mapping | None = None, workload="cnv", *, folding=None, **o
 
     Missing design keys take PARAMETERS' defaults. `folding` gives explicit per-layer (PE, SIMD);
     without it FINN's SetFolding folds every layer to the design's target_cycles. Per-layer
-    `<layer>.pe` / `<layer>.simd` keys in the design (see `parameters`) override single layers.
-    `options` go to Model (input_bits, signed_inputs, mvau_wwidth_max, toggle_rate)."""
+    `<layer>.pe` / `<layer>.simd` keys in the design (see `parameters`) override single layers (0,
+    their default, keeps SetFolding's choice; with every key 0 the design is SetFolding's, as in
+    `evaluate`). `options` go to Model (input_bits, signed_inputs, mvau_wwidth_max, toggle_rate,
+    label_select, lut_coefficients)."""
     model = prepare(workload, **options)
     design = dict(design or {})
     layer_keys = {p.name: p for p in model.folding_parameters}
     per_layer = {k: design.pop(k) for k in list(design) if k in layer_keys}
-    if per_layer:
+    for k, v in per_layer.items():
+        layer_keys[k].index(v)
+    if any(per_layer.values()):
         if folding is not None:
             raise DesignError("give explicit folding either as `folding=` or as <layer>.pe/<layer>.simd keys, not both")
-        for k, v in per_layer.items():
-            layer_keys[k].index(v)
         base = model.set_folding(design)
         folding = [(per_layer.get(f"{name}.pe") or pe, per_layer.get(f"{name}.simd") or simd)
                    for name, (pe, simd) in zip(model.network.layer_names, base)]

@@ -1,268 +1,241 @@
-"""numba kernels of the FINN-style dataflow model: folding, per-stage cycles and resources, totals.
+"""numba kernels of the FINN-style dataflow model: one folded design -> cycles, resources, latency,
+feasibility and power; batch (prange) and serial drivers. Per-unit formulas: estimators.py; folding:
+folding.py; array layouts: layout.py.
 
-Formulas follow FINN (Xilinx/finn, src/finn/custom_op/fpgadataflow): MVAU `get_exp_cycles`,
-`bram_estimation`, `uram_estimation`, and the HLS `lut_estimation` / `dsp_estimation` (FINN-R,
-Blott et al., TRETS 2018); ConvolutionInputGenerator (2-D) `get_exp_cycles` / `bram_estimation`;
-SetFolding (transformation/fpgadataflow/set_folding.py). Everything is integer except the LUT
-formula, which is evaluated in float64 in FINN's order and truncated like FINN's `int()`.
+A layer is its compute unit (MVAU, VVAU, StreamingMaxPool, GlobalAccPool, Pool_Batch), preceded by
+a sliding-window unit when it convolves, by a width converter wherever the stream widths differ
+(FINN InsertDWC) and by a FIFO where its MVAU would otherwise stall the producer (FINN's FIFO
+sizing); a LabelSelect follows the classifier, a depth-32 FIFO precedes the first unit (FINN's
+io_fifo_depth) and the DMA shell adds its buffers. Throughput is f_clk / II with II the slowest
+stage; latency is one frame through an empty pipeline, row by row (`_latency`).
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
 
-# Unit kinds (network.UNIT_NAMES).
-MVAU, VVAU, MAXPOOL, GAP, POOL = range(5)
+from simulators.fpga import estimators as E
+from simulators.fpga.folding import explicit_folding, set_folding, unit_cycles
+from simulators.fpga.layout import (CH, DW, D_ABITS, D_BOARD, D_CLOCK, D_MEM, D_MULT, D_RAM, D_TARGET, D_WBITS,
+    GAP, HAS_ACT, IFM_W, KH, KIND, KW, L_BRAM, L_CYC, L_DONE, L_DSP, L_DWC_LUT, L_FF, L_FIFO_BRAM, L_FIFO_DEPTH,
+    L_FIFO_LUT, L_LUT, L_PE, L_SIMD, L_SWU_BRAM, L_SWU_CYC, L_SWU_LUT, L_SWU_SIMD, L_T_BRAM, L_UNIT_LUT, L_URAM,
+    L_W_BRAM, MAXPOOL, MVAU, M_ENERGY, M_FEAS, M_FPS, M_II, M_LAT, M_LAT_S, M_LUT, M_MAX_UTIL, M_OVER, M_POWER,
+    M_UTIL, M_VIOL, NEED_SWU, NEED_UNIT, N_LAYER, N_METRICS, N_PE, OUT_W, O_FF_PER_LUT, O_INPUT_BITS,
+    O_LABEL_SELECT, O_LANE_LUT, O_SWU_LUT, O_TOGGLE, O_WWIDTH_MAX, PE_DIV, PE_Q, P_STATIC, ROWS, SH, SIMD_DIV,
+    SIMD_Q, SWU, SWU_CYC, SWU_DIV, SWU_Q, VEC, VVAU)
 
-# Network table columns: unit kind; PE dimension MH (output channels), SIMD dimension MW (K*K*C_in),
-# input vectors per frame; fixed cycles (max-pool); depthwise SWU flag; thresholds present;
-# SWU present and its padded input, kernel, stride, output and channels; number of PE, SIMD and
-# SWU-SIMD choices (the divisors in the folding tables).
-(KIND, MH, MW, VEC, FIXED, DW, HAS_ACT, SWU, IFM_H, IFM_W, KH, KW, SH, SW, OFM_H, OFM_W, CH,
- N_PE, N_SIMD, N_SWU) = range(20)
-N_COLS = 20
-
-# Folding tables, (n_layers, N_TABS, max divisors): the allowed PE (divisors of MH) and MH/PE; SIMD
-# and MW/SIMD; SWU SIMD (divisors of C), C/SIMD and the SWU's cycles.
-PE_DIV, PE_Q, SIMD_DIV, SIMD_Q, SWU_DIV, SWU_Q, SWU_CYC = range(7)
-N_TABS = 7
-
-# Design vector columns (PARAMETERS order; categoricals as codes).
-DESIGN_FIELDS = ("board", "target_cycles", "weight_bits", "act_bits", "clock_mhz", "mult_style", "ram_style")
-D_BOARD, D_TARGET, D_WBITS, D_ABITS, D_CLOCK, D_MULT, D_RAM = range(len(DESIGN_FIELDS))
-MULT_STYLES = ("auto", "lut", "dsp")
-RAM_STYLES = ("auto", "block", "distributed", "ultra")
-
-# Options: first-layer input bits, SetFolding's max weight-stream bits per PE, FF per LUT, and the
-# toggle rate relative to the one the power coefficients are given at.
-O_INPUT_BITS, O_WWIDTH_MAX, O_FF_PER_LUT, O_TOGGLE = range(4)
-
-# Per-board power: static W, then dynamic uW per MHz per LUT, FF, BRAM18, URAM, DSP (boards.py).
-P_STATIC = 0
-
-# Metrics per design, rows of the (N_METRICS, n) output: throughput and latency, cycles, resources,
-# utilisation of the device per resource and the largest, power and energy per frame, total
-# relative overshoot of the budgets, feasibility (1/0) and the resource that overflowed most (-1).
-METRICS = ("throughput_fps", "latency_s", "ii_cycles", "latency_cycles", "lut", "ff", "bram18", "uram", "dsp",
-           "lut_util", "ff_util", "bram18_util", "uram_util", "dsp_util", "resource_util", "power_w", "energy_j",
-           "violation", "feasible", "overflow")
-(M_FPS, M_LAT_S, M_II, M_LAT, M_LUT, M_FF, M_BRAM, M_URAM, M_DSP, M_UTIL, _, _, _, _, M_MAX_UTIL, M_POWER,
- M_ENERGY, M_VIOL, M_FEAS, M_OVER) = range(len(METRICS))
-N_METRICS = len(METRICS)
-
-# Per-layer detail: the compute unit, then its SWU (zeros when it has none).
-LAYER_FIELDS = ("pe", "simd", "swu_simd", "cycles", "lut", "ff", "bram18", "uram", "dsp",
-                "swu_cycles", "swu_lut", "swu_ff", "swu_bram18")
-N_LAYER = len(LAYER_FIELDS)
-
-SWU_LUT = 300  # finn ConvolutionInputGenerator_hls.lut_estimation: 300 + RAM LUTs (0 for block RAM)
-
-
-@njit(cache=True, inline="always")
-def _cdiv(a, b):
-    return -(-a // b)
-
-
-def swu_cycles(ifm_w, kh, kw, stride_w, ofm_h, ofm_w, c_over_simd):
-    """IFM_W*K_H*C/SIMD + OFM_H*max(OFM_W*K_W*K_H*C/SIMD, stride_w*IFM_W*C/SIMD) (Python, tabulated
-    once per workload in network.py)."""
-    c = c_over_simd
-    return ifm_w * kh * c + ofm_h * max(ofm_w * kw * kh * c, stride_w * ifm_w * c)
+# The DMA shell's BRAM: two RAMB36 of HLS m_axi read/write buffers (BNN-PYNQ's LFC: its 6 RAMB36 are
+# these two plus the two 1024x64 stream FIFOs of top.cpp, 2 RAMB36 each).
+SHELL_BRAM18 = 4
+# FINN DeriveFIFOSizes(io_fifo_depth=32): the FIFO in front of the first unit (derive_characteristic.py).
+IO_FIFO_DEPTH = 32
 
 
 @njit(cache=True)
-def unit_cycles(t, q_pe, q_simd):
-    """Cycles per frame of a compute unit from MH/PE and MW/SIMD (MVAU, VVAU and Pool_Batch share
-    (MH/PE)*(MW/SIMD)*vectors; GlobalAccPool is C/PE*H*W + C/PE; StreamingMaxPool is fixed)."""
+def _impl(t, mult_style, wbits, ain):
+    """MAC implementation: 0 HLS LUT multipliers, 1 HLS DSP multipliers, 2 RTL MVU. mult_style auto
+    follows FINN's SpecializeLayers (specialize_layers.py _determine_impl_style, _mvu_rtl_possible):
+    RTL for an MVAU with 4..8-bit weights and inputs and no embedded thresholds, else HLS, which
+    FINN's estimate counts as LUT multipliers."""
+    if mult_style == 1:
+        return 0
+    if mult_style == 2:
+        return 1
+    if t[KIND] == MVAU and not t[HAS_ACT] and 4 <= wbits <= 8 and 4 <= ain <= 8:
+        return 2
+    return 0
+
+
+@njit(cache=True)
+def _out_width(t, pe, abits, ain, acc):
+    """Bits per cycle leaving a unit: PE activations (or accumulators for the classifier), all
+    channels of a max-pool, PE sums of a global pool."""
     kind = t[KIND]
     if kind == MAXPOOL:
-        return t[FIXED]
+        return t[CH] * ain
+    if kind == MVAU or kind == VVAU:
+        return pe * (abits if t[HAS_ACT] else acc)
     if kind == GAP:
-        return q_pe * (t[VEC] + 1)
-    return q_pe * q_simd * t[VEC]
+        return pe * (ain + E.clog2(t[VEC]))
+    return pe * ain
 
 
 @njit(cache=True)
-def weight_bram18(omega, width):
-    """RAMB18s for a weight memory of depth omega and width bits (FINN-R, SDP mode)."""
-    if width == 1:
-        return _cdiv(omega, 16384)
-    if width == 2:
-        return _cdiv(omega, 8192)
-    if width <= 4:
-        return _cdiv(omega, 4096) * _cdiv(width, 4)
-    if width <= 9:
-        return _cdiv(omega, 2048) * _cdiv(width, 9)
-    if width <= 18 or omega > 512:
-        return _cdiv(omega, 1024) * _cdiv(width, 18)
-    return _cdiv(omega, 512) * _cdiv(width, 36)
+def _in_width(t, pe, simd, swu_simd, ain):
+    """Bits per cycle entering a layer's first unit (its sliding window, if any)."""
+    if t[SWU]:
+        return swu_simd * ain
+    kind = t[KIND]
+    if kind == MVAU:
+        return simd * ain
+    if kind == MAXPOOL:
+        return t[CH] * ain
+    return pe * ain
 
 
 @njit(cache=True)
-def swu_bram18(t, simd, depth, abits):
-    """(K + stride) line buffers of depth IFM_W*C/SIMD in the best-fitting RAMB18 aspect ratio
-    (width, depth): (36, 512), (18, 1024), (9, 2048), (4, 4096), (2, 8192), else (1, 16384)."""
-    bits = simd * abits
-    if depth <= 512:
-        per_line = _cdiv(bits, 36)
-    elif depth <= 1024:
-        per_line = _cdiv(bits, 18)
-    elif depth <= 2048:
-        per_line = _cdiv(bits, 9)
-    elif depth <= 4096:
-        per_line = _cdiv(bits, 4)
-    elif depth <= 8192:
-        per_line = _cdiv(bits, 2)
-    else:
-        per_line = bits * _cdiv(depth, 16384)
-    return (t[KH] + t[SH]) * per_line
+def _stage(prev, cur, p_rows, start, rows, cycles, tail, first, need, off, window_cycles, window_tail, window_off):
+    """Finish time of each output row of one layer into `cur`; returns when the layer emits its
+    first output (the next layer's start). The layer starts at `start`, when its producer emitted
+    its first output. A row ends after the unit's own per-row work (cycles/rows) following its
+    previous row, and `tail` cycles after the last input row it needs finished (`need[off + r]`,
+    network.needs). The first output leaves `first` cycles after the inputs of the first row are
+    in. With `window_cycles` > 0 a sliding window sits in front (same rows): its rows end the same
+    way from the producer's rows (`need[window_off + r]`, `window_tail`), its first window leaves
+    `window_tail` cycles after its first rows are in, which is when the unit starts, and the unit's
+    row r needs the window's."""
+    c = cycles / rows
+    if window_cycles > 0:
+        cw = window_cycles / rows
+        ready = max(start, prev[need[window_off]]) if p_rows > 0 else start
+        unit_start = ready + window_tail
+        # fin[r] = max(fin[r-1] + c, dep[r]) as a running max of dep[k] - (k+1)*c: a max-only chain
+        u_w, u = start, unit_start
+        for r in range(rows):
+            k = r + 1.0
+            if p_rows > 0:
+                u_w = max(u_w, prev[need[window_off + r]] + window_tail - k * cw)
+            u = max(u, u_w + k * cw + tail - k * c)
+            cur[r] = u + k * c
+        return unit_start + first
+    u = start
+    for r in range(rows):
+        k = r + 1.0
+        if p_rows > 0:
+            u = max(u, prev[need[off + r]] + tail - k * c)
+        cur[r] = u + k * c
+    return (max(start, prev[need[off]]) if p_rows > 0 else start) + first
 
 
 @njit(cache=True)
-def mvau_resources(t, pe, simd, wmem, tmem, wbits, ain, aout, acc, mult_style, ram_style):
-    """(LUT, BRAM18, URAM, DSP) of an MVAU/VVAU: weight memory wmem deep, threshold memory tmem
-    deep, W-bit weights, ain-bit inputs, aout-bit thresholds (LUTRAM), an acc-bit accumulator."""
-    width = pe * simd * wbits
-    wa = wbits + ain
-    use_dsp = mult_style == 2 or (mult_style == 0 and wa > 8)
-    mult = 0 if use_dsp else simd * (2 * _cdiv(wa, 6) - 1) * wa
-    adder = wa * (2 * simd - 1)
-    thr = 0.0
-    comp = 0.0
-    if t[HAS_ACT]:
-        levels = float((1 << aout) - 1)
-        thr = levels * acc * _cdiv(tmem, 64)
-        comp = levels * acc
-    lutram = ram_style == 2 or (ram_style == 0 and wmem <= 128)
-    c2 = pe * simd * wbits * _cdiv(wmem, 64) if lutram else 0
-    lut = int(300.0 + 1.1 * (pe * (float(mult + adder) + acc + thr + comp)) + c2)
-    bram = weight_bram18(wmem, width) if (ram_style == 1 or (ram_style == 0 and not lutram)) else 0
-    uram = _cdiv(width, 72) * _cdiv(wmem, 4096) if ram_style == 3 else 0
-    dsp = pe * simd * _cdiv(wa, 48) if use_dsp else 0
-    return lut, bram, uram, dsp
-
-
-@njit(cache=True, inline="always")
-def _first(q, n, base, target):
-    """FINN's optimize_attribute_val over a decreasing cycles table q*base: the first index that
-    beats the target, else the last."""
-    for j in range(n):
-        if q[j] * base < target:
-            return j
-    return n - 1
-
-
-@njit(cache=True)
-def _max_cycles(net, tab, fold):
-    m = 0
-    for i in range(net.shape[0]):
-        m = max(m, unit_cycles(net[i], tab[i, PE_Q, fold[0, i]], tab[i, SIMD_Q, fold[1, i]]))
-        if net[i, SWU]:
-            m = max(m, tab[i, SWU_CYC, fold[2, i]])
-    return m
-
-
-@njit(cache=True)
-def set_folding(net, tab, target, wbits, wwidth_max, fold):
-    """FINN SetFolding with two-pass relaxation. fold rows: indices of PE, SIMD, SWU SIMD."""
-    for _ in range(2):
-        for i in range(net.shape[0]):
-            t = net[i]
-            kind = t[KIND]
-            a, b = 0, 0
-            if kind == MVAU:  # SIMD first while W*SIMD <= wwidth_max, then PE
-                for j in range(t[N_SIMD]):
-                    prev = b
-                    b = j
-                    if t[MH] * tab[i, SIMD_Q, j] * t[VEC] < target:
-                        break
-                    if wbits * tab[i, SIMD_DIV, j] > wwidth_max:
-                        b = prev
-                        break
-                a = _first(tab[i, PE_Q], t[N_PE], tab[i, SIMD_Q, b] * t[VEC], target)
-            elif kind == VVAU:  # PE first; SIMD only once PE is exhausted
-                a = _first(tab[i, PE_Q], t[N_PE], t[MW] * t[VEC], target)
-                if a == t[N_PE] - 1 and t[MW] * t[VEC] > target:
-                    b = _first(tab[i, SIMD_Q], t[N_SIMD], t[VEC], target)
-            elif kind == POOL:
-                a = _first(tab[i, PE_Q], t[N_PE], t[MW] * t[VEC], target)
-            elif kind == GAP:
-                a = _first(tab[i, PE_Q], t[N_PE], t[VEC] + 1, target)
-            fold[0, i] = a
-            fold[1, i] = b
-            fold[2, i] = 0
-            if t[SWU]:  # a depthwise SWU takes its unit's PE (same divisor list); a dense one is folded alone
-                fold[2, i] = a if t[DW] else _first(tab[i, SWU_CYC], t[N_SWU], 1, target)
-        slowest = _max_cycles(net, tab, fold)
-        if slowest <= target:
-            break
-        target = float(slowest)  # second pass: balance the pipeline to the achievable bottleneck
-
-
-@njit(cache=True)
-def explicit_folding(net, tab, pe, simd, fold):
-    """PE/SIMD indices per layer; a negative index keeps the choice already in `fold` (SetFolding's).
-    A depthwise SWU runs at its unit's PE (FINN requires it); a dense SWU takes the smallest SIMD
-    that keeps pace with its unit (FINN's per-node rule with the unit's cycles as the target; FINN
-    inserts width converters between the two)."""
+def _latency(net, tab, need, fold, cyc, scyc, label_cycles, buf, detail, keep):
+    """Cycles for one frame to cross the empty pipeline: each layer's rows (its output feature-map
+    rows; one for a fully connected layer) finish as `_stage` says, each layer starting when its
+    producer emits its first output (the pipeline fill). A unit's tail after its last input is the
+    rest of that output's work: (MH/PE - 1)*(MW/SIMD) for an MVAU, which reads its input during
+    the first of its MH/PE neuron folds; one output row for a max-pool; MH/PE for a global pool; a
+    cycle otherwise. A window's tail is one K x K window; an MVAU behind a window emits its first
+    output MW/SIMD cycles after the window's first. A LabelSelect needs every score, then takes
+    its own cycles."""
+    prev, cur = buf[0], buf[1]
+    p_rows, start = 0, 0.0
     for i in range(net.shape[0]):
         t = net[i]
-        if pe[i] >= 0:
-            fold[0, i] = pe[i]
-        if simd[i] >= 0:
-            fold[1, i] = simd[i]
-        fold[2, i] = 0
-        if t[SWU]:
-            if t[DW]:
-                fold[2, i] = fold[0, i]
-            else:
-                cyc = unit_cycles(t, tab[i, PE_Q, fold[0, i]], tab[i, SIMD_Q, fold[1, i]])
-                fold[2, i] = _first(tab[i, SWU_CYC], t[N_SWU], 1, cyc + 1)
+        kind = t[KIND]
+        q_pe = tab[i, PE_Q, fold[0, i]]
+        q_simd = tab[i, SIMD_Q, fold[1, i]]
+        first = 1
+        if kind == MVAU:
+            tail = (q_pe - 1) * q_simd + 1
+            if t[SWU]:
+                first = q_simd
+        elif kind == MAXPOOL:
+            tail = t[OUT_W]
+        elif kind == GAP:
+            tail = q_pe
+        else:
+            tail = 1
+        start = _stage(prev, cur, p_rows, start, t[ROWS], cyc[i], tail, first, need, t[NEED_UNIT], scyc[i],
+                       t[KH] * t[KW] * tab[i, SWU_Q, fold[2, i]], t[NEED_SWU])
+        prev, cur = cur, prev
+        p_rows = t[ROWS]
+        if keep:
+            detail[i, L_DONE] = prev[p_rows - 1]
+    return prev[p_rows - 1] + label_cycles
 
 
 @njit(cache=True)
-def evaluate(net, tab, acc, fold, design, available, power, caps_pct, opts, out, d, detail):
+def evaluate(net, tab, need, acc, fold, design, available, power, caps_pct, opts, out, d, detail, buf):
     """Metrics of one folded design into column d of `out` (METRICS rows); per-layer rows into
-    `detail` (LAYER_FIELDS) when it has n_layers rows."""
+    `detail` (LAYER_FIELDS) when it has n_layers rows. `buf`: `_scratch(net)`."""
+    n_layers = net.shape[0]
     wbits = int(design[D_WBITS])
     abits = int(design[D_ABITS])
     mult_style = int(design[D_MULT])
     ram_style = int(design[D_RAM])
+    embedded = int(design[D_MEM]) == 1
     input_bits = int(opts[O_INPUT_BITS])
-    ff_per_lut = opts[O_FF_PER_LUT]
-    swu_ff = int(ff_per_lut * SWU_LUT)
-    keep = detail.shape[0] == net.shape[0]
-    ii, lat = 0, 0
-    u_lut, u_ff, u_bram, u_uram, u_dsp = 0, 0, 0, 0, 0
-    for i in range(net.shape[0]):
+    keep = detail.shape[0] == n_layers
+    # pass 1: cycles and the initiation interval
+    cyc, scyc = buf[2], buf[3]
+    ii = 0
+    for i in range(n_layers):
         t = net[i]
-        a, b, c = fold[0, i], fold[1, i], fold[2, i]
+        c = unit_cycles(t, tab[i, PE_Q, fold[0, i]], tab[i, SIMD_Q, fold[1, i]])
+        cyc[i] = c
+        scyc[i] = tab[i, SWU_CYC, fold[2, i]] if t[SWU] else 0
+        ii = max(ii, c, int(scyc[i]))
+    last = net[n_layers - 1]
+    label_cycles = 0
+    if opts[O_LABEL_SELECT] > 0 and (last[KIND] == MVAU or last[KIND] == VVAU):
+        # labelselect.py get_exp_cycles = Labels/PE, PE folded like SetFolding's pe_ops: the smallest
+        # divisor of the labels that keeps pace with the slowest stage
+        for j in range(last[N_PE]):
+            if tab[n_layers - 1, PE_Q, j] <= ii:
+                label_cycles = tab[n_layers - 1, PE_Q, j]
+                break
+    # pass 2: resources, with the width converters and FIFOs on every edge
+    u_lut, u_bram, u_uram, u_dsp = 0, SHELL_BRAM18, 0, 0
+    prev_width = 0
+    for i in range(n_layers):
+        t = net[i]
+        kind = t[KIND]
+        a, b, s = fold[0, i], fold[1, i], fold[2, i]
         pe, q_pe, simd, q_simd = tab[i, PE_DIV, a], tab[i, PE_Q, a], tab[i, SIMD_DIV, b], tab[i, SIMD_Q, b]
+        swu_simd = tab[i, SWU_DIV, s] if t[SWU] else 0
         ain = input_bits if i == 0 else abits
-        cyc = unit_cycles(t, q_pe, q_simd)
-        lut, bram, uram, dsp = 0, 0, 0, 0
-        if t[KIND] == MVAU or t[KIND] == VVAU:
-            lut, bram, uram, dsp = mvau_resources(t, pe, simd, q_pe * q_simd, q_pe, wbits, ain, abits,
-                                                  acc[i, wbits + ain], mult_style, ram_style)
-        ff = int(ff_per_lut * lut)
-        ssimd, scyc, slut, sff, sbram = 0, 0, 0, 0, 0
+        acc_bits = acc[i, wbits + ain]
+        unit_lut, w_bram, t_bram, uram, dsp = 0, 0, 0, 0, 0
+        fifo = 0
+        if kind == MVAU or kind == VVAU:
+            levels = (1 << abits) - 1 if t[HAS_ACT] else 0
+            unit_lut, dsp = E.mac_array(pe, simd, wbits, ain, acc_bits, levels, _impl(t, mult_style, wbits, ain),
+                                        opts[O_LANE_LUT])
+            wl, w_bram, uram = E.weight_memory(pe, simd, wbits, q_pe * q_simd, ram_style, embedded)
+            unit_lut += wl
+            if levels:
+                tl, t_bram = E.threshold_memory(pe, q_pe, levels, acc_bits)
+                unit_lut += tl
+            if kind == MVAU:
+                unit_lut += E.input_buffer_luts(q_simd, q_pe, simd * ain)
+                fifo = E.fifo_depth(t[VEC] * q_simd, (q_pe - 1) * q_simd, ii)
+        elif kind == MAXPOOL:
+            unit_lut = E.maxpool_luts(t[CH], ain, t[OUT_W])
+        swu_lut, swu_bram, swu_uram = 0, 0, 0
         if t[SWU]:
-            ssimd = tab[i, SWU_DIV, c]
-            scyc = tab[i, SWU_CYC, c]
-            slut = SWU_LUT
-            sff = swu_ff
-            sbram = swu_bram18(t, ssimd, t[IFM_W] * tab[i, SWU_Q, c], ain)
-        ii = max(ii, cyc, scyc)
-        lat += cyc + scyc
-        u_lut += lut + slut
-        u_ff += ff + sff
-        u_bram += bram + sbram
-        u_uram += uram
+            depth = t[IFM_W] * tab[i, SWU_Q, s]
+            sl, swu_bram, swu_uram = E.swu_buffers(t[KH] + t[SH], depth, swu_simd * ain, ram_style)
+            swu_lut = int(opts[O_SWU_LUT]) + sl
+        in_width = _in_width(t, pe, simd, swu_simd, ain)
+        dwc = E.dwc_luts(prev_width, in_width) if i > 0 else 0
+        if t[SWU] and not t[DW]:
+            dwc += E.dwc_luts(swu_simd * ain, simd * ain)
+        fifo_lut, fifo_bram = E.fifo_cost(fifo, simd * ain)
+        if i == 0:
+            il, ib = E.fifo_cost(IO_FIFO_DEPTH, in_width)
+            fifo_lut += il
+            fifo_bram += ib
+        prev_width = _out_width(t, pe, abits, ain, acc_bits)
+        lut = unit_lut + swu_lut + dwc + fifo_lut
+        bram = w_bram + t_bram + swu_bram + fifo_bram
+        u_lut += lut
+        u_bram += bram
+        u_uram += uram + swu_uram
         u_dsp += dsp
         if keep:
             row = detail[i]
-            row[0], row[1], row[2], row[3], row[4], row[5], row[6] = pe, simd, ssimd, cyc, lut, ff, bram
-            row[7], row[8], row[9], row[10], row[11], row[12] = uram, dsp, scyc, slut, sff, sbram
+            row[L_PE], row[L_SIMD], row[L_SWU_SIMD], row[L_CYC], row[L_SWU_CYC] = pe, simd, swu_simd, cyc[i], scyc[i]
+            row[L_FIFO_DEPTH], row[L_LUT], row[L_FF], row[L_BRAM] = fifo, lut, int(opts[O_FF_PER_LUT] * lut), bram
+            row[L_URAM], row[L_DSP], row[L_UNIT_LUT], row[L_SWU_LUT], row[L_DWC_LUT] = uram + swu_uram, dsp, unit_lut, \
+                swu_lut, dwc
+            row[L_FIFO_LUT], row[L_W_BRAM], row[L_T_BRAM], row[L_SWU_BRAM], row[L_FIFO_BRAM] = fifo_lut, w_bram, \
+                t_bram, swu_bram, fifo_bram
+    if label_cycles > 0:
+        u_lut += E.dwc_luts(prev_width, acc[n_layers - 1, wbits + abits])
+    u_ff = int(opts[O_FF_PER_LUT] * u_lut)
+    # pass 3: latency of one frame
+    lat = _latency(net, tab, need, fold, cyc, scyc, label_cycles, buf, detail, keep)
+    # totals, feasibility, power
     mhz = design[D_CLOCK]
     used = (u_lut, u_ff, u_bram, u_uram, u_dsp)
     feasible, over, worst, violation, max_util, dyn = 1.0, -1, 0.0, 0.0, 0.0, 0.0
@@ -287,42 +260,50 @@ def evaluate(net, tab, acc, fold, design, available, power, caps_pct, opts, out,
 
 
 @njit(cache=True)
-def _one(net, tab, acc, available, power, caps_pct, opts, design, pe, simd, explicit, fold, out, d, detail):
+def _one(net, tab, need, acc, available, power, caps_pct, opts, design, pe, simd, explicit, fold, out, d, detail, buf):
     if not explicit or pe.min() < 0 or simd.min() < 0:
         set_folding(net, tab, design[D_TARGET], int(design[D_WBITS]), int(opts[O_WWIDTH_MAX]), fold)
     if explicit:
         explicit_folding(net, tab, pe, simd, fold)
     board = int(design[D_BOARD])
-    evaluate(net, tab, acc, fold, design, available[board], power[board], caps_pct, opts, out, d, detail)
+    evaluate(net, tab, need, acc, fold, design, available[board], power[board], caps_pct, opts, out, d, detail, buf)
 
 
 @njit(cache=True)
-def simulate_layers(net, tab, acc, available, power, caps_pct, opts, design, pe, simd, explicit):
+def _scratch(net):
+    """Scratch rows: two of row finish times (`_latency`), unit and window cycles per layer."""
+    return np.zeros((4, max(net.shape[0], net[:, ROWS].max())))
+
+
+@njit(cache=True)
+def simulate_layers(net, tab, need, acc, available, power, caps_pct, opts, design, pe, simd, explicit):
     """One design: (metrics (N_METRICS, 1), per-layer detail (n_layers, N_LAYER))."""
     fold = np.empty((3, net.shape[0]), dtype=np.int64)
     out = np.empty((N_METRICS, 1))
     detail = np.zeros((net.shape[0], N_LAYER))
-    _one(net, tab, acc, available, power, caps_pct, opts, design, pe, simd, explicit, fold, out, 0, detail)
+    _one(net, tab, need, acc, available, power, caps_pct, opts, design, pe, simd, explicit, fold, out, 0, detail,
+         _scratch(net))
     return out, detail
 
 
 @njit(cache=True)
-def _designs_into(lo, hi, net, tab, acc, available, power, caps_pct, opts, designs, pe, simd, out):
+def _designs_into(lo, hi, net, tab, need, acc, available, power, caps_pct, opts, designs, pe, simd, out):
     """Metrics of designs lo..hi-1 into out[:, lo:hi] (explicit folding when pe has rows)."""
     fold = np.empty((3, net.shape[0]), dtype=np.int64)
     no_detail = np.zeros((0, N_LAYER))
     no_fold = np.zeros(0, dtype=np.int64)
+    buf = _scratch(net)
     for d in range(lo, hi):
         if pe.shape[0] > 0:
-            _one(net, tab, acc, available, power, caps_pct, opts, designs[d], pe[d], simd[d], True, fold, out, d,
-                 no_detail)
+            _one(net, tab, need, acc, available, power, caps_pct, opts, designs[d], pe[d], simd[d], True, fold, out, d,
+                 no_detail, buf)
         else:
-            _one(net, tab, acc, available, power, caps_pct, opts, designs[d], no_fold, no_fold, False, fold, out,
-                 d, no_detail)
+            _one(net, tab, need, acc, available, power, caps_pct, opts, designs[d], no_fold, no_fold, False, fold, out,
+                 d, no_detail, buf)
 
 
 @njit(cache=True, parallel=True)
-def simulate_batch(net, tab, acc, available, power, caps_pct, opts, designs, pe, simd, n_chunks):
+def simulate_batch(net, tab, need, acc, available, power, caps_pct, opts, designs, pe, simd, n_chunks):
     """Metrics of n designs: (N_METRICS, n), prange over n_chunks chunks of designs. `pe`/`simd`
     hold (n, n_layers) choice indices for explicit folding, or are (0, n_layers) to run SetFolding
     on each design's target_cycles."""
@@ -330,14 +311,14 @@ def simulate_batch(net, tab, acc, available, power, caps_pct, opts, designs, pe,
     out = np.empty((N_METRICS, n))
     n_chunks = max(1, min(n, n_chunks))
     for k in prange(n_chunks):
-        _designs_into(k * n // n_chunks, (k + 1) * n // n_chunks, net, tab, acc, available, power, caps_pct, opts,
+        _designs_into(k * n // n_chunks, (k + 1) * n // n_chunks, net, tab, need, acc, available, power, caps_pct, opts,
                       designs, pe, simd, out)
     return out
 
 
 @njit(cache=True)
-def simulate_serial(net, tab, acc, available, power, caps_pct, opts, designs, pe, simd):
+def simulate_serial(net, tab, need, acc, available, power, caps_pct, opts, designs, pe, simd):
     """`simulate_batch` on one thread, for batches too small to pay for the thread-pool launch."""
     out = np.empty((N_METRICS, designs.shape[0]))
-    _designs_into(0, designs.shape[0], net, tab, acc, available, power, caps_pct, opts, designs, pe, simd, out)
+    _designs_into(0, designs.shape[0], net, tab, need, acc, available, power, caps_pct, opts, designs, pe, simd, out)
     return out

@@ -8,6 +8,11 @@
   (brevitas `bnn_pynq/models/FC.py`; FINN paper Table 2), 784 inputs, 10 classes.
 - `mobilenet_v1_0.25`: MobileNetV1 (Howard et al., arXiv:1704.04861) at width 0.25 and 128 px,
   the smallest published variant (14 MMACs, 0.47 M weights).
+- `cnv_bnnpynq`, `lfc_bnnpynq`: the matrices BNN-PYNQ's hardware actually computes (its
+  bnn/src/network/<net>/hw/config.h): the classifiers padded to 64 outputs, LFC's input padded
+  from 784 to 832 (so that SIMD 64 divides it); the published utilisation reports are of these.
+- `cybsec_mlp`: FINN's UNSW-NB15 intrusion-detection MLP, 600 (593 padded) bipolar inputs, three
+  hidden layers of 64, one output (finn notebooks/end2end_example/cybersecurity).
 """
 from __future__ import annotations
 
@@ -17,18 +22,22 @@ from archgym.core.workloads.networks import NetBuilder, mobilenet_v1
 from archgym.core.workloads.table import Workload
 
 
-def cnv() -> Workload:
-    """BNN-PYNQ CNV for CIFAR-10 (32x32x3): 6 unpadded 3x3 convs, 2 max-pools, 3 FC layers."""
-    n = NetBuilder("cnv", 32, 32, 3)
+def _cnv(name: str, outputs: int) -> Workload:
+    n = NetBuilder(name, 32, 32, 3)
     n.conv("conv1", 64, 3, pad=0).conv("conv2", 64, 3, pad=0).pool("pool1", 2)
     n.conv("conv3", 128, 3, pad=0).conv("conv4", 128, 3, pad=0).pool("pool2", 2)
     n.conv("conv5", 256, 3, pad=0).conv("conv6", 256, 3, pad=0)
-    return n.fc("fc1", 512).fc("fc2", 512).fc("fc3", 10).build()
+    return n.fc("fc1", 512).fc("fc2", 512).fc("fc3", outputs).build()
 
 
-def _mlp(name: str, hidden: int) -> Workload:
-    n = NetBuilder(name, 28, 28, 1)
-    return n.fc("fc1", hidden).fc("fc2", hidden).fc("fc3", hidden).fc("fc4", 10).build()
+def cnv() -> Workload:
+    """BNN-PYNQ CNV for CIFAR-10 (32x32x3): 6 unpadded 3x3 convs, 2 max-pools, 3 FC layers."""
+    return _cnv("cnv", 10)
+
+
+def _mlp(name: str, hidden: int, inputs: int = 784, outputs: int = 10) -> Workload:
+    n = NetBuilder(name, 1, 1, inputs)
+    return n.fc("fc1", hidden).fc("fc2", hidden).fc("fc3", hidden).fc("fc4", outputs).build()
 
 
 def tfc() -> Workload:
@@ -46,6 +55,22 @@ def lfc() -> Workload:
     return _mlp("lfc", 1024)
 
 
+def cnv_bnnpynq() -> Workload:
+    """CNV as BNN-PYNQ synthesises it: fc3 padded to MH = 64 (config.h L8_MH)."""
+    return _cnv("cnv_bnnpynq", 64)
+
+
+def lfc_bnnpynq() -> Workload:
+    """LFC as BNN-PYNQ synthesises it: input padded to MW = 832, classifier to MH = 64 (config.h)."""
+    return _mlp("lfc_bnnpynq", 1024, inputs=832, outputs=64)
+
+
+def cybsec_mlp() -> Workload:
+    """FINN's cybersecurity MLP: 600-64-64-64-1 (notebooks 1-train-mlp-with-brevitas, input_size 593
+    padded to 600 for export)."""
+    return _mlp("cybsec_mlp", 64, inputs=600, outputs=1)
+
+
 def mobilenet_v1_025() -> Workload:
     """MobileNetV1 at width 0.25, 128x128 input: 13 depthwise-separable blocks, global pool, FC."""
     return mobilenet_v1(0.25, 128, name="mobilenet_v1_0.25")
@@ -57,4 +82,7 @@ NETWORKS: dict[str, Callable[[], Workload]] = {
     "sfc": sfc,
     "lfc": lfc,
     "mobilenet_v1_0.25": mobilenet_v1_025,
+    "cnv_bnnpynq": cnv_bnnpynq,
+    "lfc_bnnpynq": lfc_bnnpynq,
+    "cybsec_mlp": cybsec_mlp,
 }

@@ -8,6 +8,18 @@ convolutions, and the head count for attention matmuls). `M` counts output pixel
 
 Output sizes `EH, EW` are stored, not recomputed: built-in networks use PyTorch's floor rule with
 padding, while SCALE-Sim topology files use SCALE-Sim's own ceil rule without padding.
+
+Element-wise rows run on a vector (post-processing) unit, not on the MAC array: `add` (a binary
+element-wise sum, e.g. a residual or an NB201 node sum) and `act` (an activation or an unfolded
+batch norm, `POST` element ops per element). A MAC row's `PRE`/`POST` count the element ops fused
+onto its input/output stream (e.g. a ReLU before or after a conv). MAC-less rows have K = 0.
+
+Feature-map context (elements), from the network's graph (`feature_context`): `IN_OCC` is the peak
+on-chip occupancy over the life of the row's input tensor (`IN2_OCC`: an add's second operand),
+`OUT_OCC` over the life of its output. A tensor can stay on chip only if its peak fits; NEVER marks
+a tensor that is always off chip (the network's input and output). Tables without a graph (built-in
+networks, SCALE-Sim files, older 17-column tables) get a chain: each row reads the previous row's
+output when the sizes match, else off chip.
 """
 from __future__ import annotations
 
@@ -17,12 +29,16 @@ import numpy as np
 
 from archgym.core.errors import WorkloadError
 
-COLUMNS = ("kind", "h", "w", "c", "fh", "fw", "nf", "sh", "sw", "ph", "pw", "eh", "ew", "g", "m", "n", "k")
-(KIND, H, W, C, FH, FW, NF, SH, SW, PH, PW, EH, EW, G, M, N, K) = range(len(COLUMNS))
+COLUMNS = ("kind", "h", "w", "c", "fh", "fw", "nf", "sh", "sw", "ph", "pw", "eh", "ew", "g", "m", "n", "k",
+           "pre", "post", "in_occ", "in2_occ", "out_occ")
+(KIND, H, W, C, FH, FW, NF, SH, SW, PH, PW, EH, EW, G, M, N, K, PRE, POST, IN_OCC, IN2_OCC, OUT_OCC) = range(len(COLUMNS))
 N_COLUMNS = len(COLUMNS)
+N_SHAPE_COLUMNS = 17  # the shape columns (kind..k): what tables stored before the vector/feature columns
+NEVER = 2 ** 31 - 1  # occupancy of a tensor that is never on chip (larger occupancies saturate here; fits int32)
+UNSET = -1  # occupancy not given: filled in by the chain fallback
 
-KINDS = ("conv", "linear", "matmul", "pool")
-CONV, LINEAR, MATMUL, POOL = range(len(KINDS))
+KINDS = ("conv", "linear", "matmul", "pool", "add", "act")
+CONV, LINEAR, MATMUL, POOL, ADD, ACT = range(len(KINDS))
 
 
 def conv_row(h, w, c, nf, fh, fw=None, stride=1, pad=0, groups=1, *, ceil_mode=False, stride_w=None, pad_w=None):
@@ -57,6 +73,69 @@ def pool_row(h, w, c, kernel, stride=None, pad=0, *, ceil_mode=False):
     return _row(POOL, h, w, c, kernel, kernel, c, stride, stride, pad, pad, eh, ew, c, eh * ew, 1, 0)
 
 
+def add_row(h, w, c, post=0):
+    """A binary element-wise sum of two h x w x c tensors (plus `post` fused element ops per element)."""
+    return _row(ADD, h, w, c, 1, 1, c, 1, 1, 0, 0, h, w, 1, h * w, c, 0, post=post)
+
+
+def act_row(h, w, c, ops):
+    """An element-wise activation (or unfolded batch norm) of `ops` element ops per element."""
+    if ops < 1:
+        raise WorkloadError(f"an activation row needs ops >= 1 element op per element, got {ops}")
+    return _row(ACT, h, w, c, 1, 1, c, 1, 1, 0, 0, h, w, 1, h * w, c, 0, post=ops)
+
+
+def io_elements(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(input, output) tensor elements of each row of table `t` (a matmul's first operand)."""
+    kind = t[:, KIND]
+    out = np.where(kind == POOL, t[:, G] * t[:, M], t[:, G] * t[:, M] * t[:, N])
+    inp = np.where((kind == LINEAR) | (kind == MATMUL), t[:, G] * t[:, M] * t[:, K], t[:, H] * t[:, W] * t[:, C])
+    return inp, out
+
+
+def feature_context(table: np.ndarray, inputs: list[tuple[int, ...]], outputs=None) -> np.ndarray:
+    """A copy of `table` with IN_OCC, IN2_OCC and OUT_OCC from the graph: `inputs[r]` lists the rows
+    whose outputs row r reads (-1: the network input), `outputs` the rows whose outputs are the
+    network's (default: the last row). Every produced tensor lives from its producer to its last
+    consumer; occupancy at a row is the sum of the tensors alive there (all assumed on chip, so a
+    tensor's peak is the most it could ever need). Outputs always go off chip (NEVER); a tensor that
+    is neither read nor an output is discarded where it is made (OUT_OCC 0: never written)."""
+    t = np.array(table, dtype=np.int64)
+    n = len(t)
+    _, size = io_elements(t)
+    last = np.full(n, -1)
+    for r, srcs in enumerate(inputs):
+        for s in srcs:
+            if s >= r:
+                raise WorkloadError(f"row {r} reads row {s}: a row can only read earlier rows")
+            if s >= 0:
+                last[s] = max(last[s], r)
+    diff = np.zeros(n + 1, dtype=np.int64)
+    for p in range(n):
+        if last[p] >= 0:
+            diff[p] += size[p]
+            diff[last[p] + 1] -= size[p]
+    occ = np.cumsum(diff)[:n]
+    outputs = {n - 1} if outputs is None else set(outputs)
+    peak = np.array([NEVER if p in outputs else (occ[p:last[p] + 1].max() if last[p] >= 0 else 0) for p in range(n)],
+                    dtype=np.int64)
+    for r, srcs in enumerate(inputs):
+        occs = [peak[s] if s >= 0 else NEVER for s in srcs] or [NEVER]
+        t[r, IN_OCC] = occs[0]
+        t[r, IN2_OCC] = occs[1] if len(occs) > 1 else 0
+    t[:, OUT_OCC] = peak
+    t[:, [IN_OCC, IN2_OCC, OUT_OCC]] = np.minimum(t[:, [IN_OCC, IN2_OCC, OUT_OCC]], NEVER)
+    return t
+
+
+def chain_inputs(table: np.ndarray) -> list[tuple[int, ...]]:
+    """The fallback graph: each row reads the previous row's output when its input has that many
+    elements (an add reads it twice), else the network input."""
+    inp, out = io_elements(np.asarray(table))
+    srcs = [(r - 1 if r > 0 and inp[r] == out[r - 1] else -1) for r in range(len(inp))]
+    return [(s, s) if k == ADD else (s,) for s, k in zip(srcs, np.asarray(table)[:, KIND])]
+
+
 def _out_size(size, f, s, p, ceil_mode):
     if f > size + 2 * p:
         raise WorkloadError(f"filter size {f} is larger than the padded input size {size + 2 * p}")
@@ -65,8 +144,8 @@ def _out_size(size, f, s, p, ceil_mode):
     return (size + 2 * p - f) // s + 1
 
 
-def _row(*vals):
-    row = np.array(vals, dtype=np.int64)
+def _row(*vals, pre=0, post=0):
+    row = np.array((*vals, pre, post, UNSET, UNSET, UNSET), dtype=np.int64)
     if (row[[H, W, C, FH, FW, NF, SH, SW, EH, EW, G]] <= 0).any() or (row[[PH, PW]] < 0).any():
         bad = [COLUMNS[i] for i in (H, W, C, FH, FW, NF, SH, SW, EH, EW, G) if row[i] <= 0]
         bad += [COLUMNS[i] for i in (PH, PW) if row[i] < 0]
@@ -82,9 +161,14 @@ class Workload:
     layer_names: tuple[str, ...]
 
     def __post_init__(self):
-        table = np.ascontiguousarray(self.table, dtype=np.int64).reshape(-1, N_COLUMNS)
+        table = np.asarray(self.table, dtype=np.int64)
+        if table.ndim == 2 and table.shape[1] == N_SHAPE_COLUMNS:  # an older table: no vector/feature columns
+            table = np.concatenate([table, np.tile([0, 0, UNSET, UNSET, UNSET], (len(table), 1))], axis=1)
+        table = np.ascontiguousarray(table).reshape(-1, N_COLUMNS)
         if len(table) == 0:
             raise WorkloadError(f"workload {self.name!r} has no layers")
+        if (table[:, [IN_OCC, OUT_OCC]] == UNSET).any():
+            table = feature_context(table, chain_inputs(table))
         if len(self.layer_names) != len(table):
             raise WorkloadError(f"workload {self.name!r}: {len(self.layer_names)} names for {len(table)} layers")
         table.setflags(write=False)
@@ -115,6 +199,14 @@ class Workload:
         t = self.table
         has_w = (t[:, KIND] == CONV) | (t[:, KIND] == LINEAR)
         return int((t[:, G] * t[:, N] * t[:, K])[has_w].sum())
+
+    def isolated(self) -> "Workload":
+        """A copy where every layer reads its inputs from and writes its output to DRAM (no tensor
+        stays on chip between layers), as SCALE-Sim and ZigZag evaluate layers one at a time."""
+        t = self.table.copy()
+        t[:, [IN_OCC, OUT_OCC]] = NEVER
+        t[:, IN2_OCC] = np.where(t[:, KIND] == ADD, NEVER, 0)
+        return Workload(self.name, t, self.layer_names)
 
     def kinds(self) -> list[str]:
         return [KINDS[k] for k in self.table[:, KIND]]

@@ -1,0 +1,336 @@
+"""NAS-Bench-201 co-design envs: one action picks an NB201 cell and the accelerator that runs it.
+
+- `NB201SystolicEvaluator` (archgym/NB201-Systolic-v0): the cell's 6 edges x 5 ops (group
+  "network") and a systolic array's rows, cols, dataflow, SRAMs and DRAM bandwidth (group
+  "hardware"). Accuracy: CIFAR-10 top-1 of the cell at the array's 8-bit operands (AnalogNAS-Bench
+  W8A8 PTQ by default, or QAT). Latency, energy and area: the systolic simulator on the network.
+- `NB201FPGAEvaluator` (archgym/NB201-FPGA-v0): the cell and a FINN-style dataflow accelerator's
+  SetFolding target, clock, multiplier and weight-memory style on a real board, at 8-bit weights
+  and activations, the only bit width with a measured accuracy.
+
+No torch and no per-layer Python at step time: the systolic model runs once per (hardware design,
+layer-table block) and `archgym.envs.composed` sums the blocks of each network; the FPGA model runs
+once per (hardware design, class of networks with the same layers). Both are checked against the
+simulators on whole networks in tests/test_nb201_env.py.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+import simulators.systolic as systolic
+from archgym.core.space import Categorical, DesignSpace
+from archgym.core.workloads import Workload
+from archgym.core.workloads.table import G, K, M, N
+from archgym.envs.codesign import HardwarePart, _values
+from archgym.envs.composed import CostTable
+from archgym.envs.evaluator import Evaluator
+from archgym.nas import nb201
+from archgym.nas.nb201_table import read_nb201_table, source_for_bits
+from archgym.nas.spaces import get_space
+from simulators.base import SimResult
+
+# The searched systolic array: 2,592 designs. Arrays of 8..64 PEs a side (NB201's layers have 16..64
+# channels); SRAMs around NB201's largest ifmap (16 kB) and conv3x3 weight set (36 kB) at 8 bits.
+HARDWARE = {
+    "rows": (8, 16, 32, 64),
+    "cols": (8, 16, 32, 64),
+    "dataflow": ("os", "ws", "is"),
+    "ifmap_sram_kb": (8, 32, 128),
+    "filter_sram_kb": (8, 32, 128),
+    "ofmap_sram_kb": (8, 32, 128),
+    "dram_bytes_per_cycle": (8.0, 32.0),
+}
+# The reference accelerator (the space's default design): the middle array size within the default
+# area budget. The latency-aware NAS baseline designs for it; the MACs rule of thumb is derived on it.
+REFERENCE = {"rows": 16, "cols": 16, "dataflow": "ws", "ifmap_sram_kb": 8, "filter_sram_kb": 8, "ofmap_sram_kb": 8,
+             "dram_bytes_per_cycle": 32.0}
+SUMMED = ("latency_s", "energy_j", "cycles", "dram_bytes", "macs")  # add up over blocks (checked in tests)
+METRICS = ("accuracy", "latency_s", "energy_j", "area_mm2", "power_w", "cycles", "dram_bytes", "macs")
+_SUMMED_COLUMNS = [systolic.TOTAL_FIELDS.index(m) for m in SUMMED]
+
+
+class _NB201Part:
+    """The NB201 network side shared by both envs: space, accuracy by architecture number, blocks."""
+
+    def __init__(self, accuracy: str, weight_bits: int, act_bits: int):
+        self.net = get_space("nb201")
+        source = source_for_bits(weight_bits, act_bits, accuracy)
+        self.accuracy_source = source
+        self.accuracy = read_nb201_table().fraction_by_number(source)
+        self.blocks = self.net.blocks
+        self.units, self.mult = self.blocks.counts()
+        t = self.blocks.rows
+        block_macs = np.array([float((t[s:e, G] * t[s:e, M] * t[s:e, N] * t[s:e, K]).sum())
+                               for s, e in zip(self.blocks.starts, self.blocks.ends)])
+        self.macs = (block_macs[self.units] * self.mult).sum(axis=1)  # by architecture number
+        self.strides = _strides(self.net.space.nvec)
+
+    def slot_groups(self) -> list[list[int]]:
+        """The fixed blocks, then per edge its three stages' blocks (the same op in every cell)."""
+        n_fixed, n_edges = len(nb201.FIXED_BLOCKS), len(nb201.EDGES)
+        return [list(range(n_fixed))] + [[n_fixed + s * n_edges + e for s in range(len(nb201.STAGE_CHANNELS))]
+                                         for e in range(n_edges)]
+
+    def arch_numbers(self, net_idx: np.ndarray) -> np.ndarray:
+        return net_idx @ self.strides
+
+    def arch(self, design: Mapping) -> dict:
+        return {k: design[k] for k in self.net.space.names}
+
+    def table(self, design: Mapping) -> Workload:
+        return self.net.layer_table(self.arch(design))
+
+
+class _Grid:
+    """Network x hardware enumeration shared by both evaluators (used by archgym.analysis.exact)."""
+    n_networks = nb201.N_ARCHS
+
+    @property
+    def n_hardware(self) -> int:
+        return int(np.prod(self._hw_nvec))
+
+    def split(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(architecture numbers, hardware design numbers) of an (n, n_params) index array."""
+        return self.network.arch_numbers(idx[:, :self._n_net]), idx[:, self._n_net:] @ self._hw_strides
+
+    def indices(self, arch: np.ndarray, hw: np.ndarray) -> np.ndarray:
+        """Index vectors of (architecture number, hardware design number) pairs."""
+        net = np.unravel_index(np.asarray(arch, np.int64), self.space.nvec[:self._n_net])
+        return np.stack([*net, *np.unravel_index(np.asarray(hw, np.int64), self._hw_nvec)], axis=1)
+
+
+def _choices(full: DesignSpace, values: Mapping[str, Sequence], reference: Mapping) -> list[Categorical]:
+    """Searched simulator parameters: each a Categorical over allowed values of `full` (unit kept),
+    defaulting to the reference design's value when it is offered."""
+    out = []
+    for name, vals in values.items():
+        vals, p = _values(vals), full[name]
+        for v in vals:
+            p.index(v)  # DesignError names the parameter and its range
+        default = reference.get(name) if reference.get(name) in vals else vals[len(vals) // 2]
+        out.append(Categorical(name, vals, default=default, unit=p.unit, group="hardware"))
+    return out
+
+
+def _strides(nvec: np.ndarray) -> np.ndarray:
+    """Row-major strides of an index vector over `nvec`."""
+    return np.cumprod(np.r_[nvec[1:], 1][::-1])[::-1].astype(np.int64)
+
+
+def _objectives(acc_metrics: list[str], limits: Mapping[str, float]) -> dict:
+    return {"metrics": acc_metrics, "default": "constraint",
+            "constraint": {"optimize": "accuracy", "limits": dict(limits)},
+            "target": {"targets": dict(limits), "metrics": list(limits)}}
+
+
+class NB201SystolicEvaluator(_Grid, Evaluator):
+    """archgym/NB201-Systolic-v0: an NB201 cell and a systolic array (`hardware`: {parameter:
+    values}; other simulator parameters fixed by keyword, 8-bit operands). `accuracy`: "ptq" or
+    "qat" (both W8A8). Objectives: `constraint` (default: maximise accuracy with latency_s <=
+    `latency_budget_s` and area_mm2 <= `area_budget_mm2`) or `vector` (accuracy, latency_s,
+    energy_j, area_mm2)."""
+    metric_names = METRICS
+
+    def __init__(self, hardware: Mapping[str, Sequence] | None = None, accuracy: str = "ptq",
+                 latency_budget_s: float = 100e-6, area_budget_mm2: float = 0.5, **fixed):
+        fixed = {"bits": 8, **fixed}
+        self.network = _NB201Part(accuracy, fixed["bits"], fixed["bits"])
+        self.hardware = HardwarePart(systolic.PARAMETERS, _choices(systolic.PARAMETERS, hardware or HARDWARE, REFERENCE),
+                                     fixed)
+        self.space = DesignSpace([*self.network.net.space.with_group("network"), *self.hardware.renamed()])
+        self._n_net = len(self.network.net.space)
+        hw_nvec = self.space.nvec[self._n_net:]
+        self._hw_strides, self._hw_nvec = _strides(hw_nvec), hw_nvec
+        n_hw = int(np.prod(hw_nvec))
+        b = self.network.blocks
+        self._packed = (b.rows, b.starts, b.ends)
+        self.costs = CostTable(n_hw, self.network.units, self.network.mult, len(SUMMED), self._block_costs,
+                               groups=self.network.slot_groups())
+        self.area = np.full(n_hw, np.nan)
+        self.latency_budget_s, self.area_budget_mm2 = float(latency_budget_s), float(area_budget_mm2)
+        self.objective_defaults = _objectives(["accuracy", "latency_s", "energy_j", "area_mm2"],
+                                              {"latency_s": self.latency_budget_s, "area_mm2": self.area_budget_mm2})
+
+    def _block_costs(self, hw: np.ndarray) -> np.ndarray:
+        """Systolic totals of every block on each hardware design `hw` (one kernel call)."""
+        designs = self.hardware.designs(np.stack(np.unravel_index(hw, self._hw_nvec), axis=1))
+        n_blocks = len(self._packed[1])
+        slots = np.tile(np.arange(n_blocks, dtype=np.int64), len(hw))
+        kernel = systolic.simulate_packed if len(slots) >= systolic.PARALLEL_MIN else systolic.simulate_packed_serial
+        out = kernel(np.repeat(designs, n_blocks, axis=0), slots, *self._packed).reshape(len(hw), n_blocks, -1)
+        self.area[hw] = out[:, 0, systolic.TOTAL_FIELDS.index("area_mm2")]  # a design's area: any block's
+        return out[:, :, _SUMMED_COLUMNS]
+
+    def __call__(self, idx: np.ndarray) -> dict[str, np.ndarray]:
+        idx = np.asarray(idx, dtype=np.int64).reshape(-1, len(self.space))
+        arch, hw = self.split(idx)
+        summed = self.costs.compose(hw, arch)
+        return self._metrics(summed, self.network.accuracy[arch], self.area[hw])
+
+    def grid(self, hw: np.ndarray) -> dict[str, np.ndarray]:
+        """Metrics of every network on each hardware design number in `hw`: (len(hw), 15,625) arrays."""
+        summed = self.costs.grid(hw)
+        shape = summed.shape[:2]
+        out = self._metrics(summed.reshape(-1, len(SUMMED)), np.tile(self.network.accuracy, len(hw)),
+                            np.repeat(self.area[hw], shape[1]))
+        return {k: v.reshape(shape) for k, v in out.items()}
+
+    def _metrics(self, summed: np.ndarray, accuracy: np.ndarray, area: np.ndarray) -> dict[str, np.ndarray]:
+        out = {m: summed[:, j] for j, m in enumerate(SUMMED)}
+        out["accuracy"], out["area_mm2"] = accuracy, area
+        lat = out["latency_s"]
+        out["power_w"] = np.divide(out["energy_j"], lat, out=np.zeros_like(lat), where=lat > 0)
+        out["feasible"] = np.ones(len(summed), dtype=bool)
+        out["violation"] = np.zeros(len(summed))
+        return out
+
+    def simulate(self, design: Mapping) -> SimResult:
+        """Per-layer systolic detail of one design on its whole network, with the accuracy added."""
+        res = systolic.simulate(self.hardware.design_dict(design), self.network.table(design))
+        res.metrics["accuracy"] = float(self.network.accuracy[nb201.number_of_ops(
+            self.network.net.ops(self.network.arch(design)))])
+        return res
+
+    def describe(self) -> str:
+        return f"NAS-Bench-201 cell (CIFAR-10, {self.network.accuracy_source} W8A8 accuracy) on a systolic array"
+
+
+# The searched FINN-style accelerator: 2,220 designs on an Alveo U250, the one board in simulators.fpga
+# where 8-bit NB201 networks fit (FINN's 8-bit threshold units cost ~12k LUT per conv layer).
+FPGA_HARDWARE = {
+    "target_cycles": tuple(int(round(2 ** (k / 4))) for k in range(48, 85, 1)),  # 2^12 .. 2^21, quarter octaves
+    "clock_mhz": (100.0, 150.0, 200.0, 250.0, 300.0),
+    "mult_style": ("auto", "lut", "dsp"),
+    "ram_style": ("auto", "block", "distributed", "ultra"),
+}
+FPGA_REFERENCE = {"target_cycles": 1 << 16, "clock_mhz": 200.0, "mult_style": "auto", "ram_style": "auto"}
+FPGA_METRICS = ("accuracy", "throughput_fps", "latency_s", "energy_j", "power_w", "resource_util", "lut", "ff",
+                "bram18", "uram", "dsp", "macs")
+_FPGA_COSTS = ("throughput_fps", "latency_s", "energy_j", "power_w", "resource_util", "lut", "ff", "bram18", "uram",
+               "dsp", "violation", "feasible")
+CACHE_PAIRS = 1 << 21  # (hardware design, network class) costs kept in memory up to this many pairs
+# Two cells with the same layers in another order: the probe of whether the FPGA model depends on layer order.
+PROBE = (("nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3", "skip_connect", "nor_conv_1x1", "nor_conv_3x3"),
+         ("avg_pool_3x3", "nor_conv_3x3", "nor_conv_3x3", "nor_conv_1x1", "skip_connect", "nor_conv_1x1"))
+
+
+class NB201FPGAEvaluator(_Grid, Evaluator):
+    """archgym/NB201-FPGA-v0: an NB201 cell and FINN SetFolding `target_cycles`, `clock_mhz`,
+    `mult_style` and `ram_style` (`hardware`: {parameter: values}) on `board`, at 8-bit weights and
+    activations. `accuracy`: "ptq" or "qat". Designs over the board's resources are infeasible.
+    Default objective: maximise accuracy with latency_s <= `latency_budget_s`; `vector`: accuracy,
+    latency_s, energy_j, resource_util.
+
+    The FPGA model runs once per (hardware design, class of networks with the same layer table):
+    the same layers in any order when the model ignores their order (checked with PROBE when the
+    env is made), else the same layers in the same order (4,096 classes)."""
+    metric_names = FPGA_METRICS
+
+    def __init__(self, hardware: Mapping[str, Sequence] | None = None, board: str = "u250", accuracy: str = "ptq",
+                 weight_bits: int = 8, act_bits: int = 8, latency_budget_s: float = 0.01, **fixed):
+        import simulators.fpga as fpga
+        self._fpga = fpga
+        self.network = _NB201Part(accuracy, weight_bits, act_bits)
+        fixed = {"board": board, "weight_bits": weight_bits, "act_bits": act_bits, **fixed}
+        fpga.check_design({k: v for k, v in fixed.items() if k in fpga.PARAMETERS.names})
+        params = _choices(fpga.PARAMETERS, hardware or FPGA_HARDWARE, FPGA_REFERENCE)
+        self.hardware = HardwarePart(fpga.PARAMETERS, params, fixed)
+        self.fixed = self.hardware.fixed
+        self.space = DesignSpace([*self.network.net.space.with_group("network"), *self.hardware.renamed()])
+        self._n_net = len(self.network.net.space)
+        hw_nvec = self.space.nvec[self._n_net:]
+        self._hw_strides, self._hw_nvec = _strides(hw_nvec), hw_nvec
+        self._models: dict[int, object] = {}
+        self.order_matters = not self._order_free()
+        self.classes, self.representatives = _layer_classes(self.network, ordered=self.order_matters)
+        self._models = {}
+        n_pairs = self.n_hardware * len(self.representatives)
+        self.costs = CostTable(self.n_hardware, self.classes[:, None], np.ones(1), len(_FPGA_COSTS),
+                               self._class_costs) if n_pairs <= CACHE_PAIRS else None
+        self.latency_budget_s = float(latency_budget_s)
+        self.objective_defaults = _objectives(["accuracy", "latency_s", "energy_j", "resource_util"],
+                                              {"latency_s": self.latency_budget_s})
+
+    def model(self, c: int):
+        """The compiled FPGA model of network class c (compiled on first use)."""
+        m = self._models.get(c)
+        if m is None:
+            m = self._models[c] = self._fpga.Model(self.network.net.layer_table(nb201.ops_of_number(
+                self.representatives[c])))
+        return m
+
+    def _designs(self, hw: np.ndarray) -> np.ndarray:
+        return self.hardware.designs(np.stack(np.unravel_index(hw, self._hw_nvec), axis=1))
+
+    def _order_free(self) -> bool:
+        """Whether the model's metrics ignore layer order, on the PROBE networks and 16 hardware designs."""
+        self.representatives = np.array([nb201.number_of_ops(p) for p in PROBE])
+        designs = self._designs(np.random.default_rng(0).integers(0, self.n_hardware, 16))
+        a, b = (self.model(c).evaluate(designs) for c in (0, 1))
+        return all(np.array_equal(a[m], b[m]) for m in _FPGA_COSTS)
+
+    def _class_costs(self, hw: np.ndarray) -> np.ndarray:
+        """(len(hw), n_classes, n_costs): every class on each hardware design number in `hw`."""
+        designs = self._designs(hw)
+        out = np.empty((len(hw), len(self.representatives), len(_FPGA_COSTS)))
+        for c in range(len(self.representatives)):
+            out[:, c] = self._evaluate(c, designs)
+        return out
+
+    def _evaluate(self, c: int, designs: np.ndarray) -> np.ndarray:
+        res = self.model(c).evaluate(designs)
+        return np.stack([np.asarray(res[m], dtype=np.float64) for m in _FPGA_COSTS], axis=1)
+
+    def __call__(self, idx: np.ndarray) -> dict[str, np.ndarray]:
+        idx = np.asarray(idx, dtype=np.int64).reshape(-1, len(self.space))
+        arch, hw = self.split(idx)
+        if self.costs is not None:
+            return self._metrics(self.costs.compose(hw, arch), arch)
+        cls = self.classes[arch]  # too many (design, class) pairs to keep: one kernel call per class in the batch
+        out = np.empty((len(idx), len(_FPGA_COSTS)))
+        order = np.argsort(cls, kind="stable")
+        for rows in np.split(order, np.flatnonzero(np.diff(cls[order])) + 1):
+            out[rows] = self._evaluate(int(cls[rows[0]]), self._designs(hw[rows]))
+        return self._metrics(out, arch)
+
+    def grid(self, hw: np.ndarray) -> dict[str, np.ndarray]:
+        costs = self.costs.grid(hw) if self.costs is not None else self._class_costs(hw)[:, self.classes]
+        shape = costs.shape[:2]
+        out = self._metrics(costs.reshape(-1, len(_FPGA_COSTS)), np.tile(np.arange(shape[1]), len(hw)))
+        return {k: v.reshape(shape) for k, v in out.items()}
+
+    def _metrics(self, costs: np.ndarray, arch: np.ndarray) -> dict[str, np.ndarray]:
+        out = {m: costs[:, j] for j, m in enumerate(_FPGA_COSTS)}
+        out["feasible"] = out["feasible"] > 0.5
+        out["accuracy"] = self.network.accuracy[arch]
+        out["macs"] = self.network.macs[arch]
+        return out
+
+    def simulate(self, design: Mapping) -> SimResult:
+        """Per-layer FPGA detail of one design on its whole network, with the accuracy added."""
+        res = self._fpga.Model(self.network.table(design)).simulate(self.hardware.design_dict(design))
+        res.metrics["accuracy"] = float(self.network.accuracy[nb201.number_of_ops(
+            self.network.net.ops(self.network.arch(design)))])
+        return res
+
+    def describe(self) -> str:
+        return f"NAS-Bench-201 cell (CIFAR-10, {self.network.accuracy_source} W8A8) on a FINN-style FPGA ({self.fixed['board']})"
+
+
+def _layer_classes(part: _NB201Part, ordered: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Classes of networks with equal layer tables: the same rows in the same order (`ordered`), or
+    in any order. Returns (class of each architecture number, a representative number per class)."""
+    b = part.blocks
+    content: dict[bytes, int] = {}
+    block_content = np.array([content.setdefault(b.table(i).tobytes(), len(content)) for i in range(b.n_blocks)])
+    slots = block_content[part.units]  # (n_arch, n_slots): the network's table, slot by slot
+    if ordered:
+        key = slots
+    else:
+        key = np.zeros((nb201.N_ARCHS, len(content)), dtype=np.int64)
+        for k in range(slots.shape[1]):
+            np.add.at(key, (np.arange(nb201.N_ARCHS), slots[:, k]), int(part.mult[k]))
+    _, first, classes = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    return classes.reshape(-1).astype(np.int64), first.astype(np.int64)
