@@ -61,7 +61,7 @@ def dramsys_summary(table, mine) -> str:
     groups = defaultdict(list)
     for r, m in zip(table, mine):
         groups[(r["memory"], r["base"])].append((r, m))
-        groups[("all", "")].append((r, m))
+    groups[("all", "")] = [(r, m) for r, m in zip(table, mine)]
     for (memory, base), items in groups.items():
         t = np.array([abs(m["latency_s"] * 1e9 / float(r["total_time_ns"]) - 1) for r, m in items])
         e = np.array([abs(m["energy_j"] * 1e12 / float(r["energy_pj"]) - 1) for r, m in items])
