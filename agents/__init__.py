@@ -22,6 +22,8 @@ _PATHS = {
     "regularized_evolution": "agents.regularized_evolution:RegularizedEvolution",
     "aco": "agents.aco:AntColony",
     "sa": "agents.sa:SimulatedAnnealing",
+    "hill_climbing": "agents.hill_climbing:HillClimbing",
+    "one_plus_one_ea": "agents.one_plus_one:OnePlusOneEA",
     "tpe": "agents.bo:TPE",
     "gp": "agents.bo:GaussianProcessBO",
     "nsga2": "agents.bo:NSGA2",

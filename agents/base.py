@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from numbers import Integral, Real
+from numbers import Real
 from time import perf_counter
 from typing import Any, ClassVar
 
 import numpy as np
 
-from archgym.core import pareto
+from archgym.core import pareto, validate
 from agents.config import AgentConfig, HyperParam, HyperParameterError
 from archgym.core.errors import ArchGymError
 from archgym.core.objectives import Objective
@@ -37,15 +37,15 @@ class UnsupportedSpaceError(ArchGymError):
 
 
 def check_budget(budget) -> int:
-    if isinstance(budget, (bool, np.bool_)) or not isinstance(budget, Integral) or budget <= 0:
-        raise BudgetError(f"budget must be a positive integer number of evaluations, got {budget!r}")
-    return int(budget)
+    """A positive integer number of evaluations, at most archgym.core.validate.MAX_BUDGET."""
+    return validate.integer(budget, "budget", 1, validate.MAX_BUDGET, BudgetError,
+                            f"a positive integer number of evaluations, at most {validate.MAX_BUDGET:,}")
 
 
 def check_seed(seed) -> int:
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, Integral) or seed < 0:
-        raise HyperParameterError(f"seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
+    """A seed in [0, archgym.core.validate.MAX_SEED] (SB3 and numpy's legacy seeding take 32 bits)."""
+    return validate.integer(seed, "seed", 0, validate.MAX_SEED, HyperParameterError,
+                            f"a non-negative integer, at most {validate.MAX_SEED:,}")
 
 
 # --- history and result ---------------------------------------------------------------------------------
@@ -288,9 +288,9 @@ class Agent:
     def ask_indices(self, n: int = 1) -> np.ndarray:
         """`n` designs as an (n, n_params) index array (the env's action encoding)."""
         self._check_started()
-        if isinstance(n, (bool, np.bool_)) or not isinstance(n, Integral) or n <= 0:
-            raise BudgetError(f"ask needs a positive number of designs, got {n!r}")
-        idx = np.asarray(self._ask(int(n)), dtype=np.int64)
+        n = validate.integer(n, "the number of designs to ask", 1, validate.MAX_BUDGET, BudgetError,
+                             f"a positive integer, at most {validate.MAX_BUDGET:,}")
+        idx = np.asarray(self._ask(n), dtype=np.int64)
         assert idx.shape == (n, len(self.space)), f"{self.name} asked {idx.shape}, expected {(n, len(self.space))}"
         return idx
 

@@ -7,6 +7,15 @@ categorical ones as a `CategoricalDistribution`.
 Single-objective samplers maximise the scalar reward. Multi-objective ones minimise the objective
 matrix (log10 of each metric, see archgym.core.pareto). Every trial carries the constraint
 `violation` (0 when feasible), so infeasible designs rank below feasible ones.
+
+Optuna's own objects plug in: `sampler=` replaces the agent's sampler (any optuna BaseSampler, e.g.
+`optuna.samplers.CmaEsSampler(seed=0)`), and `storage=` keeps every study in an Optuna storage, e.g.
+`storage="sqlite:///runs/tpe.db"`, which `optuna-dashboard sqlite:///runs/tpe.db` shows live. Each
+search is one study, named `study_name` or `<agent>-seed<seed>` (numbered if taken); with a storage,
+every trial also carries the design's values and metrics as user attributes.
+
+    TPE(seed=0, storage="sqlite:///runs/tpe.db").search(env, budget=200)
+    make_agent("tpe", sampler=optuna.samplers.QMCSampler(seed=0)).search(env, budget=200)
 """
 from __future__ import annotations
 
@@ -18,18 +27,44 @@ from dataclasses import dataclass
 import numpy as np
 
 from agents.base import Agent, is_ordered, mutate
-from agents.config import AgentConfig, hp
+from agents.config import AgentConfig, HyperParameterError, hp
 from archgym.core import pareto
+from archgym.core.errors import ArchGymError
 
 LS_MIN = 0.1  # length-scale floor on the unit cube: below it the GP collapses to white noise
 
 
 class _OptunaAgent(Agent):
-    """Shared ask/tell bridge to an Optuna study; subclasses provide `_sampler()`."""
+    """Shared ask/tell bridge to an Optuna study; subclasses provide `_sampler()`. `sampler`,
+    `storage` and `study_name` are Optuna's own (see the module docstring)."""
     multi_objective: ClassVar[bool] = False
+    own_knobs: ClassVar[tuple[str, ...]] = ("designs_per_ask",)  # hyper-parameters that are not the sampler's
+
+    def __init__(self, seed: int = 0, *, sampler=None, storage=None, study_name: str | None = None, **hparams):
+        super().__init__(seed, **hparams)
+        if sampler is not None:
+            import optuna
+            if not isinstance(sampler, optuna.samplers.BaseSampler):
+                raise HyperParameterError(f"{self.name}: sampler must be an optuna.samplers.BaseSampler, got {sampler!r}")
+            clash = sorted(set(hparams) - set(self.own_knobs))
+            if clash:
+                raise HyperParameterError(f"{self.name}: {clash} configure the built-in sampler; pass either sampler= "
+                                          f"or those hyper-parameters")
+        if study_name is not None and not (isinstance(study_name, str) and study_name):
+            raise HyperParameterError(f"{self.name}: study_name must be a non-empty string, got {study_name!r}")
+        self.user_sampler, self.storage, self.study_name = sampler, storage, study_name
 
     def _sampler(self):
         raise NotImplementedError
+
+    def _study_name(self, optuna) -> str | None:
+        if self.storage is None:
+            return self.study_name
+        if self.study_name is not None:
+            return self.study_name
+        taken = set(optuna.get_all_study_names(self.storage))
+        base = f"{self.name}-seed{self.seed}"
+        return next(n for n in (base, *(f"{base}-{i}" for i in range(2, len(taken) + 3))) if n not in taken)
 
     def _start(self):
         import optuna
@@ -38,8 +73,14 @@ class _OptunaAgent(Agent):
         k = len(self.objective.metrics)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            self.study = optuna.create_study(sampler=self._sampler(), directions=(
-                ["minimize"] * k if self.multi_objective else ["maximize"]))
+            try:
+                self.study = optuna.create_study(
+                    sampler=self.user_sampler or self._sampler(), storage=self.storage, study_name=self._study_name(optuna),
+                    directions=["minimize"] * k if self.multi_objective else ["maximize"])
+            except optuna.exceptions.DuplicatedStudyError as e:
+                raise ArchGymError(f"{self.name}: {e}; pass another study_name") from None
+            except (ValueError, ImportError) as e:  # a malformed storage URL or a missing database driver
+                raise ArchGymError(f"{self.name}: cannot open Optuna storage {self.storage!r}: {e}") from None
         self._dists = {p.name: (IntDistribution(0, len(p) - 1) if is_ordered(p)
                                 else CategoricalDistribution(tuple(range(len(p))))) for p in self.space.params}
         self._pending: dict[bytes, list] = {}
@@ -62,7 +103,7 @@ class _OptunaAgent(Agent):
                              np.maximum(np.asarray(results.get("violation", np.ones(len(idx))), dtype=float), 1e-9))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for row, v, c in zip(idx, values, violation):
+            for i, (row, v, c) in enumerate(zip(idx, values, violation)):
                 waiting = self._pending.get(row.tobytes())
                 if waiting:
                     trial = waiting.pop(0)
@@ -70,6 +111,9 @@ class _OptunaAgent(Agent):
                     self.study.enqueue_trial(dict(zip(self.space.names, map(int, row))))
                     trial = self.study.ask(self._dists)
                 trial.set_constraint("violation", float(c))
+                if self.storage is not None:  # readable in optuna-dashboard: the values, not their indices
+                    trial.set_user_attr("design", self.space.design_at(row))
+                    trial.set_user_attr("metrics", {m: float(results[m][i]) for m in self.objective.metrics})
                 self.study.tell(trial, [float(x) for x in v])
 
 
@@ -103,6 +147,7 @@ class NSGA2(_OptunaAgent):
     constrained domination for infeasible designs."""
     name, family = "nsga2", "multi_objective"
     multi_objective = True
+    own_knobs = ()
 
     @dataclass(frozen=True)
     class Config(AgentConfig):

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from archgym.core.errors import ArchGymError, unknown
+from archgym.core.validate import show
 
 
 class HyperParameterError(ArchGymError):
@@ -40,13 +41,13 @@ class HyperParam:
         where = f"{agent}: hyper-parameter {self.name!r}"
         if self.choices is not None:
             if isinstance(value, (bool, np.bool_)) != isinstance(self.choices[0], bool) or value not in self.choices:
-                raise HyperParameterError(f"{where} must be one of {list(self.choices)}, got {value!r}")
+                raise HyperParameterError(f"{where} must be one of {list(self.choices)}, got {show(value)}")
             return value
         integral = isinstance(self.default, int)
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real) or not np.isfinite(value) \
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real) or not _finite(value) \
                 or (integral and float(value) != int(value)):
             raise HyperParameterError(f"{where} must be {'an integer' if integral else 'a number'} in "
-                                      f"[{self.low:g}, {self.high:g}], got {value!r}")
+                                      f"[{self.low:g}, {self.high:g}], got {show(value)}")
         value = int(value) if integral else float(value)
         if not self.low <= value <= self.high:
             raise HyperParameterError(f"{where} = {value!r} is out of range [{self.low:g}, {self.high:g}]")
@@ -71,6 +72,13 @@ class HyperParam:
         else:
             out.update(low=self.low, high=self.high, log=self.log)
         return out
+
+
+def _finite(value) -> bool:
+    try:
+        return bool(np.isfinite(float(value)))
+    except OverflowError:  # an int beyond float range
+        return False
 
 
 def hp(default, low: float | None = None, high: float | None = None, *, choices: tuple | None = None,

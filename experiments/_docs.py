@@ -8,3 +8,18 @@ _module = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_module)
 write_section = _module.write_section
 write_generated = _module.write_generated
+
+
+def command_of(script: str, argv=None) -> str:
+    """The command line that ran experiments/`script` (argv: main's, or sys.argv's)."""
+    import sys
+    return " ".join([f"python experiments/{script}", *(sys.argv[1:] if argv is None else argv)])
+
+
+def publish(blocks: dict[str, str], command: str, docs: bool = True) -> int:
+    """Write each {name: markdown} as a generated block of docs/codesign.md (made by `command`) and print them."""
+    if docs:
+        for name, text in blocks.items():
+            write_generated(ROOT / "docs" / "codesign.md", name, command, text)
+    print("\n\n".join(blocks.values()))
+    return 0

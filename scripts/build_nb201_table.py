@@ -9,9 +9,12 @@ to NB201 arch strings and official indices by `archgym.nas.nb201`, and the basel
 accuracies (percent) are written sorted by index, gzipped with a fixed timestamp (reproducible
 bytes), with the sha256 that `archgym.nas.nb201_table` verifies at load.
 
-Layer blocks (`archgym/data/nas/nb201.blocks.npz`, `--blocks`): every (stage, edge, op) block and the
-fixed blocks recorded by `from_torch` on the NB201 torch modules (needs torch), checked against
-`from_torch` of every cell of every stage (3 x 5^6 cells; `--quick` checks 500 per stage).
+Layer tables (`archgym/data/nas/nb201.blocks.npz` + `.json`, `--blocks`): the parts of the network
+(stem, reductions, head, each op at each stage) recorded by `trace_torch` before fusion on the NB201
+torch modules (needs torch), and every network composed from them and finished by the frontend
+(archgym.nas.nb201_compose), stored as ids into the unique rows-in-context. Checked against
+`trace_torch` of every cell of every stage (3 x 5^6 cells, raw graph and finished table; `--quick`:
+500 per stage) and `from_torch` of 200 whole networks (`--quick`: 10).
 
     python scripts/build_nb201_table.py [--venv .venv-analognas]
     python scripts/build_nb201_table.py --blocks
@@ -141,40 +144,60 @@ def build_table(venv: Path, command: str) -> None:
 
 
 def build_blocks(quick: bool, command: str) -> None:
+    import hashlib
     import itertools
 
     import numpy as np
     import torch
 
-    from archgym.core.errors import WorkloadError
-    from archgym.frontends import from_torch
-    from archgym.nas import nb201
-    from archgym.nas.nb201_torch import Cell, extract_blocks
+    from archgym.core.workloads.table import ADD, KIND, N_COLUMNS
+    from archgym.frontends import from_torch, trace_torch
+    from archgym.nas import nb201, nb201_compose
+    from archgym.nas.nb201_torch import Cell, NB201Network, extract_parts
     t0 = time.perf_counter()
-    blocks = extract_blocks()
+    parts = extract_parts()
+    rng = np.random.default_rng(0)
     cells = list(itertools.product(nb201.OPS, repeat=len(nb201.EDGES)))
     if quick:
-        cells = [cells[i] for i in np.random.default_rng(0).choice(len(cells), 500, replace=False)]
+        cells = [cells[i] for i in rng.choice(len(cells), 500, replace=False)]
+
+    def graph(raw):  # what finish reads: rows, the rows each reads (parameters dropped), batch norms, outputs
+        reads = [tuple(s) if raw.table[r, KIND] == ADD else (tuple(sorted({x for x in s if x >= 0})) or (-1,))
+                 for r, s in enumerate(raw.inputs)]
+        bn = sorted(r for r, name in raw.act_names.items() if name == "batch_norm")
+        return np.asarray(raw.table).reshape(-1, N_COLUMNS).tolist(), reads, bn, raw.outputs
+
     for s, (ch, size) in enumerate(zip(nb201.STAGE_CHANNELS, nb201.STAGE_SIZES)):
         x = torch.zeros(1, ch, size, size, device="meta")
         for ops in cells:
             with torch.device("meta"):
-                cell = Cell(ops, ch)
-            codes = [nb201.OPS.index(o) for o in ops]
-            composed = np.concatenate([blocks.table(nb201.cell_block(s, e, c)) for e, c in enumerate(codes)])
-            try:
-                ref = from_torch(cell, x).table
-            except WorkloadError:  # a cell of skips and zeros has no layer from_torch records
-                ref = composed[:0]
-            if not np.array_equal(composed, ref):
-                raise SystemExit(f"stage {s}, cell {nb201.to_string(ops)}: composed blocks differ from from_torch")
-        print(f"stage {s}: {len(cells):,} cells match from_torch", flush=True)
-    nb201.write_blocks(blocks)
-    meta = {"file": nb201.BLOCKS_FILE.name, "blocks": blocks.n_blocks, "rows": len(blocks.rows),
-            "cells_checked_per_stage": len(cells), "command": command, "built": time.strftime("%Y-%m-%d"),
-            "build_time_s": round(time.perf_counter() - t0, 1), "torch": torch.__version__}
-    nb201.BLOCKS_FILE.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
-    print(f"wrote {nb201.BLOCKS_FILE} ({blocks.n_blocks} blocks, {len(blocks.rows)} rows)")
+                ref = trace_torch(Cell(ops, ch), x)
+            got = nb201_compose.compose_cell(s, ops, parts)
+            if graph(ref) != graph(got) or (len(ref.table) and not np.array_equal(ref.finish().table,
+                                                                                   got.finish().table)):
+                raise SystemExit(f"stage {s}, cell {nb201.to_string(ops)}: composed cell differs from trace_torch")
+        print(f"stage {s}: {len(cells):,} cells composed exactly as trace_torch records them, before and after "
+              "fusion", flush=True)
+    nets = nb201_compose.compose_all(parts)
+    sample = rng.choice(nb201.N_ARCHS, 10 if quick else 200, replace=False)
+    for number in sample:
+        ops = nb201.ops_of_number(int(number))
+        with torch.device("meta"):
+            ref = from_torch(NB201Network(ops), torch.zeros(1, nb201.IN_CHANNELS, 32, 32, device="meta")).table
+        if not np.array_equal(nets.table(int(number)), ref):
+            raise SystemExit(f"network {nb201.to_string(ops)}: composed table differs from from_torch")
+    print(f"{len(sample)} whole networks equal from_torch", flush=True)
+    nb201_compose.write_networks(nets)
+    path = nb201_compose.NETWORKS_FILE
+    meta = {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "parts": nb201_compose.N_PARTS,
+            "part_rows": len(parts.rows), "unique_rows": len(nets.rows), "networks": nb201.N_ARCHS,
+            "rows_per_network": [int(np.diff(nets.offsets).min()), int(np.diff(nets.offsets).max())],
+            "cells_checked_per_stage": len(cells), "networks_checked": len(sample), "command": command,
+            "built": time.strftime("%Y-%m-%d"), "build_time_s": round(time.perf_counter() - t0, 1),
+            "torch": torch.__version__}
+    path.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
+    print(f"wrote {path} ({len(nets.rows)} unique rows in context, {len(nets.seq):,} rows over {nb201.N_ARCHS:,} "
+          "networks)")
 
 
 def main(argv=None) -> int:
@@ -182,7 +205,7 @@ def main(argv=None) -> int:
     p.add_argument("--venv", type=Path, default=ROOT / ".venv-analognas",
                    help="throw-away venv for analog-nasbench (created if absent)")
     p.add_argument("--blocks", action="store_true", help="build the layer blocks instead of the accuracy table")
-    p.add_argument("--quick", action="store_true", help="with --blocks: check 500 cells per stage, not all 15,625")
+    p.add_argument("--quick", action="store_true", help="with --blocks: check 500 cells per stage (not all 15,625) and 10 networks (not 200)")
     args = p.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     command = "python scripts/build_nb201_table.py " + " ".join(sys.argv[1:] if argv is None else argv)

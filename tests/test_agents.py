@@ -20,8 +20,9 @@ ASK_TELL = [n for n in ALL if n not in RL]
 
 def test_registry_names_are_the_contract():
     assert RL == ["ppo", "a2c", "dqn", "marl"]
-    assert list(AGENTS) == ["random", "grid", "qmc", "ga", "regularized_evolution", "aco", "sa", "tpe", "gp", "nsga2",
-                            "motpe", "ppo", "a2c", "dqn", "marl", "sequential", "hardware_first", "latency_aware_nas"]
+    assert list(AGENTS) == ["random", "grid", "qmc", "ga", "regularized_evolution", "aco", "sa", "hill_climbing",
+                            "one_plus_one_ea", "tpe", "gp", "nsga2", "motpe", "ppo", "a2c", "dqn", "marl", "sequential",
+                            "hardware_first", "latency_aware_nas"]
     for name in AGENTS:
         assert AGENTS[name].name == name and AGENTS[name].family
 

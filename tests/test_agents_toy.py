@@ -79,6 +79,7 @@ FAST = {
     "random": {"designs_per_ask": 16}, "grid": {"designs_per_ask": 16}, "qmc": {"designs_per_ask": 16},
     "ga": {"population": 8}, "regularized_evolution": {"population": 8, "sample_size": 4, "designs_per_ask": 4},
     "aco": {"ants": 8, "elite": 2}, "sa": {"designs_per_ask": 3},
+    "hill_climbing": {"designs_per_ask": 3}, "one_plus_one_ea": {"designs_per_ask": 2},
     "tpe": {"n_startup_trials": 5}, "motpe": {"n_startup_trials": 5, "designs_per_ask": 2},
     "gp": {"n_startup_trials": 5, "designs_per_ask": 4, "n_candidates": 256}, "nsga2": {"population_size": 8},
     "ppo": {"n_steps": 16, "minibatch_size": 8, "n_epochs": 2}, "a2c": {"n_steps": 4},

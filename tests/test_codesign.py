@@ -181,12 +181,14 @@ def test_sequential_baseline_spends_the_same_budget():
 
 
 def test_a_macs_budget_below_every_network_is_an_error(env):
-    """The old headline rested on this: CoDesign-Systolic-v0's rule-of-thumb budget (0.103 M MACs)
-    is below its smallest network (0.111 M), so NAS-first had no choice at all."""
+    """The old headline rested on this: CoDesign-Systolic-v0's old budgets (20 us, 0.15 mm^2) give a
+    rule-of-thumb budget (0.103 M MACs) below its smallest network (0.111 M), so NAS-first had no
+    choice at all. (The vector unit and feature maps moved it from 102,882 to 102,862 MACs.)"""
     from agents.codesign import BaselineConfigError, Sequential
-    with pytest.raises(BaselineConfigError, match=r"macs_budget=102882 admits no network \(derived from the latency "
+    old = gym.make(SYSTOLIC, latency_budget_s=20e-6, area_budget_mm2=0.15)
+    with pytest.raises(BaselineConfigError, match=r"macs_budget=102862 admits no network \(derived from the latency "
                                                   r"budget; pass macs_budget= in \[110768, 1.30406e\+06\]\)"):
-        Sequential(seed=0).search(env, 50)
+        Sequential(seed=0).search(old, 50)
     with pytest.raises(BaselineConfigError, match=r"macs_budget=100000 admits no network; .*must be >= 110768"):
         Sequential(seed=0, macs_budget=1e5).search(env, 50)
     res = Sequential(seed=0, macs_budget=3.3e5, inner="random").search(env, 50)

@@ -21,8 +21,8 @@ def test_every_simulator_passes_check_simulator(name):
 
 @pytest.mark.parametrize("name", list(AGENTS))
 def test_every_agent_passes_check_agent(name):
-    # co-design baselines need a co-design env whose budgets admit networks (CoDesign-Systolic-v0's
-    # rule-of-thumb MACs budget does not: test_codesign.py)
+    # co-design baselines need a co-design env whose budgets admit networks on its reference hardware (a budget
+    # that admits none is a configuration error: test_codesign.py)
     env = gym.make("archgym/NB201-Systolic-v0") if AGENTS[name].family == "baseline" else toy_env()
     check_agent(AGENTS[name], env, budget=20, **FAST[name])
 

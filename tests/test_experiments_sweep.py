@@ -15,6 +15,7 @@ import pytest
 
 import archgym
 from agents import make_agent
+from agents.bo import TPE
 from archgym.experiments import load_experiment, run_sweep
 from archgym.experiments.log import RunDirError, RunLock, cells, export, meta, open_log
 
@@ -137,40 +138,67 @@ def _children(pid: int) -> set[int]:
     return out
 
 
+class GatedTPE(TPE):
+    """TPE whose fourth and later searches wait at a gate (a directory named by ARCHGYM_TEST_GATE)
+    until the test opens it: the test kills the sweep at a known point instead of racing it.
+    Without the variable (in-process sweeps, whose fork server may predate it) it is plain TPE."""
+    name = "gated_tpe"
+
+    def _start(self):
+        super()._start()
+        if "ARCHGYM_TEST_GATE" not in os.environ:
+            return
+        gate = Path(os.environ["ARCHGYM_TEST_GATE"])
+        started = gate / "started"
+        started.mkdir(parents=True, exist_ok=True)
+        n = len(list(started.iterdir()))
+        (started / f"{n}-{os.getpid()}").touch()
+        if n >= 3:
+            (gate / "blocked").touch()
+            deadline = time.monotonic() + 300
+            while not (gate / "open").exists() and time.monotonic() < deadline:  # the test kills this process first
+                time.sleep(0.01)
+
+
+def _rows(run_dir) -> int:
+    try:
+        return len(archgym.load(run_dir))
+    except archgym.ArchGymError:  # not created yet
+        return -1
+
+
+def _wait_for(condition, what: str, proc=None, timeout_s: float = 300):
+    """Wait until `condition()` holds (an event the test waits on, with a deadline only for hangs)."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"the sweep ended before {what}: {proc.stderr.read().decode()[-2000:]}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc to find the sweep's worker processes")
 def test_sigkilled_sweep_resumes_with_no_lost_or_duplicated_rows(tmp_path):
     exp = {"name": "killme", "budget": 40, "seeds": 4, "envs": [ENV],
-           "agents": [{"name": "tpe", "grid": {"n_startup_trials": [5, 10, 20]}}]}  # 12 cells of ~0.2 s
+           "agents": [{"name": "test_experiments_sweep:GatedTPE", "grid": {"n_startup_trials": [5, 10, 20]}}]}  # 12 cells
     path = write(tmp_path / "killme.yaml", exp)
-    out = tmp_path / "killed"
+    out, gate = tmp_path / "killed", tmp_path / "gate"
+    env = {**os.environ, "ARCHGYM_TEST_GATE": str(gate),
+           "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.Popen([sys.executable, "-m", "archgym.cli", "sweep", str(path), "--out", str(out),
-                             "--workers", "1", "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    db = out / "log.sqlite"
-    deadline = time.time() + 120
-    done = 0
-    while time.time() < deadline and proc.poll() is None:
-        if db.exists():
-            try:
-                done = int((cells(out)["status"] == "done").sum())
-            except Exception:  # tables not created yet
-                done = 0
-            if done >= 3:
-                break
-        time.sleep(0.05)
-    assert proc.poll() is None, f"the sweep ended before it could be killed: {proc.stderr.read().decode()}"
+                             "--workers", "1", "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _wait_for(lambda: (gate / "blocked").exists(), "the fourth cell reached the gate", proc)
+    _wait_for(lambda: _rows(out) == 3 * 40, "three cells were committed", proc)  # the driver commits after a cell
     workers = _children(proc.pid)
     os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
+    proc.wait(timeout=60)
     partial = archgym.load(out)
     n_done = partial["cell"].nunique()
     assert 3 <= n_done < 12 and len(partial) == 40 * n_done
     # the driver's pool and workers notice and exit by themselves
-    for _ in range(100):
-        if not (workers & _children(1) | {p for p in workers if Path(f"/proc/{p}").exists()}):
-            break
-        time.sleep(0.1)
-    assert not {p for p in workers if Path(f"/proc/{p}/stat").exists()
-                and ") Z" not in Path(f"/proc/{p}/stat").read_text()}, "orphaned worker processes"
+    _wait_for(lambda: not {p for p in workers if Path(f"/proc/{p}/stat").exists()
+                           and ") Z" not in Path(f"/proc/{p}/stat").read_text()}, "orphaned workers to exit", timeout_s=60)
 
     summary = run_sweep(path, out=out, workers=2, progress=False)
     assert summary.skipped == n_done and summary.completed == 12 - n_done and not summary.failed

@@ -218,3 +218,36 @@ def test_functionally_identical_cells_and_the_tables_noise():
     for source, std in (("baseline", 0.2632), ("ptq", 1.0714), ("qat", 2.3465)):
         n = noise_std(source)
         assert (n["classes"], n["dof"]) == (548, 4912) and n["std"] == pytest.approx(std, abs=1e-4)
+
+
+def test_hwnasbench_latencies_are_the_published_ones():
+    """HW-NAS-Bench's README prints index 0's CIFAR-10 costs; its Eyeriss and FPGA latencies are sums of
+    per-op costs over a cell's op counts (no topology; skip and none free; a pooling edge costs the Eyeriss
+    exactly what a conv3x3 edge does), which docs/codesign.md's comparison relies on."""
+    from archgym.nas.nb201_hwnas import read_hwnasbench
+    t = read_hwnasbench()
+    assert t["eyeriss_latency_ms"][0] == pytest.approx(3.64562, abs=1e-12)
+    assert t["fpga_latency_ms"][0] == pytest.approx(2.57296, abs=1e-12)
+    ops = [nb201.parse(a) for a in nb201.official_order()]
+    counts = np.array([[o.count(k) for k in ("nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3", "skip_connect")]
+                       for o in ops], dtype=float)
+    X = np.c_[np.ones(len(counts)), counts]
+    for column, per_op in (("eyeriss_latency_ms", (1.67954, 1.47456, 0.24576, 1.47456, 0.0)),
+                           ("fpga_latency_ms", (1.13296, 1.2576, 0.5152, 0.4096, 0.0))):
+        np.testing.assert_allclose(X @ np.array(per_op), t[column], rtol=0, atol=1e-9)
+
+
+def test_a_corrupted_hwnasbench_table_is_an_error_naming_it(tmp_path, monkeypatch):
+    from archgym.nas import nb201_hwnas
+    for name in ("hwnasbench-nb201.csv.gz", "hwnasbench-nb201.json"):
+        shutil.copy(nb201_hwnas.TABLE.with_name(name), tmp_path / name)
+    data = bytearray((tmp_path / "hwnasbench-nb201.csv.gz").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (tmp_path / "hwnasbench-nb201.csv.gz").write_bytes(bytes(data))
+    monkeypatch.setattr(nb201_hwnas, "TABLE", tmp_path / "hwnasbench-nb201.csv.gz")
+    nb201_hwnas.read_hwnasbench.cache_clear()
+    try:
+        with pytest.raises(ArchGymError, match="hwnasbench-nb201.csv.gz.*sha256"):
+            nb201_hwnas.read_hwnasbench()
+    finally:
+        nb201_hwnas.read_hwnasbench.cache_clear()

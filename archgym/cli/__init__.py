@@ -118,7 +118,11 @@ def cmd_simulate(args) -> int:
         raise ArchGymError("--requests is for the dram simulator (per-request detail)")
     design = parse_sets(args.set)
     source = getattr(args, kind)
-    result = sim.simulate(design, default if source is None else source, **({"requests": True} if args.requests else {}))
+    given = default if source is None else source
+    if kind == "workload":
+        from archgym import workloads
+        given = workloads.load(given)  # built-in names, SCALE-Sim CSVs and ONNX models
+    result = sim.simulate(design, given, **({"requests": True} if args.requests else {}))
     used = {**sim.PARAMETERS.default(), **design}
     shown = source if source is not None else f"{default} (default)"
     if args.json:
@@ -170,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _extra_commands():
     """Sub-commands that live with the code they drive (search, compare, sweep, plot, report, demo)."""
     from importlib import import_module
-    for module in ("archgym.cli.search", "archgym.cli.runs", "archgym.cli.demo"):
+    for module in ("archgym.cli.search", "archgym.cli.runs", "archgym.cli.demo", "archgym.cli.bench"):
         try:
             yield import_module(module).register
         except ModuleNotFoundError as e:

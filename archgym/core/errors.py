@@ -20,3 +20,7 @@ class UnknownNameError(ArchGymError):
 def unknown(kind: str, name: object, allowed) -> UnknownNameError:
     """Build the standard 'unknown X' error listing the valid names."""
     return UnknownNameError(f"unknown {kind} {name!r}; valid: {', '.join(map(str, allowed))}")
+
+
+class SimulatorError(RuntimeError):
+    """A simulator returned a non-finite metric for a valid design: a bug in archgym, not bad input."""

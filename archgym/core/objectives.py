@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from archgym.core import validate
 from archgym.core.errors import ArchGymError, unknown
 
 MODES = ("target", "weighted", "product", "constraint", "vector")
@@ -46,11 +47,17 @@ class Objective:
         if mode not in MODES:
             raise unknown("objective mode", mode, MODES)
         self.mode = mode
-        self.targets = {k: float(v) for k, v in (targets or {}).items()}
-        self.weights = {k: float(v) for k, v in (weights or {}).items()}
-        self.limits = {k: float(v) for k, v in (limits or {}).items()}
+        self.targets = validate.numbers(targets, "objective targets")
+        self.weights = validate.numbers(weights, "objective weights")
+        self.limits = validate.numbers(limits, "objective limits")
+        if optimize is not None and not isinstance(optimize, str):
+            raise ArchGymError(f"objective 'optimize' must be a metric name, got {optimize!r}")
         self.optimize = optimize
-        names = list(metrics) or list(self.targets) or list(self.weights)
+        if isinstance(metrics, str) or not isinstance(metrics, Sequence) or not all(isinstance(m, str) for m in metrics):
+            raise ArchGymError(f"objective metrics must be a list of metric names, got {metrics!r}")
+        if directions is not None and not isinstance(directions, Mapping):
+            raise ArchGymError(f"objective directions must be a mapping of metric name to 'min' or 'max', got {directions!r}")
+        names = list(dict.fromkeys(metrics)) or list(self.targets) or list(self.weights)
         if mode == "constraint":
             if optimize is None:
                 raise ArchGymError("objective 'constraint' needs optimize=<metric> (and limits={metric: bound})")
@@ -93,7 +100,7 @@ class Objective:
             spec = {"mode": spec}
         if not isinstance(spec, Mapping) or "mode" not in spec:
             raise ArchGymError(f"objective must be a mode name {MODES}, a dict with 'mode', or an Objective; got {spec!r}")
-        if spec["mode"] not in MODES:
+        if not isinstance(spec["mode"], str) or spec["mode"] not in MODES:
             raise unknown("objective mode", spec["mode"], MODES)
         kwargs = {"metrics": defaults.get("metrics", ())}
         kwargs.update(defaults.get(spec["mode"], {}))

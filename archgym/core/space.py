@@ -19,6 +19,7 @@ import numpy as np
 from archgym.core.errors import DesignError
 
 MAX_ENUMERATE = 10_000_000
+MAX_LISTED = 256  # `to_config` lists the values of a range up to this many, else gives its bounds
 
 
 class Parameter:
@@ -453,9 +454,25 @@ class DesignSpace:
         return np.array([p.code(design[p.name]) for p in self.params], dtype=np.float64)
 
     def to_config(self) -> list[dict]:
-        """A JSON-ready description of the parameters (for logs and `archgym list`)."""
-        return [{"name": p.name, "kind": p.kind, "default": p.default, "unit": p.unit, "group": p.group,
-                 "values": list(p.values) if len(p) <= 256 else p.allowed()} for p in self.params]
+        """A JSON-ready description of the parameters (for logs and `archgym list`): every value,
+        except for a range of more than MAX_LISTED values, given as `range: [start, stop, step]`
+        (see `config_values`)."""
+        out = []
+        for p in self.params:
+            entry = {"name": p.name, "kind": p.kind, "default": p.default, "unit": p.unit, "group": p.group}
+            if isinstance(p.values, range) and len(p) > MAX_LISTED:
+                entry.update(values=p.allowed(), range=[p.values.start, p.values.stop, p.values.step])
+            else:
+                entry["values"] = [_plain(v) for v in p.values]
+            out.append(entry)
+        return out
+
+
+def config_values(entry: Mapping) -> Sequence:
+    """The allowed values of one parameter of `DesignSpace.to_config()`, in index order."""
+    if "range" in entry:
+        return range(*entry["range"])
+    return entry["values"]
 
 
 def _plain(v):

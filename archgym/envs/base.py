@@ -15,12 +15,15 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 
+from archgym.core import validate
+from archgym.core.errors import ArchGymError, SimulatorError
 from archgym.core.objectives import Objective
 from archgym.core.space import DesignSpace
 from archgym.envs.evaluator import Evaluator, build_evaluator
 from archgym.envs.spaces import action_space, reward_space
 
 OBS_CLIP = 10.0
+RENDER_ROW, RENDER_WIDTH = 12, 256  # rgb_array render: pixels per bar, image width
 
 
 class _Scorer:
@@ -47,6 +50,10 @@ class _Scorer:
             out = {**out, "feasible": out["feasible"] & ~broken.any(axis=1),
                    "violation": out.get("violation", np.zeros(len(idx))) + broken.sum(axis=1), "_broken": broken}
         values = self.objective.stack(out)
+        if not np.isfinite(values).all():  # a NaN reward would rank silently anywhere: stop instead
+            row, col = np.argwhere(~np.isfinite(values))[0]
+            raise SimulatorError(f"{self.evaluator.describe()} returned {self.objective.metrics[col]} = "
+                                 f"{values[row, col]} for design {self.space.design_at(idx[row])}")
         out["reward"] = self.objective.reward_values(values, out["feasible"], out.get("violation"))
         out["_values"] = values
         return out
@@ -73,7 +80,7 @@ class _Scorer:
 
 class ArchGymEnv(_Scorer, gym.Env):
     """A Gymnasium env over a DesignSpace. Build one with `gymnasium.make("archgym/...")`."""
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(self, evaluator: Evaluator, objective=None, render_mode: str | None = None):
         self._setup(evaluator, objective)
@@ -81,16 +88,17 @@ class ArchGymEnv(_Scorer, gym.Env):
         self.observation_space = self._obs_space
         if self.objective.mode == "vector":
             self.reward_space = reward_space(self.objective)  # MO-Gymnasium convention
-        if render_mode not in (None, "ansi"):
-            raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
+        if render_mode not in (None, *self.metadata["render_modes"]):
+            raise ArchGymError(f"render_mode must be None, 'ansi' or 'rgb_array', got {render_mode!r}")
         self.render_mode = render_mode
         self._last: dict | None = None
+        self._last_obs: np.ndarray | None = None
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         self.action_space.seed(None if seed is None else int(self.np_random.integers(2**31)))
         out = self._score(self._default_idx[None, :])
-        self._last = None
+        self._last = self._last_obs = None
         return self._obs(out, self._default_idx[None, :])[0], self._info(out, self._default_idx)
 
     def step(self, action):
@@ -98,9 +106,9 @@ class ArchGymEnv(_Scorer, gym.Env):
         out = self._score(idx[None, :])
         reward = out["reward"][0]
         info = self._info(out, idx)
-        self._last = info
-        return (self._obs(out, idx[None, :])[0], reward if reward.ndim else float(reward),
-                False, False, info)
+        obs = self._obs(out, idx[None, :])[0]
+        self._last, self._last_obs = info, obs
+        return obs, reward if reward.ndim else float(reward), False, False, info
 
     def _info(self, out, idx) -> dict:
         info = {"design": self.space.design_at(idx),
@@ -111,6 +119,8 @@ class ArchGymEnv(_Scorer, gym.Env):
         return info
 
     def render(self):
+        if self.render_mode == "rgb_array":
+            return self._picture()
         if self.render_mode != "ansi":
             return None
         if self._last is None:
@@ -119,24 +129,48 @@ class ArchGymEnv(_Scorer, gym.Env):
         return "design: " + ", ".join(f"{k}={v}" for k, v in d.items()) + "\nmetrics: " + \
             ", ".join(f"{k}={v:.4g}" for k, v in m.items())
 
+    def _picture(self) -> np.ndarray:
+        """The last design as an RGB image (uint8, RENDER_ROW px per bar, RENDER_WIDTH px wide): a grey
+        bar per parameter (its position among the allowed values), then a bar per objective metric,
+        green where it beats the default design and red where it is worse (full width: OBS_CLIP)."""
+        n = len(self.space) + self._n_obj
+        img = np.full((n * RENDER_ROW, RENDER_WIDTH, 3), 255, dtype=np.uint8)
+        if self._last_obs is None:
+            return img
+        pos, gain = self._last_obs[self._n_obj:], self._last_obs[:self._n_obj] * self.objective._sign
+        for i, u in enumerate(pos):
+            img[i * RENDER_ROW + 1:(i + 1) * RENDER_ROW - 1, :max(1, int(u * RENDER_WIDTH))] = (110, 110, 110)
+        for k, g in enumerate(gain):
+            row = (len(pos) + k) * RENDER_ROW
+            width = max(1, int(min(abs(g) / OBS_CLIP, 1.0) * RENDER_WIDTH))
+            img[row + 1:row + RENDER_ROW - 1, :width] = (40, 160, 60) if g >= 0 else (200, 50, 40)
+        return img
+
     def simulate(self, design: Mapping):
         """Full simulator detail (per layer / per request) for one design dict."""
         return self.evaluator.simulate(self.space.validate(design))
 
 
 class ArchGymVectorEnv(_Scorer, VectorEnv):
-    """N copies of an ArchGymEnv stepped with one batch kernel call (next-step autoreset)."""
+    """N copies of an ArchGymEnv stepped with one batch kernel call (next-step autoreset).
+
+    In `vector` objective mode `reward_space` is one env's reward Box, as MO-Gymnasium's vector envs
+    have it (also `single_reward_space`); rewards are (num_envs, k). `info` is per env, in
+    Gymnasium's vector layout (arrays over the envs, each with a `_<key>` mask): `feasible`,
+    `metrics` ({metric: (num_envs,) array}) and `design_index` ((num_envs, n_params) index array).
+    """
     metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
 
     def __init__(self, evaluator: Evaluator, num_envs: int, objective=None, max_episode_steps: int | None = None):
-        if int(num_envs) < 1:
-            raise ValueError(f"num_envs must be >= 1, got {num_envs}")
+        num_envs = validate.integer(num_envs, "num_envs", 1, validate.MAX_NUM_ENVS)
         self._setup(evaluator, objective)
-        self.num_envs = int(num_envs)
+        self.num_envs = num_envs
         self.single_action_space = action_space(self.space)
         self.single_observation_space = self._obs_space
         self.action_space = spaces.MultiDiscrete(np.tile(self._nvec, (self.num_envs, 1)))
         self.observation_space = spaces.Box(-OBS_CLIP, OBS_CLIP, shape=(self.num_envs, self._obs_space.shape[0]), dtype=np.float32)
+        if self.objective.mode == "vector":
+            self.reward_space = self.single_reward_space = reward_space(self.objective)
         self.max_episode_steps = max_episode_steps
         self._steps = np.zeros(self.num_envs, dtype=np.int64)
         self._needs_reset = np.zeros(self.num_envs, dtype=bool)
@@ -147,26 +181,32 @@ class ArchGymVectorEnv(_Scorer, VectorEnv):
         self._needs_reset[:] = False
         idx = np.tile(self._default_idx, (self.num_envs, 1))
         out = self._score(idx)
-        return self._obs(out, idx), {}
+        return self._obs(out, idx), self._infos(out, idx)
 
     def step(self, actions):
         idx = self._check_action(actions, batch=True)
+        restart = self._needs_reset
+        if restart.any():  # next-step autoreset: these envs start a new episode at the default design, action ignored
+            idx = np.where(restart[:, None], self._default_idx, idx)
         out = self._score(idx)
         obs = self._obs(out, idx)
         reward = np.array(out["reward"], dtype=np.float64)
+        reward[restart] = 0.0
         self._steps += 1
-        restart = self._needs_reset
-        if restart.any():  # next-step autoreset: these envs start a new episode, action ignored
-            obs[restart] = self._obs(self._score(self._default_idx[None, :]), self._default_idx[None, :])[0]
-            reward[restart] = 0.0
-            self._steps[restart] = 0
+        self._steps[restart] = 0
         truncated = np.zeros(self.num_envs, dtype=bool)
         if self.max_episode_steps is not None:
             truncated = (self._steps >= self.max_episode_steps) & ~restart
         terminated = np.zeros(self.num_envs, dtype=bool)
         self._needs_reset = truncated.copy()
-        info = {"feasible": out["feasible"], "_feasible": np.ones(self.num_envs, dtype=bool)}
-        return obs, reward, terminated, truncated, info
+        return obs, reward, terminated, truncated, self._infos(out, idx)
+
+    def _infos(self, out, idx) -> dict:
+        every = np.ones(self.num_envs, dtype=bool)
+        metrics = {m: np.asarray(out[m]) for m in self._metric_names}
+        return {"feasible": np.asarray(out["feasible"]), "_feasible": every,
+                "metrics": {**metrics, **{f"_{m}": every for m in metrics}}, "_metrics": every,
+                "design_index": idx, "_design_index": every}
 
 
 def make_env(evaluator: str | type | Evaluator, objective=None, render_mode=None, simulator: str | None = None,

@@ -166,7 +166,7 @@ class CoDesignSystolicEvaluator(Evaluator):
 
     def __init__(self, network: str | NetworkSpace = "mbv2-tab", oracle: str | Oracle = "tabular",
                  oracle_kwargs: Mapping | None = None, hardware: Mapping[str, Sequence] | None = None,
-                 latency_budget_s: float = 20e-6, area_budget_mm2: float = 0.15, **fixed):
+                 latency_budget_s: float = 29e-6, area_budget_mm2: float = 0.43, **fixed):
         self.network = NetworkPart(network, oracle, oracle_kwargs)
         self.hardware = HardwarePart.systolic(hardware or HARDWARE, fixed)
         self.space = DesignSpace([*self.network.space.with_group("network"), *self.hardware.renamed()])
@@ -293,7 +293,7 @@ class CoDesignFPGAEvaluator(Evaluator):
     def __init__(self, network: str | NetworkSpace = "mbv2-tab", oracle: str = "tabular", board: str = "pynq_z1",
                  weight_bits: Sequence[int] = (4, 8), act_bits: Sequence[int] = (4, 8),
                  target_cycles: Sequence[int] = tuple(2 ** k for k in range(8, 19)),
-                 clock_mhz: Sequence[float] = (100, 150, 200, 250), latency_budget_s: float = 200e-6, **fixed):
+                 clock_mhz: Sequence[float] = (100, 150, 200, 250), latency_budget_s: float = 66e-6, **fixed):
         import simulators.fpga as fpga
         if oracle not in ("tabular", "predictor"):
             raise ArchGymError(f"CoDesign-FPGA needs the accuracy at each bit width: use oracle 'tabular' or "

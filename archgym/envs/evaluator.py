@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from importlib import import_module
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -106,6 +107,15 @@ class SimulatorEvaluator(Evaluator):
 
     def describe(self) -> str:
         return self._description or type(self).__name__
+
+
+def model_file(workload):
+    """An ONNX model path (`*.onnx`) read into a layer table; any other workload as given (the
+    simulators' `prepare` takes built-in names, SCALE-Sim CSVs and Workloads)."""
+    if isinstance(workload, (str, Path)) and str(workload).lower().endswith(".onnx"):
+        from archgym.frontends.onnx_import import from_onnx
+        return from_onnx(workload)
+    return workload
 
 
 def resolve(path: str | type) -> Any:

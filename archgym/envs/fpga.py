@@ -27,7 +27,7 @@ import numpy as np
 import simulators.fpga as fpga
 from archgym.core.errors import DesignError
 from archgym.core.space import Categorical, DesignSpace, Parameter
-from archgym.envs.evaluator import SimulatorEvaluator
+from archgym.envs.evaluator import SimulatorEvaluator, model_file
 from simulators.base import SimResult
 from simulators.fpga.boards import BOARDS
 
@@ -101,6 +101,7 @@ class FPGAEvaluator(SimulatorEvaluator):
         fpga.check_design({k: v for k, v in fixed.items() if k in fpga.PARAMETERS})
         # one model per first-layer input width (Brevitas quantises MLP inputs to 1 or 2 bits)
         input_bits = {ib for _, ib in self.accuracy.values()} or {8}
+        workload = model_file(workload)
         self.models = {ib: fpga.prepare(workload, input_bits=ib) for ib in sorted(input_bits)}
         self.model = next(iter(self.models.values()))
         accs = sorted({a for a, _ in self.accuracy.values()})

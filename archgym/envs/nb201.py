@@ -9,9 +9,10 @@
   and activations, the only bit width with a measured accuracy.
 
 No torch and no per-layer Python at step time: the systolic model runs once per (hardware design,
-layer-table block) and `archgym.envs.composed` sums the blocks of each network; the FPGA model runs
-once per (hardware design, class of networks with the same layers). Both are checked against the
-simulators on whole networks in tests/test_nb201_env.py.
+unique layer row in its feature-map context; 392 rows cover all 15,625 networks) and
+`archgym.envs.composed` sums each network's rows; the FPGA model runs once per (hardware design,
+class of networks with the same MAC and pooling layers). Both are checked against the simulators on
+whole networks in tests/test_nb201_env.py.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import numpy as np
 import simulators.systolic as systolic
 from archgym.core.space import Categorical, DesignSpace
 from archgym.core.workloads import Workload
-from archgym.core.workloads.table import G, K, M, N
+from archgym.core.workloads.table import ACT, ADD, KIND, N_SHAPE_COLUMNS, G, K, M, N
 from archgym.envs.codesign import HardwarePart, _values
 from archgym.envs.composed import CostTable
 from archgym.envs.evaluator import Evaluator
@@ -46,32 +47,26 @@ HARDWARE = {
 # area budget. The latency-aware NAS baseline designs for it; the MACs rule of thumb is derived on it.
 REFERENCE = {"rows": 16, "cols": 16, "dataflow": "ws", "ifmap_sram_kb": 8, "filter_sram_kb": 8, "ofmap_sram_kb": 8,
              "dram_bytes_per_cycle": 32.0}
-SUMMED = ("latency_s", "energy_j", "cycles", "dram_bytes", "macs")  # add up over blocks (checked in tests)
+SUMMED = ("latency_s", "energy_j", "cycles", "dram_bytes")  # add up over rows (checked in tests)
 METRICS = ("accuracy", "latency_s", "energy_j", "area_mm2", "power_w", "cycles", "dram_bytes", "macs")
 _SUMMED_COLUMNS = [systolic.TOTAL_FIELDS.index(m) for m in SUMMED]
 
 
 class _NB201Part:
-    """The NB201 network side shared by both envs: space, accuracy by architecture number, blocks."""
+    """The NB201 network side shared by both envs: space, accuracy by architecture number, and each
+    network's unique layer rows in context with their counts."""
 
     def __init__(self, accuracy: str, weight_bits: int, act_bits: int):
         self.net = get_space("nb201")
         source = source_for_bits(weight_bits, act_bits, accuracy)
         self.accuracy_source = source
         self.accuracy = read_nb201_table().fraction_by_number(source)
-        self.blocks = self.net.blocks
-        self.units, self.mult = self.blocks.counts()
-        t = self.blocks.rows
-        block_macs = np.array([float((t[s:e, G] * t[s:e, M] * t[s:e, N] * t[s:e, K]).sum())
-                               for s, e in zip(self.blocks.starts, self.blocks.ends)])
-        self.macs = (block_macs[self.units] * self.mult).sum(axis=1)  # by architecture number
+        self.networks = self.net.networks
+        self.indptr, self.row_ids, self.row_counts = self.networks.row_counts()
+        t = self.networks.rows
+        row_macs = (t[:, G] * t[:, M] * t[:, N] * t[:, K]).astype(np.float64)
+        self.macs = np.add.reduceat(row_macs[self.row_ids] * self.row_counts, self.indptr[:-1])  # by number
         self.strides = _strides(self.net.space.nvec)
-
-    def slot_groups(self) -> list[list[int]]:
-        """The fixed blocks, then per edge its three stages' blocks (the same op in every cell)."""
-        n_fixed, n_edges = len(nb201.FIXED_BLOCKS), len(nb201.EDGES)
-        return [list(range(n_fixed))] + [[n_fixed + s * n_edges + e for s in range(len(nb201.STAGE_CHANNELS))]
-                                         for e in range(n_edges)]
 
     def arch_numbers(self, net_idx: np.ndarray) -> np.ndarray:
         return net_idx @ self.strides
@@ -134,7 +129,7 @@ class NB201SystolicEvaluator(_Grid, Evaluator):
     metric_names = METRICS
 
     def __init__(self, hardware: Mapping[str, Sequence] | None = None, accuracy: str = "ptq",
-                 latency_budget_s: float = 100e-6, area_budget_mm2: float = 0.5, **fixed):
+                 latency_budget_s: float = 150e-6, area_budget_mm2: float = 1.1, **fixed):
         fixed = {"bits": 8, **fixed}
         self.network = _NB201Part(accuracy, fixed["bits"], fixed["bits"])
         self.hardware = HardwarePart(systolic.PARAMETERS, _choices(systolic.PARAMETERS, hardware or HARDWARE, REFERENCE),
@@ -144,42 +139,43 @@ class NB201SystolicEvaluator(_Grid, Evaluator):
         hw_nvec = self.space.nvec[self._n_net:]
         self._hw_strides, self._hw_nvec = _strides(hw_nvec), hw_nvec
         n_hw = int(np.prod(hw_nvec))
-        b = self.network.blocks
-        self._packed = (b.rows, b.starts, b.ends)
-        self.costs = CostTable(n_hw, self.network.units, self.network.mult, len(SUMMED), self._block_costs,
-                               groups=self.network.slot_groups())
+        rows = np.ascontiguousarray(self.network.networks.rows)
+        self._packed = (rows, np.arange(len(rows), dtype=np.int64), np.arange(1, len(rows) + 1, dtype=np.int64))
+        net = self.network
+        self.costs = CostTable(n_hw, net.indptr, net.row_ids, net.row_counts, len(SUMMED), self._row_costs)
         self.area = np.full(n_hw, np.nan)
         self.latency_budget_s, self.area_budget_mm2 = float(latency_budget_s), float(area_budget_mm2)
         self.objective_defaults = _objectives(["accuracy", "latency_s", "energy_j", "area_mm2"],
                                               {"latency_s": self.latency_budget_s, "area_mm2": self.area_budget_mm2})
 
-    def _block_costs(self, hw: np.ndarray) -> np.ndarray:
-        """Systolic totals of every block on each hardware design `hw` (one kernel call)."""
+    def _row_costs(self, hw: np.ndarray) -> np.ndarray:
+        """Systolic totals of every unique row in context, as a one-row network, on each hardware
+        design `hw` (one kernel call): every term of the model is a row's own, so they add up."""
         designs = self.hardware.designs(np.stack(np.unravel_index(hw, self._hw_nvec), axis=1))
-        n_blocks = len(self._packed[1])
-        slots = np.tile(np.arange(n_blocks, dtype=np.int64), len(hw))
+        n_rows = len(self._packed[1])
+        slots = np.tile(np.arange(n_rows, dtype=np.int64), len(hw))
         kernel = systolic.simulate_packed if len(slots) >= systolic.PARALLEL_MIN else systolic.simulate_packed_serial
-        out = kernel(np.repeat(designs, n_blocks, axis=0), slots, *self._packed).reshape(len(hw), n_blocks, -1)
-        self.area[hw] = out[:, 0, systolic.TOTAL_FIELDS.index("area_mm2")]  # a design's area: any block's
+        out = kernel(np.repeat(designs, n_rows, axis=0), slots, *self._packed).reshape(len(hw), n_rows, -1)
+        self.area[hw] = out[:, 0, systolic.TOTAL_FIELDS.index("area_mm2")]  # a design's area: any row's
         return out[:, :, _SUMMED_COLUMNS]
 
     def __call__(self, idx: np.ndarray) -> dict[str, np.ndarray]:
         idx = np.asarray(idx, dtype=np.int64).reshape(-1, len(self.space))
         arch, hw = self.split(idx)
         summed = self.costs.compose(hw, arch)
-        return self._metrics(summed, self.network.accuracy[arch], self.area[hw])
+        return self._metrics(summed, arch, self.area[hw])
 
     def grid(self, hw: np.ndarray) -> dict[str, np.ndarray]:
         """Metrics of every network on each hardware design number in `hw`: (len(hw), 15,625) arrays."""
         summed = self.costs.grid(hw)
         shape = summed.shape[:2]
-        out = self._metrics(summed.reshape(-1, len(SUMMED)), np.tile(self.network.accuracy, len(hw)),
+        out = self._metrics(summed.reshape(-1, len(SUMMED)), np.tile(np.arange(shape[1]), len(hw)),
                             np.repeat(self.area[hw], shape[1]))
         return {k: v.reshape(shape) for k, v in out.items()}
 
-    def _metrics(self, summed: np.ndarray, accuracy: np.ndarray, area: np.ndarray) -> dict[str, np.ndarray]:
+    def _metrics(self, summed: np.ndarray, arch: np.ndarray, area: np.ndarray) -> dict[str, np.ndarray]:
         out = {m: summed[:, j] for j, m in enumerate(SUMMED)}
-        out["accuracy"], out["area_mm2"] = accuracy, area
+        out["accuracy"], out["macs"], out["area_mm2"] = self.network.accuracy[arch], self.network.macs[arch], area
         lat = out["latency_s"]
         out["power_w"] = np.divide(out["energy_j"], lat, out=np.zeros_like(lat), where=lat > 0)
         out["feasible"] = np.ones(len(summed), dtype=bool)
@@ -229,7 +225,7 @@ class NB201FPGAEvaluator(_Grid, Evaluator):
     metric_names = FPGA_METRICS
 
     def __init__(self, hardware: Mapping[str, Sequence] | None = None, board: str = "u250", accuracy: str = "ptq",
-                 weight_bits: int = 8, act_bits: int = 8, latency_budget_s: float = 0.01, **fixed):
+                 weight_bits: int = 8, act_bits: int = 8, latency_budget_s: float = 3.1e-3, **fixed):
         import simulators.fpga as fpga
         self._fpga = fpga
         self.network = _NB201Part(accuracy, weight_bits, act_bits)
@@ -247,8 +243,8 @@ class NB201FPGAEvaluator(_Grid, Evaluator):
         self.classes, self.representatives = _layer_classes(self.network, ordered=self.order_matters)
         self._models = {}
         n_pairs = self.n_hardware * len(self.representatives)
-        self.costs = CostTable(self.n_hardware, self.classes[:, None], np.ones(1), len(_FPGA_COSTS),
-                               self._class_costs) if n_pairs <= CACHE_PAIRS else None
+        self.costs = CostTable(self.n_hardware, np.arange(nb201.N_ARCHS + 1), self.classes, np.ones(nb201.N_ARCHS),
+                               len(_FPGA_COSTS), self._class_costs) if n_pairs <= CACHE_PAIRS else None
         self.latency_budget_s = float(latency_budget_s)
         self.objective_defaults = _objectives(["accuracy", "latency_s", "energy_j", "resource_util"],
                                               {"latency_s": self.latency_budget_s})
@@ -320,17 +316,19 @@ class NB201FPGAEvaluator(_Grid, Evaluator):
 
 
 def _layer_classes(part: _NB201Part, ordered: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Classes of networks with equal layer tables: the same rows in the same order (`ordered`), or
-    in any order. Returns (class of each architecture number, a representative number per class)."""
-    b = part.blocks
-    content: dict[bytes, int] = {}
-    block_content = np.array([content.setdefault(b.table(i).tobytes(), len(content)) for i in range(b.n_blocks)])
-    slots = block_content[part.units]  # (n_arch, n_slots): the network's table, slot by slot
-    if ordered:
-        key = slots
-    else:
-        key = np.zeros((nb201.N_ARCHS, len(content)), dtype=np.int64)
-        for k in range(slots.shape[1]):
-            np.add.at(key, (np.arange(nb201.N_ARCHS), slots[:, k]), int(part.mult[k]))
+    """Classes of networks the FPGA model cannot tell apart: the same MAC and pooling rows (their
+    shape columns, all that simulators.fpga.network reads; it skips add and act rows) in the same
+    order (`ordered`), or in any order. Returns (class of each architecture number, a representative
+    number per class)."""
+    nets = part.networks
+    mapped = ~np.isin(nets.rows[:, KIND], (ADD, ACT))
+    _, shape_id = np.unique(nets.rows[:, :N_SHAPE_COLUMNS], axis=0, return_inverse=True)
+    shape_id = np.where(mapped, shape_id.reshape(-1), -1)[nets.seq]
+    length = np.diff(nets.offsets)
+    key = np.full((nb201.N_ARCHS, int(length.max())), -1, dtype=np.int64)
+    key[np.repeat(np.arange(nb201.N_ARCHS), length), np.arange(len(nets.seq)) - np.repeat(nets.offsets[:-1], length)] \
+        = shape_id
+    key = np.sort(key, axis=1) if not ordered else np.take_along_axis(key, np.argsort(key < 0, axis=1, kind="stable"),
+                                                                      axis=1)
     _, first, classes = np.unique(key, axis=0, return_index=True, return_inverse=True)
     return classes.reshape(-1).astype(np.int64), first.astype(np.int64)

@@ -4,8 +4,8 @@ As ArchGym did with its DRAMSys dataset, a proxy learns design -> metrics from l
 and then stands in for the simulator:
 
     proxy, report = train(df, info, "mlp")           # df: archgym.load(run_dir); info: its EnvInfo
-    proxy.save("runs/x/proxy/dram-mlp.pt")           # or, from the shell: archgym proxy runs/x
-    env = gymnasium.make("archgym/DRAMController-v0", simulator="proxy:runs/x/proxy/dram-mlp.pt")
+    proxy.save("runs/x/proxy/dram-mlp.npz")          # or, from the shell: archgym proxy runs/x
+    env = gymnasium.make("archgym/DRAMController-v0", simulator="proxy:runs/x/proxy/dram-mlp.npz")
 
 Models: `mlp` (a torch multilayer perceptron over every metric at once; inference in numpy, which
 beats torch's per-call overhead on small batches), `forest` (scikit-learn random forest) and `gbm`
@@ -20,12 +20,16 @@ the split) and reports, per metric, RMSE in % of the metric's range over the log
 relative error, and Kendall's tau; and the time per evaluation of the proxy and of the real
 simulator on the same held-out designs, measured in the same run.
 
-Files are written with torch.save. MLP proxies load with `weights_only=True`; forest and GBM
-proxies carry a pickled scikit-learn model, so load only files you trust.
+Files are `.npz` archives that cannot run code when loaded: a JSON header (format, env, parameters,
+scaling, report) and plain arrays (the MLP's weights), or, for forest and GBM, the scikit-learn
+model in skops format, loaded only if it holds no types beyond scikit-learn's tree predictors
+(`TRUSTED_SKLEARN_TYPES`). Older `.pt` files load for MLPs only (torch's weights-only loader);
+the pickled scikit-learn models of older forest and GBM files are refused: retrain them.
 """
 from __future__ import annotations
 
-import pickle
+import json
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,10 +37,18 @@ from pathlib import Path
 import numpy as np
 
 from archgym.envs.evaluator import Evaluator
+from archgym.core import validate
 from archgym.core.errors import ArchGymError
 from archgym.core.objectives import LINEAR
+from archgym.core.space import config_values
 
 FORMAT = "archgym-proxy/1"
+SUFFIX = ".npz"
+MAX_FEATURE_VALUES = 65_536  # values of one parameter a proxy tabulates as features
+# The only non-builtin types a skops model file may hold: the tree structures of the forest and GBM
+# models (skops trusts numpy arrays and scikit-learn's estimators itself).
+TRUSTED_SKLEARN_TYPES = frozenset({"sklearn.tree._tree.Tree",
+                                   "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"})
 MODELS = ("mlp", "forest", "gbm")
 PREFIX = "proxy:"
 
@@ -50,9 +62,10 @@ def feature_tables(params: list[dict]) -> list[np.ndarray]:
     """Per parameter, index -> feature row (unstandardised). `params` is DesignSpace.to_config()."""
     out = []
     for p in params:
-        values = p["values"]
-        if not isinstance(values, list):
-            raise ProxyError(f"parameter {p['name']!r} has too many values to tabulate; proxies need finite spaces")
+        values = config_values(p)
+        if len(values) > MAX_FEATURE_VALUES:
+            raise ProxyError(f"parameter {p['name']!r} has {len(values):,} values, more than a proxy tabulates "
+                             f"({MAX_FEATURE_VALUES:,})")
         if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
             v = np.asarray(values, dtype=np.float64)
             out.append((np.log2(v) if (v > 0).all() else v)[:, None])
@@ -65,8 +78,9 @@ def indices_of(df, params: list[dict]) -> np.ndarray:
     """(n, n_params) design indices of the log rows `df` (values mapped through each value list)."""
     cols = []
     for p in params:
-        lookup = {v: i for i, v in enumerate(p["values"])}
-        lookup.update({str(v): i for i, v in enumerate(p["values"])})  # CSV/Parquet may turn values into text
+        values = config_values(p)
+        lookup = {v: i for i, v in enumerate(values)}
+        lookup.update({str(v): i for i, v in enumerate(values)})  # CSV/Parquet may turn values into text
         try:
             cols.append(np.fromiter((lookup[v] for v in df[p["name"]].tolist()), dtype=np.int64, count=len(df)))
         except KeyError as e:
@@ -189,13 +203,22 @@ class MLP:
                 h = h / (1.0 + np.exp(-h))  # SiLU
         return h
 
-    def state(self) -> dict:
-        return {"weights": [(W.tolist(), b.tolist()) for W, b in self.weights]}
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The weights as named float64 arrays (W0, b0, W1, ...)."""
+        return {f"{x}{k}": a for k, (W, b) in enumerate(self.weights) for x, a in (("W", W), ("b", b))}
 
     @classmethod
-    def from_state(cls, s: dict) -> "MLP":
+    def from_arrays(cls, arrays) -> "MLP":
         m = cls()
-        m.weights = [(np.asarray(W, dtype=np.float64), np.asarray(b, dtype=np.float64)) for W, b in s["weights"]]
+        k = 0
+        while f"W{k}" in arrays:
+            W, b = np.asarray(arrays[f"W{k}"], dtype=np.float64), np.asarray(arrays[f"b{k}"], dtype=np.float64)
+            if W.ndim != 2 or b.shape != (W.shape[1],) or (m.weights and m.weights[-1][0].shape[1] != W.shape[0]):
+                raise ProxyError(f"MLP layer {k} has inconsistent shapes {W.shape} and {b.shape}")
+            m.weights.append((W, b))
+            k += 1
+        if not m.weights:
+            raise ProxyError("an MLP proxy file without weights")
         return m
 
 
@@ -222,13 +245,30 @@ class SklearnModel:
         with threadpool_limits(1):
             return np.asarray(self.model.predict(X)).reshape(len(X), -1)
 
-    def state(self) -> dict:
-        return {"pickle": pickle.dumps(self.model)}
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The model in skops format (no pickle), as a byte array."""
+        import skops.io
+        return {"skops": np.frombuffer(skops.io.dumps(self.model), dtype=np.uint8)}
 
     @classmethod
-    def from_state(cls, s: dict, kind: str) -> "SklearnModel":
-        m = cls.__new__(cls)
-        m.kind, m.model = kind, pickle.loads(s["pickle"])  # trusted files only (see module docstring)
+    def from_arrays(cls, arrays, kind: str) -> "SklearnModel":
+        import skops.io
+        if "skops" not in arrays:
+            raise ProxyError(f"a {kind} proxy file without its model")
+        data = np.asarray(arrays["skops"], dtype=np.uint8).tobytes()
+        try:
+            untrusted = skops.io.get_untrusted_types(data=data)
+            extra = sorted(set(untrusted) - TRUSTED_SKLEARN_TYPES)
+            if extra:
+                raise ProxyError(f"the {kind} model holds types a proxy never needs, refused: {', '.join(extra)}")
+            m = cls.__new__(cls)
+            m.kind, m.model = kind, skops.io.loads(data, trusted=list(untrusted))
+        except ProxyError:
+            raise
+        except Exception as e:  # skops reports a damaged archive with many exception types
+            raise ProxyError(f"the {kind} model cannot be read: {type(e).__name__}: {str(e)[:200]}") from None
+        if not hasattr(m.model, "predict"):
+            raise ProxyError(f"the {kind} model is a {type(m.model).__name__}, not a regressor")
         return m
 
 
@@ -261,34 +301,73 @@ class Proxy:
         return out
 
     def save(self, path: str | Path) -> Path:
-        import torch
+        """Write the proxy as an `.npz` archive (a JSON header and plain arrays; see the module docstring)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(_plain({"format": FORMAT, "kind": self.kind, "env_id": self.env_id, "env_kwargs": self.env_kwargs,
-                           "params": self.params, "encoding": self.encoding.to_state(), "model": self.model.state(),
-                           "report": self.report}), path)
+        header = json.dumps(_plain({"format": FORMAT, "kind": self.kind, "env_id": self.env_id, "env_kwargs": self.env_kwargs,
+                                    "params": self.params, "encoding": self.encoding.to_state(), "report": self.report}))
+        with open(path, "wb") as f:  # a file object: numpy keeps the name as given
+            np.savez(f, header=np.frombuffer(header.encode(), dtype=np.uint8), **self.model.arrays())
         return path
 
     @classmethod
     def load(cls, path: str | Path) -> "Proxy":
+        """Read a proxy file; nothing in it can run code (see the module docstring)."""
+        path = validate.file(path, "proxy file", validate.MAX_MODEL_BYTES, ProxyError)
+        if _is_torch_file(path):
+            return cls._load_torch(path)
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+            header = json.loads(arrays.pop("header").tobytes().decode())
+        except (ValueError, OSError, KeyError, EOFError, UnicodeDecodeError, zipfile.BadZipFile) as e:
+            raise ProxyError(f"{path} is not a proxy file ({type(e).__name__}: {str(e)[:120]})") from None
+        return cls._build(path, header, arrays)
+
+    @classmethod
+    def _load_torch(cls, path: Path) -> "Proxy":
+        """An older `.pt` proxy: MLP weights through torch's weights-only loader; pickled models refused."""
         import torch
-        path = Path(path)
-        if not path.is_file():
-            raise ProxyError(f"proxy file {str(path)!r} does not exist")
         try:
             data = torch.load(path, weights_only=True)
         except Exception as e:
-            raise ProxyError(f"{path} is not a proxy file: {str(e).splitlines()[0]}") from None
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ProxyError(f"{path} is not a proxy file: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+        if not isinstance(data, dict) or data.get("kind") != "mlp" or not isinstance(data.get("model"), dict):
+            raise ProxyError(f"{path}: an older proxy file whose model is a pickle, which could run code when loaded; "
+                             f"retrain it with `archgym proxy RUN_DIR` (proxies are now saved as {SUFFIX} files)")
+        weights = data["model"].get("weights") or []
+        arrays = {f"{x}{k}": a for k, (W, b) in enumerate(weights) for x, a in (("W", W), ("b", b))}
+        return cls._build(path, {k: v for k, v in data.items() if k != "model"}, arrays)
+
+    @classmethod
+    def _build(cls, path: Path, header, arrays: dict) -> "Proxy":
+        if not isinstance(header, dict) or header.get("format") != FORMAT:
             raise ProxyError(f"{path} is not an {FORMAT} file")
-        kind = data["kind"]
-        model = MLP.from_state(data["model"]) if kind == "mlp" else SklearnModel.from_state(data["model"], kind)
-        return cls(kind, data["env_id"], data["env_kwargs"], data["params"], Encoding.from_state(data["encoding"]),
-                   model, data.get("report", {}))
+        kind = header.get("kind")
+        if kind not in MODELS:
+            raise ProxyError(f"{path}: unknown proxy model {kind!r}; valid: {', '.join(MODELS)}")
+        try:
+            model = MLP.from_arrays(arrays) if kind == "mlp" else SklearnModel.from_arrays(arrays, kind)
+            encoding = Encoding.from_state(header["encoding"])
+            return cls(kind, str(header["env_id"]), dict(header["env_kwargs"]), list(header["params"]), encoding, model,
+                       header.get("report", {}))
+        except ProxyError as e:
+            raise ProxyError(f"{path}: {e}") from None
+        except (KeyError, TypeError, ValueError) as e:
+            raise ProxyError(f"{path}: malformed proxy file ({type(e).__name__}: {e})") from None
+
+
+def _is_torch_file(path: Path) -> bool:
+    """Whether `path` is a torch.save archive (older proxies): a zip holding a data.pkl."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            return any(n.endswith("/data.pkl") for n in z.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
 
 
 def _plain(obj):
-    """Nested containers of Python scalars only (what torch.load(weights_only=True) accepts)."""
+    """Nested containers of Python scalars only (JSON-ready)."""
     if isinstance(obj, dict):
         return {k: _plain(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -310,7 +389,7 @@ class ProxyEvaluator(Evaluator):
         self.metric_names = real.metric_names
         self.objective_defaults = real.objective_defaults
         mine = [(p.name, list(p.values)) for p in real.space]
-        theirs = [(p["name"], list(p["values"])) for p in proxy.params]
+        theirs = [(p.get("name"), list(config_values(p))) for p in proxy.params]
         if mine != theirs:
             raise ProxyError(f"proxy {source} was trained on parameters {[n for n, _ in theirs]} with other values "
                              f"than this env's {[n for n, _ in mine]}; train it on a log of this env")

@@ -17,7 +17,7 @@ import numpy as np
 import simulators.systolic as systolic
 from archgym.core.errors import DesignError, unknown
 from archgym.core.space import Categorical, Constraint, DesignSpace, PowerOfTwo
-from archgym.envs.evaluator import SimulatorEvaluator
+from archgym.envs.evaluator import SimulatorEvaluator, model_file
 
 SRAM_KB = ("ifmap_sram_kb", "filter_sram_kb", "ofmap_sram_kb")
 SPACES = {
@@ -101,7 +101,7 @@ class SystolicEvaluator(SimulatorEvaluator):
     def __init__(self, workload="resnet18", space="default", max_sram_kb: float | None = None,
                  accounting: str = "reuse", dram_model: str = "roofline", dram_sample: int | None = systolic.SAMPLE,
                  **fixed):
-        prepared = systolic.prepare(workload, accounting=accounting, dram_model=dram_model, dram_sample=dram_sample)
+        prepared = systolic.prepare(model_file(workload), accounting=accounting, dram_model=dram_model, dram_sample=dram_sample)
         searched = searched_space(space, systolic.parameters(prepared))
         super().__init__(systolic, prepared, searched, fixed,
                          description=f"systolic array on {prepared.name} ({accounting} accounting, {dram_model} DRAM)")

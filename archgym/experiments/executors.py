@@ -2,8 +2,9 @@
 writes the log. Workers never touch the log.
 
 - `local` (the default): a `concurrent.futures.ProcessPoolExecutor` on this machine.
-- `ray`: tasks on a Ray cluster (`ray.init(address=...)`), or on a local Ray when no address is
-  given; an optional extra (`pip install 'archgym[ray]'`).
+- `ray`: tasks on a Ray cluster (`ray.init(address=...)`); with no address, on the local cluster
+  started with `ray start` (or named by RAY_ADDRESS) if one runs, else on a local Ray started here;
+  an optional extra (`pip install 'archgym[ray]'`).
 
 Faults. An exception raised inside a cell is reported and the cell marked failed (a rerun would
 raise it again). A worker process that dies (killed, segfault, out of memory) is reported, and its
@@ -27,6 +28,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
+from archgym.core import validate
 from archgym.core.errors import ArchGymError, unknown
 
 EXECUTORS = ("local", "ray")
@@ -111,6 +113,14 @@ def _tracked(fn, i: int, task):
         os.ftruncate(_TRACK_FD, 0)
 
 
+def _await_workers(track_dir: str, n: int, timeout_s: float = 120.0) -> None:
+    """Hold this worker until all `n` workers of its pool have started (each has its tracking file)."""
+    import time
+    deadline = time.monotonic() + timeout_s
+    while len(os.listdir(track_dir)) < n and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
 def _in_progress(track_dir: str) -> set[int]:
     """Ids of the tasks a pool's workers were running (read after the pool broke)."""
     out = set()
@@ -138,8 +148,9 @@ class LocalExecutor(Executor):
     name = "local"
 
     def __init__(self, workers: int | None = None, start_method: str = "forkserver"):
-        if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-            raise ExecutorError(f"workers must be a positive integer, got {workers!r}")
+        if workers is not None:
+            validate.integer(workers, "workers", 1, validate.MAX_WORKERS, ExecutorError,
+                             f"a positive integer, at most {validate.MAX_WORKERS:,}")
         self.workers = workers or os.cpu_count() or 1
         self.context = mp.get_context(start_method)
         if start_method == "forkserver":
@@ -157,6 +168,9 @@ class LocalExecutor(Executor):
         def pool(n: int) -> ProcessPoolExecutor:
             d = tempfile.mkdtemp(dir=root)
             p = ProcessPoolExecutor(n, mp_context=self.context, initializer=_init_worker, initargs=(os.getpid(), d))
+            # Start every worker now. CPython 3.11 spawns workers on demand just after waking its manager
+            # thread, which can then wait without the newest worker's sentinel and miss its death.
+            wait([p.submit(_await_workers, d, n) for _ in range(n)])
             track[p] = d
             return p
 
@@ -248,11 +262,15 @@ def _probe(address: str) -> None:
 
 
 class RayExecutor(Executor):
-    """Cells as Ray tasks (one CPU each) on the cluster at `address`, or on a local Ray started here
-    with `workers` CPUs when `address` is None. Ray retries a task once if its worker dies."""
+    """Cells as Ray tasks (one CPU each) on the cluster at `address`; when `address` is None, on the
+    running local cluster if there is one (`attached`; its CPUs, not `workers`, set the width), else
+    on a local Ray started here with `workers` CPUs. Ray retries a task once if its worker dies."""
     name = "ray"
 
-    def __init__(self, address: str | None = None, workers: int | None = None):
+    def __init__(self, address: str | None = None, workers: int | None = None, report: Callable[[str], Any] = print):
+        if workers is not None:
+            validate.integer(workers, "workers", 1, validate.MAX_WORKERS, ExecutorError,
+                             f"a positive integer, at most {validate.MAX_WORKERS:,}")
         if address not in (None, "auto"):
             _host_port(address)  # a malformed address is an error whether or not Ray is installed
         try:
@@ -268,13 +286,23 @@ class RayExecutor(Executor):
             import sys
             runtime_env["env_vars"]["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
         self._started = not ray.is_initialized()
+        self.attached = False
+        options = {"include_dashboard": False, "ignore_reinit_error": True, "logging_level": "ERROR", "runtime_env": runtime_env}
         try:
-            ray.init(address=address, num_cpus=workers if address is None else None, include_dashboard=False,
-                     ignore_reinit_error=True, logging_level="ERROR", runtime_env=runtime_env)
+            try:
+                ray.init(address=address, num_cpus=workers if address is None else None, **options)
+            except ValueError as e:  # Ray found a running local cluster, whose resources are its own
+                if address is not None or "existing cluster" not in str(e):
+                    raise
+                ray.init(address=None, **options)
+                self.attached = True
         except (ConnectionError, RuntimeError, TimeoutError, ValueError) as e:
             raise ExecutorError(f"cannot start Ray at {address or 'a local instance'}: {e}; pass --fallback-local "
                                 f"to run on this machine's process pool instead") from None
         self.workers = int(ray.cluster_resources().get("CPU", workers or 1))
+        if self.attached:
+            report(f"attached to the running local Ray cluster ({self.workers} CPUs)"
+                   + (f"; --workers {workers} does not resize it" if workers and workers != self.workers else ""))
 
     def run(self, fn, tasks, report=print):
         ray = self.ray
@@ -308,7 +336,7 @@ def make_executor(name: str = "local", workers: int | None = None, address: str 
     if name == "local":
         return LocalExecutor(workers)
     try:
-        return RayExecutor(address, workers)
+        return RayExecutor(address, workers, report)
     except ExecutorError as e:
         if not fallback_local:
             raise

@@ -21,6 +21,7 @@ vector mode), feasible, eval_time_s (simulation) and agent_time_s (the agent's o
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
@@ -33,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from archgym.core.errors import ArchGymError
+from archgym.core.space import config_values
 from archgym.experiments.spec import Cell, Experiment, canonical
 
 DB_NAME = "log.sqlite"
@@ -40,6 +42,10 @@ SPEC_NAME = "experiment.yaml"
 LOCK_NAME = ".lock"
 _FIXED = ("cell", "step", "reward", "feasible", "eval_time_s", "agent_time_s")
 _FRAME_FIRST = ("run", "env", "agent", "family", "hparams", "setting", "seed", "step")
+_SCHEMA = {"meta": {"key", "value"}, "envs": {"label", "info"},
+           "cells": {"cell", "env", "agent", "family", "hparams", "setting", "seed", "budget", "status", "attempts",
+                     "error", "warnings", "evaluations", "wall_time_s", "finished_at"},
+           "evaluations": set(_FIXED)}
 
 
 class RunDirError(ArchGymError):
@@ -118,8 +124,21 @@ class EnvInfo:
         return None
 
     def value_tables(self) -> list[np.ndarray]:
-        """Per parameter, index -> value (for decoding CellResult.indices)."""
-        return [np.array(p["values"], dtype=object) for p in self.params]
+        """Per parameter, index -> value (for decoding CellResult.indices); ranges stay lazy."""
+        return [_ValueTable(config_values(p)) for p in self.params]
+
+
+class _ValueTable:
+    """index array -> list of values, for a parameter's values as a list or a range."""
+
+    def __init__(self, values):
+        self.values = values if isinstance(values, range) else np.array(values, dtype=object)
+
+    def __getitem__(self, idx):
+        idx = np.asarray(idx, dtype=np.int64)
+        if isinstance(self.values, range):
+            return self.values.start + self.values.step * idx
+        return self.values[idx]
 
 
 def fingerprint(env) -> tuple[list, dict]:
@@ -168,22 +187,75 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+class LogDamagedError(RunDirError):
+    """An evaluation log that SQLite cannot read, that fails its integrity check, or that is not an
+    archgym log; the message names the file and what to do."""
+
+
+def _damaged(path: str, reason, readonly: bool) -> LogDamagedError:
+    reason = str(reason).splitlines()[0] if str(reason) else type(reason).__name__
+    if readonly:
+        advice = "restore it from a backup, or run the sweep again into a fresh --out directory"
+    else:
+        advice = (f"move it aside (mv {path} {path}.damaged) and run the same command again to recompute "
+                  f"every cell, or restore it from a backup")
+    return LogDamagedError(f"evaluation log {path} is damaged or not an archgym log ({reason}); {advice}")
+
+
+def _guarded(method):
+    """Report SQLite failures of a log method as LogDamagedError (or a busy log as RunDirError)."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as error:
+            e = error if isinstance(error, sqlite3.DatabaseError) else error.__cause__  # pandas wraps sqlite3's errors
+            if not isinstance(e, sqlite3.DatabaseError):
+                raise
+            if "locked" in str(e) or "busy" in str(e):
+                raise RunDirError(f"evaluation log {self.path} is busy ({e}); try again when the sweep writing it is done") from None
+            raise _damaged(self.path, e, self.readonly) from None
+    return wrapper
+
+
 class SQLiteLog(EvaluationLog):
-    """The default storage: SQLite in WAL mode. `path` is a file, or ':memory:'."""
+    """The default storage: SQLite in WAL mode. `path` is a file, or ':memory:'. Opening runs
+    SQLite's integrity check and checks the tables, so a damaged log is reported (LogDamagedError)
+    before anything reads or writes it."""
 
     def __init__(self, path: str | Path, readonly: bool = False):
-        self.path = str(path)
-        if readonly:
-            if not Path(self.path).is_file():
-                raise RunDirError(f"no evaluation log at {self.path}")
-            self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
-        else:
-            self.conn = sqlite3.connect(self.path, isolation_level=None)  # explicit transactions
+        self.path, self.readonly = str(path), readonly
+        self._envs: dict[str, EnvInfo] = {}
+        self._insert: dict[tuple, tuple[str, list]] = {}  # (env, metric names) -> (SQL, value tables)
+        if readonly and not Path(self.path).is_file():
+            raise RunDirError(f"no evaluation log at {self.path}")
+        try:
+            if readonly:
+                self.conn = sqlite3.connect(Path(self.path).resolve().as_uri() + "?mode=ro", uri=True)
+            else:
+                self.conn = sqlite3.connect(self.path, isolation_level=None)  # explicit transactions
+        except sqlite3.DatabaseError as e:
+            raise _damaged(self.path, e, readonly) from None
+        try:
+            self._open()
+        except BaseException:
+            self.conn.close()
+            raise
+
+    @_guarded
+    def _open(self) -> None:
+        problems = [r[0] for r in self.conn.execute("PRAGMA integrity_check(1)")]
+        if problems != ["ok"]:
+            raise _damaged(self.path, f"integrity check: {problems[0]}", self.readonly)
+        if not self.readonly:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self._create()
-        self._envs: dict[str, EnvInfo] = {}
-        self._insert: dict[tuple, tuple[str, list[np.ndarray]]] = {}  # (env, metric names) -> (SQL, value tables)
+        for table, needed in _SCHEMA.items():
+            have = {r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")}
+            if not needed <= have:
+                raise _damaged(self.path, f"table {table!r} lacks column(s) {', '.join(sorted(needed - have))}" if have
+                               else f"no table {table!r}", self.readonly)
 
     def _create(self) -> None:
         self.conn.executescript("""
@@ -199,9 +271,11 @@ class SQLiteLog(EvaluationLog):
         """)
 
     # --- meta ---
+    @_guarded
     def meta(self) -> dict[str, str]:
         return dict(self.conn.execute("SELECT key, value FROM meta"))
 
+    @_guarded
     def bind(self, experiment: Experiment) -> None:
         meta = self.meta()
         if not meta:
@@ -218,6 +292,7 @@ class SQLiteLog(EvaluationLog):
                 f"is a different one (hash {experiment.hash[:12]}); refusing to mix them. To start fresh, "
                 f"pass another --out directory, or delete {where}")
 
+    @_guarded
     def add_env(self, label: str, info: EnvInfo) -> None:
         earlier = self.envs().get(label)
         why = earlier and earlier.changes(info.params, info.default_metrics)
@@ -234,13 +309,25 @@ class SQLiteLog(EvaluationLog):
             self.conn.execute("INSERT OR REPLACE INTO envs VALUES (?, ?)", (label, canonical(info.__dict__)))
         self._envs[label] = info
 
+    @_guarded
     def envs(self) -> dict[str, EnvInfo]:
-        return {label: EnvInfo(**json.loads(text)) for label, text in self.conn.execute("SELECT label, info FROM envs")}
+        out = {}
+        for label, text in self.conn.execute("SELECT label, info FROM envs"):
+            try:
+                out[label] = EnvInfo(**json.loads(text))
+            except (TypeError, ValueError) as e:
+                raise _damaged(self.path, f"env {label!r}: unreadable record: {e}", self.readonly) from None
+        return out
 
     # --- cells ---
+    @_guarded
     def completed(self) -> set[str]:
-        return {r[0] for r in self.conn.execute("SELECT cell FROM cells WHERE status = 'done'")}
+        """Cells marked done whose rows are all there (a cell with missing rows is redone)."""
+        return {r[0] for r in self.conn.execute(
+            "SELECT cell FROM cells c WHERE status = 'done' AND evaluations = "
+            "(SELECT COUNT(*) FROM evaluations e WHERE e.cell = c.cell)")}
 
+    @_guarded
     def cells(self):
         import pandas as pd
         return pd.read_sql_query("SELECT * FROM cells", self.conn)
@@ -254,6 +341,7 @@ class SQLiteLog(EvaluationLog):
             self._insert[key] = (sql, info.value_tables())
         return self._insert[key]
 
+    @_guarded
     def write_cell(self, cell: Cell, result: CellResult, attempts: int = 1) -> None:
         sql, tables = self._statement(cell.env.label, tuple(result.metric_names))
         n = len(result)
@@ -262,10 +350,12 @@ class SQLiteLog(EvaluationLog):
         cols += [table[result.indices[:, j]].tolist() for j, table in enumerate(tables)]
         cols += [result.metrics[:, j].tolist() for j in range(result.metrics.shape[1])]
         with self._tx():
+            self.conn.execute("DELETE FROM evaluations WHERE cell = ?", (cell.key,))  # rows of an earlier, damaged attempt
             self.conn.executemany(sql, zip(*cols))
             self._cell_row(cell, "done", attempts, None, n, result.wall_time_s, result.family,
                            "\n".join(result.warnings) or None)
 
+    @_guarded
     def write_failure(self, cell: Cell, error: str, attempts: int) -> None:
         with self._tx():
             self._cell_row(cell, "failed", attempts, error, 0, None, "", None)
@@ -279,8 +369,15 @@ class SQLiteLog(EvaluationLog):
         return _Transaction(self.conn)
 
     # --- reading ---
+    @_guarded
     def frame(self):
         import pandas as pd
+        short_cells = self.conn.execute(
+            "SELECT COUNT(*) FROM cells c WHERE status = 'done' AND evaluations != "
+            "(SELECT COUNT(*) FROM evaluations e WHERE e.cell = c.cell)").fetchone()[0]
+        if short_cells:
+            raise LogDamagedError(f"evaluation log {self.path}: {short_cells} cell(s) marked done miss some of their rows; "
+                                  f"run the sweep again into {os.path.dirname(self.path) or '.'} to redo them")
         cols = [r[1] for r in self.conn.execute("PRAGMA table_info(evaluations)")]
         dynamic = [c for c in cols if c not in _FIXED]
         short = [c.split(".", 1)[1] for c in dynamic]
@@ -299,7 +396,7 @@ class SQLiteLog(EvaluationLog):
         df.insert(0, "run", run)
         df["feasible"] = df["feasible"].astype(bool)
         integral = {p["name"] for info in self.envs().values() for p in info.params
-                    if all(isinstance(v, int) and not isinstance(v, bool) for v in p["values"])}
+                    if "range" in p or all(isinstance(v, int) and not isinstance(v, bool) for v in p["values"])}
         for c, short_name in zip(names, short):
             if df[c].dtype == object:  # a design column of one env stays numeric where every value is a number
                 df[c] = _tidy(df[c])

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from archgym.envs.evaluator import Evaluator
-from archgym.envs.proxy import Encoding, Proxy, ProxyError, _make_model, indices_of
+from archgym.envs.proxy import SUFFIX, Encoding, Proxy, ProxyError, _make_model, indices_of
 
 
 # --- training and evaluation ----------------------------------------------------------------------------------------
@@ -168,7 +168,7 @@ def train_from_run(run_dir, env: str | None = None, models: Sequence[str] = ("ml
                    out_dir: str | Path | None = None, seed: int = 0, test_fraction: float = 0.2,
                    **model_kw) -> list[ProxyReport]:
     """Train and save one proxy per (env, model) from a run's log (files in `out_dir`, default
-    RUN_DIR/proxy/<env>-<model>.pt); returns their reports."""
+    RUN_DIR/proxy/<env>-<model>.npz); returns their reports."""
     import archgym
     from archgym.experiments.log import env_infos
     from archgym.progress import progress
@@ -188,7 +188,7 @@ def train_from_run(run_dir, env: str | None = None, models: Sequence[str] = ("ml
             bar.write(f"training a {kind} proxy on {lab} ({len(rows):,} logged evaluations)")
             proxy, report = train(rows, infos[lab], kind, label=lab, test_fraction=test_fraction, seed=seed, **model_kw)
             safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in lab)
-            report.path = str(proxy.save(out_dir / f"{safe}-{kind}.pt"))
+            report.path = str(proxy.save(out_dir / f"{safe}-{kind}{SUFFIX}"))
             reports.append(report)
             bar.update(1)
     bar.close()

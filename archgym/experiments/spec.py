@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -40,6 +41,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from archgym.core import validate
 from archgym.core.errors import ArchGymError
 
 _TOP = ("name", "description", "budget", "seeds", "envs", "agents")
@@ -63,6 +65,17 @@ def _plain(v):
     raise TypeError(f"{type(v).__name__} is not JSON-serialisable")
 
 
+def _jsonable(obj):
+    """YAML data as JSON data: keys as text, dates, sets and bytes as their repr (for the file's hash)."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    return repr(sorted(obj, key=repr) if isinstance(obj, (set, frozenset)) else obj)
+
+
 def _digest(obj, n: int = 16) -> str:
     return hashlib.sha256(canonical(obj).encode()).hexdigest()[:n]
 
@@ -73,13 +86,7 @@ class Source:
 
     def __init__(self, text: str, filename: str = "<experiment>"):
         self.filename = filename
-        try:
-            self.data = yaml.safe_load(text)
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            line = f":{mark.line + 1}" if mark is not None else ""
-            raise ExperimentError(f"{filename}{line}: invalid YAML: {getattr(e, 'problem', None) or e}") from None
+        self.data, root = validate.load_yaml(text, filename, error=ExperimentError)
         self.lines: dict[tuple, int] = {}
         if root is not None:
             self._walk(root, ())
@@ -89,7 +96,7 @@ class Source:
         if isinstance(node, yaml.MappingNode):
             seen = set()
             for key, value in node.value:
-                k = key.value
+                k = key.value if isinstance(key, yaml.ScalarNode) else f"<{key.tag.rpartition(':')[2]} key>"
                 if k in seen:
                     raise ExperimentError(f"{self.filename}:{key.start_mark.line + 1}: {_where(path + (k,))}: duplicate key")
                 seen.add(k)
@@ -179,7 +186,7 @@ class Experiment:
     @cached_property
     def hash(self) -> str:
         """Hash of the file's content as data (comments, spacing and key order do not count)."""
-        return _digest(self.data, 64)
+        return hashlib.sha256(json.dumps(_jsonable(self.data), sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
     def cells(self) -> list[Cell]:
         return [Cell(env, agent, hp, i, seed, env.budget)
@@ -215,12 +222,13 @@ def load_experiment(source: str | Path | Mapping, filename: str | None = None) -
     """Parse and validate an experiment: a file path, YAML text (with `filename` for messages), or a dict."""
     path = None
     if isinstance(source, Mapping):
-        text = yaml.safe_dump(dict(source), sort_keys=False)
+        try:
+            text = yaml.safe_dump(dict(source), sort_keys=False)
+        except yaml.YAMLError as e:
+            raise ExperimentError(f"{filename or '<experiment>'}: cannot write this experiment as YAML: {e}") from None
     elif isinstance(source, Path) or (isinstance(source, str) and "\n" not in source):
         path = Path(source)
-        if not path.is_file():
-            raise ExperimentError(f"experiment file {str(path)!r} does not exist")
-        text = path.read_text()
+        text = validate.text(path, "experiment file", validate.MAX_YAML_BYTES, error=ExperimentError)
         filename = filename or str(path)
     else:
         text = source
@@ -232,10 +240,14 @@ def load_experiment(source: str | Path | Mapping, filename: str | None = None) -
     for key in ("envs", "agents"):
         if key not in data:
             raise src.error((), f"missing key {key!r}")
-    budget = _positive_int(src, ("budget",), data["budget"]) if "budget" in data else None
+    budget = _budget(src, ("budget",), data["budget"]) if "budget" in data else None
     seeds = _seeds(src, data.get("seeds", 1))
     envs = _envs(src, data["envs"], budget)
     agents = _agents(src, data["agents"])
+    n_cells = sum(len(v) for v in agents.values()) * len(seeds) * len(envs)
+    if n_cells > validate.MAX_CELLS:
+        raise src.error((), f"{n_cells:,} cells (envs x settings x seeds) is over the limit of {validate.MAX_CELLS:,} "
+                            f"searches per experiment; split it into several files")
     default_name = path.stem if path is not None else "experiment"
     name = data.get("name", default_name)
     if not isinstance(name, str) or not name or "/" in name:
@@ -250,20 +262,29 @@ def _check_keys(src: Source, path: tuple, entry: Mapping, allowed) -> None:
             raise src.error(path + (k,), f"unknown key {k!r}; allowed: {', '.join(allowed)}")
 
 
-def _positive_int(src: Source, path: tuple, v) -> int:
-    if isinstance(v, bool) or not isinstance(v, Integral) or v < 1:
-        raise src.error(path, f"must be a positive integer, got {v!r}")
+def _positive_int(src: Source, path: tuple, v, high: int) -> int:
+    if isinstance(v, bool) or not isinstance(v, Integral) or not 1 <= v <= high:
+        raise src.error(path, f"must be a positive integer up to {high:,}, got {v!r}")
+    return int(v)
+
+
+def _budget(src: Source, path: tuple, v) -> int:
+    return _positive_int(src, path, v, validate.MAX_BUDGET)
+
+
+def _seed(src: Source, path: tuple, v, what: str = "a seed") -> int:
+    if isinstance(v, bool) or not isinstance(v, Integral) or not 0 <= v <= validate.MAX_SEED:
+        raise src.error(path, f"{what} must be an integer in [0, {validate.MAX_SEED:,}], got {v!r}")
     return int(v)
 
 
 def _seeds(src: Source, v) -> list[int]:
     if isinstance(v, Integral) and not isinstance(v, bool):
-        return list(range(_positive_int(src, ("seeds",), v)))
+        return list(range(_positive_int(src, ("seeds",), v, validate.MAX_CELLS)))
     if not isinstance(v, list) or not v:
         raise src.error(("seeds",), f"must be a count or a non-empty list of seeds, got {v!r}")
     for i, s in enumerate(v):
-        if isinstance(s, bool) or not isinstance(s, Integral) or s < 0:
-            raise src.error(("seeds", i), f"a seed must be a non-negative integer, got {s!r}")
+        _seed(src, ("seeds", i), s)
     if len(set(v)) != len(v):
         raise src.error(("seeds",), f"repeated seeds in {v}")
     return [int(s) for s in v]
@@ -295,7 +316,7 @@ def _envs(src: Source, entries, budget: int | None) -> list[EnvSpec]:
         if objective is not None and not isinstance(objective, (str, dict)):
             raise src.error(path + ("objective",), "must be a mode name or a mapping with 'mode'")
         if "budget" in entry:
-            b = _positive_int(src, path + ("budget",), entry["budget"])
+            b = _budget(src, path + ("budget",), entry["budget"])
         elif budget is None:
             raise src.error(path, "no budget: set a top-level 'budget' or one in this entry")
         else:
@@ -394,13 +415,15 @@ def _settings(src: Source, path: tuple, entry: dict, cls) -> list[dict]:
         if k not in free:
             raise src.error(path + ("ranges", k), f"{k!r} is fixed or on the grid; it cannot also be sampled")
         free[k] = _narrow(src, path, ("ranges", k), decl[k], r, check)
-    n = _positive_int(src, path + ("sample",), entry["sample"]) if "sample" in entry else 0
+    n = _positive_int(src, path + ("sample",), entry["sample"], validate.MAX_SAMPLE) if "sample" in entry else 0
     if n == 0 and "ranges" in entry:
         raise src.error(path + ("ranges",), "'ranges' needs 'sample: N'")
-    seed = entry.get("sample_seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
-        raise src.error(path + ("sample_seed",), f"must be a non-negative integer, got {seed!r}")
-    rng = np.random.default_rng(int(seed))
+    settings = math.prod(len(a) for a in axes) * max(n, 1)
+    if settings > validate.MAX_CELLS:
+        raise src.error(path, f"grid x sample makes {settings:,} hyper-parameter settings, over the limit of "
+                              f"{validate.MAX_CELLS:,} searches per experiment")
+    seed = _seed(src, path + ("sample_seed",), entry.get("sample_seed", 0), "sample_seed")
+    rng = np.random.default_rng(seed)
     out = []
     for combo in itertools.product(*axes):
         base = {**fixed, **dict(combo)}

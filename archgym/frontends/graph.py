@@ -5,7 +5,7 @@ pooling) produces its output tensor; element-wise calls become `add` (binary ele
 sub, mul, div of two tensors) and `act` rows (ELEMENTWISE_OPS element ops per element; one per
 input element for reductions such as sum, and for arithmetic with a scalar); calls that
 only re-view or move data (FREE) pass their input through; any other call that makes a tensor is an
-error naming the op, so no op is ever costed at zero silently. `finish` folds batch norms that
+error naming the op, so no op is ever costed at zero silently. `RawGraph.finish` folds batch norms that
 directly follow a conv or linear into it, fuses an activation onto the stream of the MAC row it
 follows (POST) or precedes (PRE) when that row is its only producer or consumer, and computes the
 feature-map context (table.feature_context) from the graph.
@@ -17,6 +17,10 @@ by 1 is the identity; multiplying by 0 (NB201's `none` edge) makes a constant ze
 a zero tensor is the identity.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
 
 from archgym.core.errors import WorkloadError
 from archgym.core.workloads.table import (ACT, ADD, CONV, KIND, LINEAR, MATMUL, N_COLUMNS, POST, PRE, Workload, act_row,
@@ -140,12 +144,31 @@ class Graph:
         self.act_names[len(rows) - 1] = name
         self._produce(out, (len(rows) - 1,))
 
-    def finish(self, name: str, rows: list, out) -> Workload:
-        """The workload (`out`: the model's output): batch norms after MAC rows folded, activations
-        fused, feature context."""
-        import numpy as np
+    def raw(self, name: str, rows: list, out) -> "RawGraph":
+        """What was recorded, before fusion (`out`: the model's output)."""
         table = np.stack([r for _, r in rows]) if rows else np.zeros((0, N_COLUMNS), np.int64)
-        names = [n for n, _ in rows]
+        outs = tuple(sorted({s for t in (out if isinstance(out, (tuple, list)) else (out,)) if self.is_tensor(t)
+                             for s in self.producers.get(id(t), ()) if s >= 0}))
+        return RawGraph(name, table, tuple(n for n, _ in rows), list(self.inputs), dict(self.act_names), outs)
+
+
+@dataclass(frozen=True, eq=False)
+class RawGraph:
+    """The rows a model run recorded, before fusion, and their graph: `inputs[r]` lists the rows whose
+    outputs row r reads (-1: the model input, a constant or a parameter), `act_names` the torch op of
+    each act row, `outputs` the rows whose outputs are the model's. Torch-free: a network made of
+    recorded parts (archgym.nas.nb201_compose) is wired here and finished like from_torch's own."""
+    name: str
+    table: np.ndarray
+    names: tuple[str, ...]
+    inputs: list[tuple[int, ...]]
+    act_names: dict[int, str]
+    outputs: tuple[int, ...]
+
+    def finish(self) -> Workload:
+        """The workload: batch norms after MAC rows folded, activations fused, feature context."""
+        table = np.array(self.table, dtype=np.int64).reshape(-1, N_COLUMNS)
+        names = self.names
         inputs = [src if table[r, KIND] == ADD else (tuple(s for s in src if s >= 0) or (-1,))
                   for r, src in enumerate(self.inputs)]
         acts = self.act_names
@@ -182,9 +205,8 @@ class Graph:
         for r in keep:
             src = tuple(resolve(s) if s >= 0 else -1 for s in inputs[r])
             new_inputs.append(src if table[r, KIND] == ADD else (tuple(dict.fromkeys(s for s in src if s >= 0)) or (-1,)))
-        outs = {resolve(s) for t in (out if isinstance(out, (tuple, list)) else (out,)) if self.is_tensor(t)
-                for s in self.producers.get(id(t), ()) if s >= 0}
-        return Workload(name, feature_context(table[keep], new_inputs, outs), tuple(names[r] for r in keep))
+        outs = {resolve(s) for s in self.outputs}
+        return Workload(self.name, feature_context(table[keep], new_inputs, outs), tuple(names[r] for r in keep))
 
 
 def _global_pool(x, args, kwargs) -> bool:

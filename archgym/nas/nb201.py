@@ -13,21 +13,18 @@ There is no closed form; `official_order` rebuilds the list (checked against NB2
 HELP's `str_arch2idx` and HW-NAS-Bench's per-index configs; see tests/test_nb201.py).
 
 The network space built on this encoding is `NB201Space` (nb201_space.py); the torch network is in
-nb201_torch.py; layer tables are composed from per-(stage, edge, op) blocks (`Blocks`).
+nb201_torch.py; layer tables are composed from recorded parts by nb201_compose.py.
 """
 from __future__ import annotations
 
 import itertools
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
-from archgym.core.errors import ArchGymError, DesignError
-from archgym.core.workloads.table import KIND, KINDS, N_COLUMNS
+from archgym.core.errors import DesignError
 
 # NB201's op list, in its order (xautodl models/cell_operations.py, `NAS_BENCH_201`).
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
@@ -180,100 +177,3 @@ def canonical_ops(ops: Sequence[str]) -> tuple[str, ...]:
         if eff and j in feeds:
             feeds.add(i)
     return tuple(op if eff and j in feeds else "none" for (_, j), op, eff in zip(EDGES, ops, effective))
-
-
-# --- layer-table blocks ---------------------------------------------------------------------------------
-FIXED_BLOCKS = ("stem", "reduction_1", "reduction_2", "head")
-
-
-@dataclass(frozen=True)
-class Blocks:
-    """The layer table of every NB201 network as a composition of blocks.
-
-    `rows[starts[b]:ends[b]]` are the layer rows of block b, exactly as `from_torch` records them.
-    Blocks 0..3 are the stem, the two residual reduction blocks and the head (BN-ReLU, global
-    pool, classifier); block `cell_block(stage, edge, op)` is the op on one cell edge of a stage
-    (its layers, plus whatever the edge adds to its node). A network runs
-    stem, 5 x cell(stage 0), reduction_1, 5 x cell(stage 1), reduction_2, 5 x cell(stage 2), head,
-    and a cell runs its six edge blocks in edge order: every op is executed, including ops whose
-    output cannot reach the cell output, as in NB201's InferCell (and its FLOPs count).
-    """
-    rows: np.ndarray     # (n_rows, N_COLUMNS) int64
-    starts: np.ndarray   # (n_blocks,) int64
-    ends: np.ndarray     # (n_blocks,) int64
-
-    @property
-    def n_blocks(self) -> int:
-        return len(self.starts)
-
-    def table(self, block: int) -> np.ndarray:
-        return self.rows[self.starts[block]:self.ends[block]]
-
-    def sequence(self, ops: Sequence[str]) -> list[int]:
-        """The blocks of the network with cell `ops`, in execution order."""
-        codes = [OPS.index(o) for o in check_ops(ops)]
-        cell = [[cell_block(s, e, c) for e, c in enumerate(codes)] for s in range(len(STAGE_CHANNELS))]
-        out = [0]
-        for s in range(len(STAGE_CHANNELS)):
-            out += cell[s] * CELLS_PER_STAGE
-            out.append(1 + s if s < 2 else 3)
-        return out
-
-    def compose(self, ops: Sequence[str]) -> np.ndarray:
-        """The network's layer table (n_layers, N_COLUMNS), by concatenating its blocks."""
-        return np.concatenate([self.table(b) for b in self.sequence(ops)])
-
-    def counts(self) -> tuple[np.ndarray, np.ndarray]:
-        """(units, multiplicity): `units[a]` lists the blocks architecture number a uses once per
-        slot, `multiplicity[k]` how often slot k occurs in the network (1 for the fixed blocks,
-        CELLS_PER_STAGE for each stage's edge blocks). Every architecture has the same slots."""
-        return _block_counts()
-
-
-def cell_block(stage: int, edge: int, op: int) -> int:
-    """Block id of op code `op` (index into OPS) on edge `edge` of a cell in `stage`."""
-    return len(FIXED_BLOCKS) + (stage * len(EDGES) + edge) * len(OPS) + op
-
-
-N_BLOCKS = cell_block(len(STAGE_CHANNELS) - 1, len(EDGES) - 1, len(OPS) - 1) + 1
-
-
-@lru_cache(maxsize=1)
-def _block_counts() -> tuple[np.ndarray, np.ndarray]:
-    codes = np.stack(np.unravel_index(np.arange(N_ARCHS), (len(OPS),) * len(EDGES)), axis=1)
-    n_stage = len(STAGE_CHANNELS)
-    units = np.empty((N_ARCHS, len(FIXED_BLOCKS) + n_stage * len(EDGES)), dtype=np.int32)
-    units[:, :len(FIXED_BLOCKS)] = np.arange(len(FIXED_BLOCKS))
-    for s in range(n_stage):
-        for e in range(len(EDGES)):
-            units[:, len(FIXED_BLOCKS) + s * len(EDGES) + e] = [cell_block(s, e, c) for c in codes[:, e]]
-    mult = np.r_[np.ones(len(FIXED_BLOCKS)), np.full(n_stage * len(EDGES), CELLS_PER_STAGE)]
-    units.setflags(write=False)
-    mult.setflags(write=False)
-    return units, mult
-
-
-BLOCKS_FILE = Path(__file__).resolve().parent.parent / "data" / "nas" / "nb201.blocks.npz"
-
-
-def read_blocks(path: str | Path = BLOCKS_FILE) -> Blocks:
-    """The shipped blocks (written by `scripts/build_nb201_table.py --blocks`, checked against
-    from_torch in tests/test_nb201_network.py). No pickle: plain integer arrays."""
-    path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            rows, starts, ends = (z[k].astype(np.int64) for k in ("rows", "starts", "ends"))
-    except (OSError, ValueError, KeyError) as e:
-        raise ArchGymError(f"NB201 layer blocks {path}: unreadable ({e}); rebuild them with "
-                           "`python scripts/build_nb201_table.py --blocks`") from None
-    if rows.ndim != 2 or rows.shape[1] != N_COLUMNS or len(starts) != N_BLOCKS or len(ends) != N_BLOCKS \
-            or (ends < starts).any() or (len(ends) and ends.max() > len(rows)) or (rows[:, KIND] >= len(KINDS)).any():
-        raise ArchGymError(f"NB201 layer blocks {path}: malformed (expected {N_BLOCKS} blocks of {N_COLUMNS}-column "
-                           "rows); rebuild them with `python scripts/build_nb201_table.py --blocks`")
-    for a in (rows, starts, ends):
-        a.setflags(write=False)
-    return Blocks(rows, starts, ends)
-
-
-def write_blocks(blocks: Blocks, path: str | Path = BLOCKS_FILE) -> None:
-    np.savez_compressed(path, rows=blocks.rows.astype(np.int32), starts=blocks.starts, ends=blocks.ends)

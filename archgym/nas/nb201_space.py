@@ -1,7 +1,7 @@
 """NAS-Bench-201 as a network space: six categorical parameters `edge_{i}_{j}`, one op each, whose
 row-major enumeration is exactly NB201's generation order (architecture number = position before
 the index shuffle; see nb201.py). `build` returns the torch network (nb201_torch.py); `layer_table`
-composes the network's layer table from the shipped per-(stage, edge, op) blocks, without torch.
+reads the network's layer table from the shipped composition (nb201_compose.py), without torch.
 """
 from __future__ import annotations
 
@@ -20,16 +20,15 @@ from archgym.nas.nb201 import (
     OPS,
     STAGE_CHANNELS,
     STAGE_SIZES,
-    Blocks,
     check_ops,
     index_of_number,
     number_of_index,
     number_of_ops,
     ops_of_number,
     parse,
-    read_blocks,
     to_string,
 )
+from archgym.nas.nb201_compose import Networks, read_networks
 from archgym.nas.spaces import NetworkSpace, register_space
 
 # The default (reference) cell: NB201's ResNet, node 1 = conv3x3(0), node 2 = conv3x3(1), node 3 = 0 + 2
@@ -47,13 +46,14 @@ class NB201Space(NetworkSpace):
         config = {"in_channels": IN_CHANNELS, "num_classes": NUM_CLASSES, "stages": list(STAGE_CHANNELS),
                   "cells_per_stage": CELLS_PER_STAGE, "resolution": STAGE_SIZES[0]}
         super().__init__(name, config, DesignSpace([Categorical(n, OPS, default=op) for n, op in zip(EDGE_NAMES, RESNET)]))
-        self._blocks: Blocks | None = None
+        self._networks: Networks | None = None
 
     @property
-    def blocks(self) -> Blocks:
-        if self._blocks is None:
-            self._blocks = read_blocks()
-        return self._blocks
+    def networks(self) -> Networks:
+        """Every network's layer table (the shipped composition, read on first use)."""
+        if self._networks is None:
+            self._networks = read_networks()
+        return self._networks
 
     def arch(self, x) -> dict:
         """An architecture dict from a dict, an arch string, an official index or six op names."""
@@ -89,9 +89,9 @@ class NB201Space(NetworkSpace):
         return _seeded(lambda: NB201Network(ops), seed)
 
     def layer_table(self, arch) -> Workload:
-        """The network's layer table, composed from the shipped blocks (no torch)."""
+        """The network's layer table, from_torch's exactly (shipped; no torch)."""
         ops = self.ops(arch)
-        table = self.blocks.compose(ops)
+        table = self.networks.table(number_of_ops(ops))
         key = self.hash(dict(zip(EDGE_NAMES, ops)))
         names = tuple(f"{KINDS[k]}{j}" for j, k in enumerate(table[:, KIND]))
         return Workload(f"{self.name}-{key}", table, names)

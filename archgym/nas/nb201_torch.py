@@ -12,7 +12,7 @@ tiny_network.py`, `cells.py` (InferCell) and `cell_operations.py`; no code copie
 NB201's InferCell sums with Python's `sum()`, i.e. 0 + y1 + y2 ...; here a node starts from its
 first edge's output (the same value, without the addition of a zero tensor).
 
-`extract_blocks` records each block of `archgym.nas.nb201.Blocks` with `from_torch`.
+`extract_parts` records each part of `archgym.nas.nb201_compose.RawParts` with `trace_torch`.
 """
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from archgym.core.workloads.table import KIND, LINEAR, N_COLUMNS, K, M, N
-from archgym.frontends import from_torch
-from archgym.nas import nb201
+from archgym.core.workloads.table import ADD, KIND, N_COLUMNS
+from archgym.frontends import trace_torch
+from archgym.nas import nb201, nb201_compose
 
 
 class ReLUConvBN(nn.Sequential):
@@ -113,53 +113,38 @@ class NB201Network(nn.Module):
         return self.head(self.cells(self.stem(x)))
 
 
-# --- blocks ---------------------------------------------------------------------------------------------
-class _Edge(nn.Module):
-    """One cell edge in context: the op, then (for an edge that is not its node's first) the
-    addition into the node's running sum, as Cell.forward does it."""
-
-    def __init__(self, op: str, channels: int, accumulates: bool):
-        super().__init__()
-        self.op, self.accumulates = make_op(op, channels), accumulates
-
-    def forward(self, x):
-        y = self.op(x)
-        return x + y if self.accumulates else y
-
-
-class _Marked(nn.Module):
-    """`module` followed by a 1 x 1 linear marker, so that a block with no layers of its own still
-    yields a table; the marker's row is then removed."""
-
-    def __init__(self, module: nn.Module):
-        super().__init__()
-        self.module, self.marker = module, nn.Linear(1, 1, bias=False)
-
-    def forward(self, x):
-        return self.marker(self.module(x).reshape(-1, 1)[:1])
+# --- parts ----------------------------------------------------------------------------------------------
+def _part(module: nn.Module, shape: tuple[int, ...], output: int | None = None) -> tuple:
+    """(rows, reads, batch_norm, output) of `module` run on a (1, *shape) input, before fusion."""
+    raw = trace_torch(module, torch.zeros(1, *shape, device="meta"))
+    reads = np.full((len(raw.table), 2), nb201_compose.UNUSED, dtype=np.int64)
+    for r, src in enumerate(raw.inputs):
+        if raw.table[r, KIND] == ADD:
+            reads[r] = src
+        else:  # a tensor argument's producer, or -1: the part's input (parameters have no producer)
+            produced = sorted({s for s in src if s >= 0})
+            assert len(produced) <= 1, "an NB201 part's row reads one tensor"
+            reads[r, 0] = produced[0] if produced else -1
+    bn = np.array([raw.act_names.get(r) == "batch_norm" for r in range(len(raw.table))], dtype=bool)
+    if output is None:
+        (output,) = raw.outputs
+    return raw.table.reshape(-1, N_COLUMNS), reads, bn, output
 
 
-def _rows(module: nn.Module, shape: tuple[int, ...]) -> np.ndarray:
-    t = from_torch(_Marked(module), torch.zeros(1, *shape)).table
-    assert t[-1, KIND] == LINEAR and tuple(t[-1, [M, N, K]]) == (1, 1, 1), "the marker must be the last row"
-    return t[:-1]
-
-
-def extract_blocks() -> nb201.Blocks:
-    """Every block of nb201.Blocks, recorded by `from_torch` on the NB201 modules (torch needed)."""
+def extract_parts() -> nb201_compose.RawParts:
+    """Every part of nb201_compose.RawParts, recorded by `trace_torch` on the NB201 modules (torch needed)."""
     c, r = nb201.STAGE_CHANNELS, nb201.STAGE_SIZES
-    first_into = {j: min(e for e, (_, t) in enumerate(nb201.EDGES) if t == j) for j in (1, 2, 3)}
-    tables: list[np.ndarray] = [
-        _rows(NB201Network(["none"] * 6).stem, (nb201.IN_CHANNELS, r[0], r[0])),
-        _rows(ResNetBasicblock(c[0], c[1]), (c[0], r[0], r[0])),
-        _rows(ResNetBasicblock(c[1], c[2]), (c[1], r[1], r[1])),
-        _rows(Head(c[2], nb201.NUM_CLASSES), (c[2], r[2], r[2])),
-    ]
-    for s, (ch, size) in enumerate(zip(c, r)):
-        for e, (_, target) in enumerate(nb201.EDGES):
+    with torch.device("meta"):
+        parts = [_part(NB201Network(["none"] * 6).stem, (nb201.IN_CHANNELS, r[0], r[0])),
+                 _part(ResNetBasicblock(c[0], c[1]), (c[0], r[0], r[0])),
+                 _part(ResNetBasicblock(c[1], c[2]), (c[1], r[1], r[1])),
+                 _part(Head(c[2], nb201.NUM_CLASSES), (c[2], r[2], r[2]))]
+        for s, (ch, size) in enumerate(zip(c, r)):
             for code, op in enumerate(nb201.OPS):
-                assert len(tables) == nb201.cell_block(s, e, code)
-                tables.append(_rows(_Edge(op, ch, accumulates=e != first_into[target]), (ch, size, size)))
-    ends = np.cumsum([len(t) for t in tables])
-    rows = np.concatenate(tables).reshape(-1, N_COLUMNS).astype(np.int64)
-    return nb201.Blocks(rows, ends - np.array([len(t) for t in tables]), ends)
+                assert len(parts) == nb201_compose.op_part(s, code)
+                special = {"none": nb201_compose.ZERO, "skip_connect": nb201_compose.INPUT}.get(op)
+                parts.append(_part(make_op(op, ch), (ch, size, size), special))
+    ends = np.cumsum([len(p[0]) for p in parts])
+    return nb201_compose.RawParts(np.concatenate([p[0] for p in parts]).astype(np.int64),
+                                  np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts]),
+                                  ends - np.array([len(p[0]) for p in parts]), ends, np.array([p[3] for p in parts]))

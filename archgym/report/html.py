@@ -155,17 +155,17 @@ def _pareto_words(info) -> str:
 
 
 def _proxy_section(run_dir: Path) -> str:
-    """Reports stored in RUN_DIR/proxy/*.pt by `archgym proxy` (if any)."""
-    files = sorted((run_dir / "proxy").glob("*.pt"))
+    """Reports stored in RUN_DIR/proxy/*.npz (or older *.pt) by `archgym proxy` (if any)."""
+    files = sorted([*(run_dir / "proxy").glob("*.npz"), *(run_dir / "proxy").glob("*.pt")])
     if not files:
         return ""
     import pandas as pd
-    import torch
+    from archgym.envs.proxy import Proxy, ProxyError
     parts = []
     for f in files:
         try:
-            rep = torch.load(f, weights_only=True).get("report", {})
-        except Exception:  # not a proxy file: skip it
+            rep = Proxy.load(f).report
+        except ProxyError:  # not a proxy file: skip it
             continue
         if not rep:
             continue

@@ -21,6 +21,7 @@ from functools import lru_cache
 import numba
 import numpy as np
 
+from archgym.core import validate
 from archgym.core.errors import DesignError, WorkloadError
 from archgym.core.space import Categorical, DesignSpace, Integer, PowerOfTwo
 from archgym.core.workloads import traces as tr
@@ -97,8 +98,7 @@ def player_ratio(trace_mhz: float | None, std: Standard) -> tuple[int, int]:
     """Controller cycles per trace-player cycle as a fraction (num, den); (1, 1) for traces in DRAM cycles."""
     if trace_mhz is None or trace_mhz == std.clock_mhz:
         return 1, 1
-    if not trace_mhz > 0:
-        raise WorkloadError(f"trace clock must be positive, got {trace_mhz} MHz")
+    trace_mhz = validate.number(trace_mhz, "trace clock (MHz)", positive=True, error=WorkloadError)
     r = Fraction(str(std.clock_mhz)) / Fraction(str(trace_mhz))
     return r.numerator, r.denominator
 
@@ -125,6 +125,10 @@ def decode(chunk: np.ndarray, system: MemorySystem, ratio: tuple[int, int], base
     out[:, 0] = chunk[:, 0]
     out[:, 1] = chunk[:, 1]
     num, den = ratio
+    last = -((-int(chunk[:, 2].max(initial=0)) * num) // den)
+    if last > validate.MAX_TRACE_CYCLES:
+        raise validate.LimitError(f"the trace lasts {last:,} {s.name} cycles, beyond the limit of "
+                                  f"{validate.MAX_TRACE_CYCLES:,} (archgym.core.validate.MAX_TRACE_CYCLES)")
     out[:, 2] = -((-chunk[:, 2] * num) // den)
     out[:, 3] = ((f["channel"] * system.ranks + f["rank"]) * s.bankgroups + f["bankgroup"]) * s.banks_per_group + f["bank"]
     out[:, 4] = f["row"]

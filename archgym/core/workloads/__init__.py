@@ -30,6 +30,11 @@ def names() -> list[str]:
 
 
 _cache: dict[str, Workload] = {}
+_FRONTENDS = {  # model files that need a frontend (archgym.frontends) to become a layer table
+    ".onnx": "an ONNX model: read it with archgym.workloads.from_onnx(path) (or pass it to archgym.workloads.load)",
+    ".pt": "a torch file: build the model and use archgym.workloads.from_torch(model, example_input)",
+    ".pth": "a torch file: build the model and use archgym.workloads.from_torch(model, example_input)",
+}
 
 
 def load(source) -> Workload:
@@ -42,8 +47,11 @@ def load(source) -> Workload:
     if key in _cache:
         return _cache[key]
     registry = _registry()
+    frontend = _FRONTENDS.get(Path(key).suffix.lower())
     if key in registry:
         wl = registry[key]()
+    elif frontend:
+        raise WorkloadError(f"{key}: {frontend}")
     elif key.lower().endswith(".csv") or Path(key).exists():
         path = Path(key)
         if not path.is_file():

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from archgym.core.errors import WorkloadError
+from archgym.core import validate
+from archgym.core.errors import ArchGymError, WorkloadError
 from archgym.core.workloads.table import Workload, conv_row, linear_row
 
 CONV_FIELDS = ("Layer name", "IFMAP Height", "IFMAP Width", "Filter Height", "Filter Width", "Channels", "Num Filter", "Strides")
@@ -27,10 +28,7 @@ def is_gemm_header(header: str) -> bool:
 def read_topology(path: str | Path) -> Workload:
     """Parse a SCALE-Sim topology CSV into a Workload; WorkloadError names file, line and field."""
     path = Path(path)
-    try:
-        lines = path.read_text().splitlines()
-    except UnicodeDecodeError:
-        raise WorkloadError(f"{path}: not a text CSV file") from None
+    lines = validate.text(path, "topology CSV", validate.MAX_TEXT_BYTES, WorkloadError).splitlines()
     if not lines or not lines[0].strip():
         raise WorkloadError(f"{path}:1: empty file; expected a SCALE-Sim header line")
     gemm = is_gemm_header(lines[0])
@@ -69,9 +67,11 @@ def read_topology(path: str | Path) -> Workload:
                     raise WorkloadError(f"filter {fh}x{fw} is larger than the input {h}x{w}")
                 groups = c if "DP" in name else 1
                 row = conv_row(h, w, c, nf * groups, fh, fw, stride=s, groups=groups, ceil_mode=True)
-        except WorkloadError as e:
-            raise WorkloadError(f"{path}:{lineno}: layer {name!r}: {e}") from None
+        except ArchGymError as e:
+            raise type(e)(f"{path}:{lineno}: layer {name!r}: {e}") from None
         rows.append((name, row))
+        if len(rows) > validate.MAX_LAYERS:
+            raise validate.LimitError(f"{path}:{lineno}: more than {validate.MAX_LAYERS:,} layers (archgym.core.validate)")
     if not rows:
         raise WorkloadError(f"{path}: no layers after the header")
     return Workload.from_rows(path.stem, rows)

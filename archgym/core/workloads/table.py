@@ -24,9 +24,11 @@ output when the sizes match, else off chip.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 
+from archgym.core import validate
 from archgym.core.errors import WorkloadError
 
 COLUMNS = ("kind", "h", "w", "c", "fh", "fw", "nf", "sh", "sw", "ph", "pw", "eh", "ew", "g", "m", "n", "k",
@@ -46,6 +48,7 @@ def conv_row(h, w, c, nf, fh, fw=None, stride=1, pad=0, groups=1, *, ceil_mode=F
     fw = fh if fw is None else fw
     sw = stride if stride_w is None else stride_w
     pw = pad if pad_w is None else pad_w
+    _sizes(h=h, w=w, c=c, nf=nf, fh=fh, fw=fw, sh=stride, sw=sw, g=groups, ph=(pad, 0), pw=(pw, 0))
     eh = _out_size(h, fh, stride, pad, ceil_mode)
     ew = _out_size(w, fw, sw, pw, ceil_mode)
     if c % groups or nf % groups:
@@ -62,12 +65,14 @@ def linear_row(in_features, out_features, tokens=1):
 
 def matmul_row(m, n, k, heads=1):
     """An activation-by-activation matmul (no weights), repeated over `heads`."""
+    _sizes(m=m, n=n, k=k, g=heads)
     return _row(MATMUL, m, 1, k * heads, 1, 1, n * heads, 1, 1, 0, 0, m, 1, heads, m, n, k)
 
 
 def pool_row(h, w, c, kernel, stride=None, pad=0, *, ceil_mode=False):
     """A max/average pooling layer: no MACs, but a pipeline stage on a dataflow FPGA."""
     stride = kernel if stride is None else stride
+    _sizes(h=h, w=w, c=c, fh=kernel, sh=stride, ph=(pad, 0))
     eh = _out_size(h, kernel, stride, pad, ceil_mode)
     ew = _out_size(w, kernel, stride, pad, ceil_mode)
     return _row(POOL, h, w, c, kernel, kernel, c, stride, stride, pad, pad, eh, ew, c, eh * ew, 1, 0)
@@ -136,6 +141,14 @@ def chain_inputs(table: np.ndarray) -> list[tuple[int, ...]]:
     return [(s, s) if k == ADD else (s,) for s, k in zip(srcs, np.asarray(table)[:, KIND])]
 
 
+def _sizes(**fields) -> None:
+    """Every field an integer >= 1 (or >= the low bound given as (value, low)), before any arithmetic."""
+    for name, v in fields.items():
+        v, low = v if isinstance(v, tuple) else (v, 1)
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (Integral, np.integer)) or v < low:
+            raise WorkloadError(f"layer field {name} must be an integer >= {low}, got {v!r}")
+
+
 def _out_size(size, f, s, p, ceil_mode):
     if f > size + 2 * p:
         raise WorkloadError(f"filter size {f} is larger than the padded input size {size + 2 * p}")
@@ -145,12 +158,54 @@ def _out_size(size, f, s, p, ceil_mode):
 
 
 def _row(*vals, pre=0, post=0):
-    row = np.array((*vals, pre, post, UNSET, UNSET, UNSET), dtype=np.int64)
-    if (row[[H, W, C, FH, FW, NF, SH, SW, EH, EW, G]] <= 0).any() or (row[[PH, PW]] < 0).any():
-        bad = [COLUMNS[i] for i in (H, W, C, FH, FW, NF, SH, SW, EH, EW, G) if row[i] <= 0]
-        bad += [COLUMNS[i] for i in (PH, PW) if row[i] < 0]
-        raise WorkloadError(f"layer fields must be positive (padding >= 0): {', '.join(bad)}")
-    return row
+    named = {**dict(zip(COLUMNS, vals)), "pre": pre, "post": post}
+    for name, v in named.items():
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (Integral, np.integer)):
+            raise WorkloadError(f"layer field {name} must be an integer, got {v!r}")
+    bad = [COLUMNS[i] for i in (H, W, C, FH, FW, NF, SH, SW, EH, EW, G) if vals[i] <= 0]
+    bad += [n for n in ("ph", "pw", "pre", "post") if named[n] < 0]
+    if bad:
+        raise WorkloadError(f"layer fields must be positive (padding and element ops >= 0): {', '.join(bad)}")
+    for name, v in named.items():
+        if v > validate.MAX_LAYER_DIM:
+            raise validate.LimitError(f"layer field {name} = {v:,} is over the limit of {validate.MAX_LAYER_DIM:,} "
+                                      f"(archgym.core.validate.MAX_LAYER_DIM)")
+    return check_table(np.array((*vals, pre, post, UNSET, UNSET, UNSET), dtype=np.int64))[0]
+
+
+def check_table(table, name: str = "layer") -> np.ndarray:
+    """An (n, len(COLUMNS)) int64 layer table (an older (n, N_SHAPE_COLUMNS) one gains its vector and
+    feature columns, unset) whose shape fields and element ops lie in [0, MAX_LAYER_DIM], occupancies in
+    [UNSET, NEVER], and whose every layer has at most MAX_LAYER_MACS MACs, tensor elements and element
+    ops (archgym.core.validate), so that no kernel product overflows int64."""
+    arr = np.asarray(table)
+    if arr.dtype.kind not in "iuf" or (arr.dtype.kind == "f" and not (np.isfinite(arr).all() and (arr == np.round(arr)).all())):
+        raise WorkloadError(f"{name}: a layer table holds integers, got dtype {arr.dtype}")
+    if arr.ndim == 2 and arr.shape[1] == N_SHAPE_COLUMNS:  # an older table: no vector/feature columns
+        arr = np.concatenate([arr, np.tile([0, 0, UNSET, UNSET, UNSET], (len(arr), 1))], axis=1)
+    arr = arr.reshape(-1, N_COLUMNS) if arr.ndim == 1 and arr.size % N_COLUMNS == 0 else arr
+    if arr.ndim != 2 or arr.shape[1] != N_COLUMNS:
+        raise WorkloadError(f"{name}: a layer table has shape (n, {N_COLUMNS}) (columns {', '.join(COLUMNS)}), got {arr.shape}")
+    if len(arr) > validate.MAX_LAYERS:
+        raise validate.LimitError(f"{name}: {len(arr):,} layers is over the limit of {validate.MAX_LAYERS:,} (archgym.core.validate)")
+    f = arr.astype(np.float64)
+    low = np.where(np.arange(N_COLUMNS) >= IN_OCC, UNSET, 0)
+    high = np.where(np.arange(N_COLUMNS) >= IN_OCC, NEVER, validate.MAX_LAYER_DIM)
+    bad = (f < low) | (f > high)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise validate.LimitError(f"{name} {i}: field {COLUMNS[j]} = {arr[i, j]} is outside [{low[j]:,}, {high[j]:,}] "
+                                  f"(archgym.core.validate.MAX_LAYER_DIM)")
+    arr = arr.astype(np.int64)  # kind codes are the simulators' to judge: each names a row it cannot cost
+    work = {"MACs": f[:, G] * f[:, M] * f[:, N] * f[:, K], "input elements": f[:, H] * f[:, W] * f[:, C],
+            "output elements": f[:, G] * f[:, M] * f[:, N],
+            "element ops": (f[:, PRE] + f[:, POST]) * np.maximum(f[:, H] * f[:, W] * f[:, C], f[:, G] * f[:, M] * f[:, N])}
+    for what, amount in work.items():
+        if (amount > validate.MAX_LAYER_MACS).any():
+            i = int(np.argmax(amount > validate.MAX_LAYER_MACS))
+            raise validate.LimitError(f"{name} {i}: {amount[i]:.3g} {what} is over the limit of {validate.MAX_LAYER_MACS:.3g} "
+                                      f"per layer (archgym.core.validate.MAX_LAYER_MACS)")
+    return arr
 
 
 @dataclass(frozen=True, eq=False)
@@ -161,10 +216,9 @@ class Workload:
     layer_names: tuple[str, ...]
 
     def __post_init__(self):
-        table = np.asarray(self.table, dtype=np.int64)
-        if table.ndim == 2 and table.shape[1] == N_SHAPE_COLUMNS:  # an older table: no vector/feature columns
-            table = np.concatenate([table, np.tile([0, 0, UNSET, UNSET, UNSET], (len(table), 1))], axis=1)
-        table = np.ascontiguousarray(table).reshape(-1, N_COLUMNS)
+        if not isinstance(self.name, str):
+            raise WorkloadError(f"a workload name must be a string, got {self.name!r}")
+        table = np.ascontiguousarray(check_table(self.table, f"workload {self.name!r}: layer"))
         if len(table) == 0:
             raise WorkloadError(f"workload {self.name!r} has no layers")
         if (table[:, [IN_OCC, OUT_OCC]] == UNSET).any():

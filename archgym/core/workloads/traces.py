@@ -16,6 +16,7 @@ says which; None means the DRAM clock).
 from __future__ import annotations
 
 import gzip
+import zlib
 import random as _pyrandom
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,9 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
+from archgym.core import validate
 from archgym.core.errors import WorkloadError, unknown
 
 LINE_BYTES = 64
+MAX_ADDRESS = 2**63 - 1    # addresses are int64
 ADDRESS, IS_WRITE, ARRIVAL = range(3)
 CHUNK = 1 << 18            # requests per chunk when streaming a file
 STL_CLOCK_MHZ = 800.0      # DRAMSys trace-player clock of ArchGym's traces
@@ -41,6 +44,8 @@ def _assemble(addr: np.ndarray, write_fraction: float, gap: int, rng: np.random.
     if gap < 0:
         raise WorkloadError(f"gap must be >= 0 cycles, got {gap}")
     n = len(addr)
+    if (n - 1) * gap > validate.MAX_TRACE_CYCLES:
+        raise _span_error(f"a trace of {n:,} requests {gap:,} cycles apart", (n - 1) * gap)
     out = np.empty((n, 3), dtype=np.int64)
     out[:, ADDRESS] = addr
     out[:, IS_WRITE] = rng.random(n) < write_fraction
@@ -49,9 +54,7 @@ def _assemble(addr: np.ndarray, write_fraction: float, gap: int, rng: np.random.
 
 
 def _check_n(n: int) -> int:
-    if int(n) < 1:
-        raise WorkloadError(f"a trace needs at least one request, got n={n}")
-    return int(n)
+    return validate.integer(n, "n (requests of a generated trace)", 1, validate.MAX_TRACE_REQUESTS, WorkloadError)
 
 
 def strided(n: int, stride: int = LINE_BYTES, *, start: int = 0, gap: int = 1,
@@ -126,7 +129,12 @@ class TraceFile:
 
     def chunks(self, size: int | None = None) -> Iterator[np.ndarray]:
         """(k, 3) int64 arrays of at most `size` (default CHUNK) requests, in file order."""
-        size = size or CHUNK
+        try:
+            yield from self._chunks(size or CHUNK)
+        except (OSError, EOFError, UnicodeDecodeError, zlib.error) as e:  # gzip's, and binary text
+            raise WorkloadError(f"{self.path}: cannot read this {self.format} trace: {_reason(e)}") from None
+
+    def _chunks(self, size: int) -> Iterator[np.ndarray]:
         parse = _PARSERS[self.format]
         buf = np.empty((size, 3), dtype=np.int64)
         k, prev, index = 0, 0, 0
@@ -142,6 +150,10 @@ class TraceFile:
                                         f"expected {_EXPECTED[self.format]}") from None
                 if addr < 0 or cycle < 0:
                     raise WorkloadError(f"{self.path}:{lineno}: negative address or cycle in {s[:60]!r}")
+                if addr > MAX_ADDRESS:
+                    raise WorkloadError(f"{self.path}:{lineno}: address {addr:#x} is beyond 64-bit addresses")
+                if cycle > validate.MAX_TRACE_CYCLES:
+                    raise _span_error(f"{self.path}:{lineno}", cycle)
                 if cycle < prev:
                     raise WorkloadError(f"{self.path}:{lineno}: arrival cycle {cycle} is before the previous "
                                         f"request's {prev}; trace cycles must be non-decreasing")
@@ -194,8 +206,29 @@ def _open_text(path: Path):
     return gzip.open(path, "rt") if path.suffix == ".gz" else open(path)
 
 
+def _reason(e: BaseException) -> str:
+    if isinstance(e, UnicodeDecodeError):
+        return "it is not a text file"
+    if isinstance(e, EOFError):
+        return "the compressed file is truncated"
+    return str(e) or type(e).__name__
+
+
+def _span_error(where: str, cycle: int) -> validate.LimitError:
+    return validate.LimitError(
+        f"{where}: arrival cycle {cycle:,} is beyond the limit of {validate.MAX_TRACE_CYCLES:,} cycles (idle gaps this "
+        f"long make the DRAM model step through every refresh interval; archgym.core.validate.MAX_TRACE_CYCLES)")
+
+
 def sniff(path: Path) -> str:
     """Guess a trace file's format from its first request line."""
+    try:
+        return _sniff(path)
+    except (OSError, EOFError, UnicodeDecodeError, zlib.error) as e:
+        raise WorkloadError(f"{path}: cannot read this trace: {_reason(e)}") from None
+
+
+def _sniff(path: Path) -> str:
     with _open_text(path) as f:
         for lineno, line in enumerate(f, 1):
             tok = line.split()
@@ -233,12 +266,17 @@ def check(trace) -> np.ndarray:
                             f"got dtype {arr.dtype} shape {arr.shape}")
     if len(arr) == 0:
         raise WorkloadError("empty trace (no requests)")
+    if arr.dtype.kind == "u" and arr.max() > MAX_ADDRESS:
+        raise WorkloadError("trace values must fit in int64")
     arr = arr.astype(np.int64, copy=False)
     if (arr[:, ADDRESS] < 0).any() or (arr[:, ARRIVAL] < 0).any():
         raise WorkloadError(f"trace request {int(np.argmax((arr[:, ADDRESS] < 0) | (arr[:, ARRIVAL] < 0)))} "
                             f"has a negative address or arrival cycle")
     if not np.isin(arr[:, IS_WRITE], (0, 1)).all():
         raise WorkloadError("trace column is_write must hold only 0 and 1")
+    if arr[:, ARRIVAL].max() > validate.MAX_TRACE_CYCLES:
+        i = int(np.argmax(arr[:, ARRIVAL] > validate.MAX_TRACE_CYCLES))
+        raise _span_error(f"trace request {i}", int(arr[i, ARRIVAL]))
     down = np.flatnonzero(np.diff(arr[:, ARRIVAL]) < 0)
     if len(down):
         i = int(down[0]) + 1

@@ -1,0 +1,2 @@
+"""Adapters that put archgym's envs in other libraries' own terms (pymoo). Each imports its
+library only when used."""

@@ -1,0 +1,44 @@
+"""Landscapes of the tasks the benchmark suite rejected, beside the suite's own: writes the
+`candidates` block of docs/leaderboard.md.
+
+    python experiments/bench_candidates.py
+
+Each candidate is enumerated once (cached like the suite's truth, `archgym.analysis.truth`).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from archgym.analysis.truth import task_truth
+from archgym.experiments.bench import Task, load_suite
+from archgym.report.leaderboard import landscape_markdown, write_block
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "leaderboard.md"
+REJECTED = [  # (task, why it is not in the suite)
+    (Task("systolic-bert-edap", "archgym/Systolic-v0", {"workload": "bert_base_128"}),
+     "BERT-base, EDAP over the general systolic space: few local optima, steepest ascent reaches the optimum from most starts"),
+    (Task("systolic-vit-edap", "archgym/Systolic-v0", {"workload": "vit_b16"}),
+     "ViT-B/16, EDAP: as easy; kept as a multi-objective task (systolic-vit-front), where the front is the goal"),
+    (Task("fpga-dataflow-cnv", "archgym/FPGADataflow-v0"),
+     "CNV on FPGADataflow-v0 (the earlier comparison's FPGA env): too small to search"),
+]
+
+
+def main() -> None:
+    suite = load_suite()
+    data = {"tasks": {}}
+    notes = []
+    for task, why in REJECTED:
+        data["tasks"][task.name] = {"landscape": task_truth(task, report=print).landscape}
+        notes.append(f"- `{task.name}`: {why}.")
+    for name, task in {**suite.tuning_tasks, **suite.tasks}.items():
+        data["tasks"][name] = {"landscape": task_truth(task, report=print).landscape}
+        where = "tuning task (the lottery's; not in the leaderboard)" if name in suite.tuning_tasks else "suite task"
+        notes.append(f"- `{name}`: {where}.")
+    write_block(DOC, "candidates", "python experiments/bench_candidates.py",
+                 landscape_markdown(data) + "\n\n" + "\n".join(notes))
+    print(f"wrote the candidates block of {DOC}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""Model frontends: from_torch and from_onnx agree layer for layer on models exported from torch,
+match the built-in tables and the published MACs, lower Conv1d/3d, transposed convs and RNNs to
+GEMMs, and never drop work silently (an error names the module and its share of the MACs)."""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import archgym.workloads as W
+import torch_models
+from archgym.core.errors import WorkloadError
+from archgym.core.workloads import table as T
+
+# Published MACs (batch 1, 224 px): ResNet-18 1.82 G (He et al. 2016, Table 1: 1.8 GFLOPs as multiply-adds),
+# MobileNetV2 300 M (Sandler et al. 2018, Table 4), ViT-B/16 17.6 G (Dosovitskiy et al. 2021, Table 6: 55.5 GFLOPs
+# at 384 px; 17.6 GMACs at 224 px as tabulated by fvcore/timm).
+PUBLISHED = {"resnet18": 1.82e9, "mobilenet_v2": 0.30e9, "vit_b16": 17.6e9}
+ROUNDING = 0.005  # the published figures carry three significant digits
+
+
+def layers(wl) -> np.ndarray:
+    """The shape columns of the MAC and pooling rows (from_torch also records element-wise rows and
+    the feature-map context, which from_onnx does not yet)."""
+    keep = np.isin(wl.table[:, T.KIND], (T.CONV, T.LINEAR, T.MATMUL, T.POOL))
+    return wl.table[keep, :T.N_SHAPE_COLUMNS]
+
+
+def export(model, x, path):
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
+        torch.onnx.export(model.eval(), (x,), str(path), dynamo=False)
+    return path
+
+
+def check_published(name, tmp_path):
+    model, x = getattr(torch_models, name)(), torch.zeros(1, 3, 224, 224)
+    a = W.from_torch(model, x)
+    b = W.load(export(model, x, tmp_path / f"{name}.onnx"))
+    np.testing.assert_array_equal(layers(a), layers(b))  # the same layers, row for row
+    assert a.macs == W.load(name).macs  # and the built-in table's
+    assert a.macs == pytest.approx(PUBLISHED[name], rel=ROUNDING)
+
+
+@pytest.mark.parametrize("name", ["resnet18", "mobilenet_v2"])
+def test_torch_and_onnx_tables_match_builtin_and_published_macs(name, tmp_path):
+    check_published(name, tmp_path)
+
+
+@pytest.mark.slow
+def test_vit_b16_torch_and_onnx_match_published_macs(tmp_path):
+    check_published("vit_b16", tmp_path)
+
+
+class Recurrent(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(16, 32, num_layers=2, batch_first=True, bidirectional=True)
+        self.gru = nn.GRU(64, 8)
+        self.conv3d = nn.Conv3d(2, 4, 3)
+        self.convt = nn.ConvTranspose2d(4, 6, 3, stride=2, groups=2)
+
+    def forward(self, x):
+        y, _ = self.lstm(x)
+        z, _ = self.gru(y)
+        return z, self.conv3d(torch.zeros(1, 2, 5, 6, 7)), self.convt(torch.zeros(1, 4, 5, 5))
+
+
+def test_rnns_3d_and_transposed_convolutions_are_gemms():
+    wl = W.from_torch(Recurrent(), torch.zeros(1, 10, 16))
+    lstm = 2 * 10 * (128 * 16 + 128 * 32) + 2 * 10 * (128 * 64 + 128 * 32)  # 2 directions x (input + recurrent) GEMMs
+    gru = 10 * (24 * 64 + 24 * 8)  # (seq 1, batch 10): 10 steps of 3 gates
+    conv3d = (3 * 4 * 5) * 4 * (2 * 27)  # output voxels x filters x taps
+    convt = 25 * 4 * 3 * 9  # input pixels x C_in x C_out/groups x taps
+    assert wl.macs == lstm + gru + conv3d + convt
+    assert wl.kinds() == ["linear"] * 10 + ["conv"] * 2
+
+
+def test_conv1d_keeps_its_shape_and_transposed_conv1d_its_macs(tmp_path):
+    model = nn.Sequential(nn.Conv1d(4, 8, 3, padding=1, stride=2), nn.ConvTranspose1d(8, 4, 2), nn.Flatten(), nn.Linear(4 * 16, 10))
+    x = torch.zeros(1, 4, 30)
+    wl = W.from_torch(model, x)
+    assert wl.macs == 15 * 8 * 4 * 3 + 15 * 8 * 4 * 2 + 64 * 10
+    assert tuple(wl.table[0, [1, 2, 3, 5, 8, 10, 12]]) == (1, 30, 4, 3, 2, 1, 15)  # h=1, w=L, c, fw, stride, pad, out
+    np.testing.assert_array_equal(layers(W.from_onnx(export(model, x, tmp_path / "m.onnx"))), layers(wl))
+
+
+class Einsum(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+        self.w = nn.Parameter(torch.zeros(8, 8))
+
+    def forward(self, x):
+        return torch.einsum("bchw,cd->bdhw", self.conv(x), self.w)
+
+
+def test_unsupported_work_is_named_with_its_share_of_macs(tmp_path):
+    x = torch.zeros(1, 3, 16, 16)
+    einsum = 14 * 14 * 8 * 8
+    share = einsum / (einsum + 14 * 14 * 8 * 27)
+    with pytest.raises(WorkloadError, match=rf"Einsum \(Einsum, running bmm\) {100 * share:.1f}%"):
+        W.from_torch(Einsum(), x)
+    with pytest.raises(WorkloadError, match=rf"\(Einsum\) {100 * share:.1f}% of the MACs"):
+        W.from_onnx(export(Einsum(), x, tmp_path / "e.onnx"))
+
+
+def test_embedding_lookups_are_an_explicit_error(tmp_path):
+    model = nn.Sequential(nn.Embedding(100, 16), nn.Linear(16, 4))
+    x = torch.zeros(1, 5, dtype=torch.long)
+    with pytest.raises(WorkloadError, match=r"Sequential.0 \(Embedding\): an embedding lookup"):
+        W.from_torch(model, x)
+    with pytest.raises(WorkloadError, match="an embedding lookup"):
+        W.from_onnx(export(model, x, tmp_path / "emb.onnx"))
+
+
+def test_attention_and_rnn_models_agree_across_frontends(tmp_path):
+    for model, x in [(torch_models.EncoderBlock(64, 4, 128), torch.zeros(1, 12, 64)),
+                     (nn.LSTM(16, 32, num_layers=2, bidirectional=True), torch.zeros(7, 1, 16))]:
+        a = W.from_torch(model, x)
+        b = W.from_onnx(export(model, x, tmp_path / "m.onnx"))
+        np.testing.assert_array_equal(layers(a), layers(b))
+    assert a.macs == 2 * 7 * (128 * 16 + 128 * 32) + 2 * 7 * (128 * 64 + 128 * 32)
+
+
+def test_onnx_inputs_and_bad_files(tmp_path):
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.Flatten(1), nn.LazyLinear(10))
+    x = torch.zeros(1, 3, 16, 16)
+    model(x)
+    path = tmp_path / "m.onnx"
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model.eval(), (x,), str(path), dynamo=False, input_names=["x"],
+                          dynamic_axes={"x": {0: "batch", 2: "height"}})
+    with pytest.raises(WorkloadError, match="symbolic dimension 2"):
+        W.from_onnx(path)
+    wl = W.from_onnx(path, input_shapes={"x": [1, 3, 16, 16]})
+    assert wl.macs == 14 * 14 * 8 * 27 + 8 * 14 * 14 * 10
+    for data, message in [(b"", "does not exist|no graph nodes|not an ONNX model"), (b"text, not a model\n", "not an ONNX model"),
+                          (path.read_bytes()[:300], "not an ONNX model")]:
+        bad = tmp_path / "bad.onnx"
+        bad.write_bytes(data)
+        with pytest.raises(WorkloadError, match=message):
+            W.load(str(bad))
+    with pytest.raises(WorkloadError, match="from_onnx"):  # the numpy-only loader points to the frontend
+        from archgym.core.workloads import load
+        load(str(path))
+
+
+@pytest.mark.parametrize("conv, shape, macs", [
+    (nn.Conv2d(4, 8, 4, padding="same"), (1, 4, 12, 12), 12 * 12 * 8 * 4 * 16),  # even kernel: asymmetric padding
+    (nn.Conv2d(4, 8, 3, dilation=2, groups=2), (1, 4, 12, 12), 8 * 8 * 8 * 2 * 9),
+    (nn.Conv1d(4, 8, 4, padding="same"), (1, 4, 30), 30 * 8 * 4 * 4),
+    (nn.Conv3d(4, 8, 3, groups=4), (1, 4, 6, 6, 6), 4 ** 3 * 8 * 1 * 27),
+])
+def test_convolutions_without_a_row_of_their_shape_are_exact_gemms(conv, shape, macs, tmp_path):
+    x = torch.zeros(shape)
+    wl = W.from_torch(conv, x)
+    assert wl.macs == macs
+    np.testing.assert_array_equal(layers(W.from_onnx(export(conv, x, tmp_path / "c.onnx"))), layers(wl))
+
+
+def test_envs_and_the_cli_take_an_onnx_model(tmp_path, capsys):
+    import gymnasium as gym
+    from torch import nn
+    from archgym.cli import main
+    model = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 32, 3, stride=2), nn.Flatten(),
+                          nn.Linear(32 * 7 * 7, 10))
+    x = torch.randn(1, 3, 16, 16)
+    path = export(model, x, tmp_path / "small.onnx")
+    env = gym.make("archgym/Systolic-v0", workload=str(path))
+    ref = gym.make("archgym/Systolic-v0", workload=W.from_torch(model, x))
+    designs = env.unwrapped.space.sample(np.random.default_rng(0), 8)
+    np.testing.assert_array_equal(env.unwrapped.evaluate(designs)["macs"], ref.unwrapped.evaluate(designs)["macs"])
+    assert env.unwrapped.evaluate(designs)["macs"][0] == 3 * 9 * 16 * 256 + 16 * 9 * 32 * 49 + 32 * 49 * 10
+    assert main(["simulate", "systolic", "--workload", str(path), "--json"]) == 0
+    import json
+    assert json.loads(capsys.readouterr().out)["metrics"]["macs"] == 3 * 9 * 16 * 256 + 16 * 9 * 32 * 49 + 32 * 49 * 10
