@@ -37,7 +37,7 @@ def cases(draw):
 def check_same(design, trace):
     fast = dram.simulate(design, trace, requests=True)
     slow = reference.simulate(design, trace)
-    for key in ("admit_cycle", "response_cycle"):
+    for key in ("accept_cycle", "response_cycle"):
         np.testing.assert_array_equal(fast.requests[key], slow.requests[key])
     for name, value in fast.metrics.items():
         assert np.isclose(value, slow.metrics[name], rtol=1e-12, atol=0), (name, value, slow.metrics[name])

@@ -21,7 +21,7 @@ def test_dram_knobs_join_the_design_and_bad_ones_are_the_dram_simulators_errors(
     assert names[:len(systolic.PARAMETERS)] == systolic.PARAMETERS.names
     assert [n for n in names[len(systolic.PARAMETERS):]] == ["dram_" + n for n in dram.PARAMETERS.names]
     with pytest.raises(DesignError, match="'dram_standard': 'ddr9' is not allowed; allowed values: "
-                                          r"\{ddr3_1600, ddr4_2400, ddr4_3200, lpddr4_3200\}"):
+                                          r"\{ddr3_1600, ddr4_2400, ddr4_2400_4gb, ddr4_3200, lpddr4_3200\}"):
         systolic.simulate({"dram_standard": "ddr9"}, p)
     with pytest.raises(DesignError, match="unknown parameter 'dram_channels'"):
         systolic.simulate({"dram_channels": 2}, TINY)  # roofline mode has no controller knobs

@@ -1,51 +1,57 @@
-"""DRAM memory-controller simulator: DRAMSys's controller knobs over DDR3/DDR4/LPDDR4 timing.
+"""DRAM memory-controller simulator: DRAMSys 4.0's controller knobs over DDR3/DDR4/LPDDR4 timing.
 
 `simulate(design, trace)` runs one design on a trace (a built-in name, a trace file path, or an
 int64 (n, 3) array of address, is_write, arrival cycle) and returns a SimResult whose metrics
-carry units in their names. The work is done by the numba kernel in kernel.py; reference.py is
-the same controller as a readable simpy model. Knob semantics are in docs/dram.md.
+carry units in their names; `simulate(..., config=PATH)` takes the memory system and controller
+settings from a DRAMSys simulation file (dramsys.py). The work is done by the numba kernel in
+kernel.py; reference.py is the same controller as a readable simpy model. Knob semantics are in
+docs/dram.md.
 
-Addresses beyond the configured capacity (channels x ranks x the standard's rank size) are an
-error, never wrapped. Trace files stream through the kernel in chunks, so memory stays flat in
-trace length; per-request detail (`requests=True`) keeps one row per request.
+Addresses beyond the memory (2^mapped address bits) are an error, never wrapped. Trace files
+stream through the kernel in chunks, so memory stays flat in trace length; per-request detail
+(`requests=True`) keeps one row per request.
 """
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 
 import numba
 import numpy as np
 
 from archgym.core import validate
-from archgym.core.errors import WorkloadError
+from archgym.core.errors import DesignError, WorkloadError
 from archgym.core.space import Categorical, DesignSpace, Integer, PowerOfTwo
 from archgym.core.workloads import traces as tr
 from simulators.base import SimResult
-from simulators.dram import batch, kernel as K, layout as L
+from simulators.dram import (
+    _cache,  # noqa: F401  (before any kernel module: cache keys cover the package)
+    batch,
+    dramsys,
+    power,
+)
+from simulators.dram import kernel as K
+from simulators.dram import layout as L
+from simulators.dram import mapping as M
+from simulators.dram.dramsys import DRAMSysConfig, MemorySystem
 from simulators.dram.standards import REQUEST_BYTES, STANDARDS, Standard
 
-# address mappings, most significant field first (DRAMSim3 notation: ro ch ra ba bg co)
-MAPPINGS = {
-    "rochrababgco": ("ro", "ch", "ra", "ba", "bg", "co"),     # DRAMSim3's default
-    "rorababgcoch": ("ro", "ra", "ba", "bg", "co", "ch"),     # channels interleaved every 64 B
-    "row_bank_column": ("ro", "ch", "ra", "bg", "ba", "co"),  # row | bank | column
-    "bank_row_column": ("ch", "ra", "bg", "ba", "ro", "co"),  # bank | row | column
-}
+MAPPINGS = M.NAMED
 
 PARAMETERS = DesignSpace([
     Categorical("page_policy", ["open", "open_adaptive", "closed", "closed_adaptive"], "open"),
     Categorical("scheduler", ["fifo", "fr_fcfs", "fr_fcfs_grp"], "fr_fcfs"),
     Categorical("scheduler_buffer", ["bankwise", "read_write", "shared"], "bankwise"),
-    Integer("request_buffer_size", 1, 128, default=8, unit="requests"),
+    Integer("request_buffer_size", 1, L.MAX_ACTIVE, default=8, unit="requests"),
     Categorical("resp_queue", ["fifo", "reorder"], "fifo"),
     Categorical("refresh_policy", ["no_refresh", "all_bank", "per_bank"], "all_bank"),
     Integer("refresh_max_postponed", 0, 8, default=0, unit="REF commands"),
     Integer("refresh_max_pulledin", 0, 8, default=0, unit="REF commands"),
     Categorical("power_down_policy", ["no_power_down", "staggered"], "no_power_down"),
-    Categorical("arbiter", ["simple", "fifo", "reorder"], "simple"),
-    Integer("max_active_transactions", 1, L.MAX_SLOTS, default=128, unit="transactions"),
+    Categorical("arbiter", ["simple", "fifo", "reorder", "dramsim3"], "simple"),
+    Integer("max_active_transactions", 1, L.MAX_ACTIVE, default=128, unit="transactions"),
     Categorical("standard", list(STANDARDS), "ddr4_2400"),
     PowerOfTwo("channels", 1, 8, default=1),
     PowerOfTwo("ranks", 1, 4, default=1),
@@ -65,76 +71,125 @@ METRICS = ("latency_s", "cycles", "avg_read_latency_ns", "p50_read_latency_ns", 
            "energy_bg_j", "energy_j", "power_w")
 
 
-# --- design -> kernel parameters ------------------------------------------------------------------
-def standard_of(design: Mapping) -> Standard:
-    return STANDARDS[design["standard"]]
+# --- memory systems -----------------------------------------------------------------------------
+@lru_cache(maxsize=64)
+def named_system(standard: str, channels: int, ranks: int, address_mapping: str) -> MemorySystem:
+    std = STANDARDS[standard]
+    return MemorySystem(std, channels, ranks, M.named(address_mapping, std, channels, ranks))
+
+
+def memory_system(design: Mapping | None, config=None) -> tuple[dict, MemorySystem]:
+    """(complete design, memory system). With `config` (a DRAMSys simulation file or a loaded
+    DRAMSysConfig) the memory system and the controller defaults come from it, and the design may
+    only change controller knobs."""
+    design = dict(design or {})
+    if config is None:
+        d = PARAMETERS.complete(design)
+        return d, named_system(d["standard"], d["channels"], d["ranks"], d["address_mapping"])
+    cfg = config if isinstance(config, DRAMSysConfig) else dramsys.load(config)
+    fixed = [k for k in design if k in SYSTEM]
+    if fixed:
+        raise DesignError(f"parameter {fixed[0]!r} is set by the DRAMSys config {cfg.path}; "
+                          f"a design can only change {', '.join(KNOBS)}")
+    return PARAMETERS.complete({**cfg.knobs, **design}), cfg.system
+
+
+def player_ratio(trace_mhz: float | None, std: Standard) -> tuple[int, int]:
+    """Controller cycles per trace-player cycle as a fraction (num, den); (1, 1) for traces in DRAM cycles."""
+    if trace_mhz is None or trace_mhz == std.clock_mhz:
+        return 1, 1
+    trace_mhz = validate.number(trace_mhz, "trace clock (MHz)", positive=True, error=WorkloadError)
+    r = Fraction(str(std.clock_mhz)) / Fraction(str(trace_mhz))
+    return r.numerator, r.denominator
 
 
 def capacity_bytes(design: Mapping) -> int:
-    """Bytes addressable by `design` (channels x ranks x rank size)."""
-    d = PARAMETERS.complete(design)
-    return d["channels"] * d["ranks"] * standard_of(d).rank_bytes
+    """Bytes addressable by a design's named memory system."""
+    return memory_system(design)[1].capacity_bytes
 
 
-def _fields(d: Mapping, std: Standard) -> dict[str, tuple[int, int]]:
-    """Address field -> (shift, mask) for the design's mapping; 64 B offset bits at the bottom."""
-    widths = {"ch": d["channels"], "ra": d["ranks"], "bg": std.bankgroups, "ba": std.banks_per_group,
-              "ro": std.rows, "co": 1 << std.column_bits}
-    out, shift = {}, (REQUEST_BYTES - 1).bit_length()
-    for name in reversed(MAPPINGS[d["address_mapping"]]):
-        out[name] = (shift, widths[name] - 1)
-        shift += (widths[name] - 1).bit_length()
+def decode(chunk: np.ndarray, system: MemorySystem, ratio: tuple[int, int], base: int = 0) -> np.ndarray:
+    """(k, 3) trace rows -> the kernel's (k, 5) rows: address, is_write, arrival rounded up to the
+    controller clock, global bank (channel, rank, bank group, bank as DRAMSys numbers them), row."""
+    a = chunk[:, 0] - system.address_offset
+    bad = np.flatnonzero((a < 0) | (a >= system.capacity_bytes))
+    if len(bad):
+        i = int(bad[0])
+        raise WorkloadError(
+            f"trace request {base + i}: address {int(chunk[i, 0]):#x} is beyond the capacity of "
+            f"{system.capacity_bytes:#x} bytes ({system.channels} channel(s) x {system.ranks} rank(s) of "
+            f"{system.standard.name}, from address offset {system.address_offset:#x}); addresses do not wrap")
+    f = system.mapping.decode(a)
+    s = system.standard
+    out = np.empty((len(chunk), 5), np.int64)
+    out[:, 0] = chunk[:, 0]
+    out[:, 1] = chunk[:, 1]
+    num, den = ratio
+    last = -((-int(chunk[:, 2].max(initial=0)) * num) // den)
+    if last > validate.MAX_TRACE_CYCLES:
+        raise validate.LimitError(f"the trace lasts {last:,} {s.name} cycles, beyond the limit of "
+                                  f"{validate.MAX_TRACE_CYCLES:,} (archgym.core.validate.MAX_TRACE_CYCLES)")
+    out[:, 2] = -((-chunk[:, 2] * num) // den)
+    out[:, 3] = ((f["channel"] * system.ranks + f["rank"]) * s.bankgroups + f["bankgroup"]) * s.banks_per_group + f["bank"]
+    out[:, 4] = f["row"]
     return out
 
 
-def params(design: Mapping) -> np.ndarray:
-    """A complete, validated design -> the kernel's int64 parameter vector."""
-    d = PARAMETERS.complete(design)
-    s = standard_of(d)
-    f = _fields(d, s)
+def params(d: Mapping, system: MemorySystem, ratio: tuple[int, int] = (1, 1)) -> np.ndarray:
+    """A complete, validated design on a memory system -> the kernel's int64 parameter vector."""
+    s = system.standard
     P = np.zeros(L.N_PARAMS, np.int64)
     P[:L.P_NCH] = (s.cl, s.cwl, s.trcd, s.trp, s.trp_ab, s.tras, s.trc, s.twr, s.trtp, s.trrd_s, s.trrd_l,
                    s.tfaw, s.tccd_s, s.tccd_l, s.twtr_s, s.twtr_l, s.trfc, s.trefi, s.trfc_pb, s.trefi_pb,
                    s.txp, s.tcke, s.trtrs, s.burst_cycles)
-    P[L.P_NCH:L.P_SH_CH] = d["channels"], d["ranks"], s.bankgroups, s.banks_per_group
-    P[L.P_SH_CH:L.P_PAGE] = [v for name in ("ch", "ra", "bg", "ba", "ro") for v in f[name]]
-    P[L.P_PAGE:] = (_CODES["page_policy"][d["page_policy"]], _CODES["scheduler"][d["scheduler"]],
-                    _CODES["scheduler_buffer"][d["scheduler_buffer"]], d["request_buffer_size"],
-                    _CODES["resp_queue"][d["resp_queue"]], _CODES["refresh_policy"][d["refresh_policy"]],
-                    d["refresh_max_postponed"], d["refresh_max_pulledin"],
-                    _CODES["power_down_policy"][d["power_down_policy"]], _CODES["arbiter"][d["arbiter"]],
-                    d["max_active_transactions"])
+    P[L.P_NCH:L.P_PAGE] = system.channels, system.ranks, s.bankgroups, s.banks_per_group, *ratio
+    P[L.P_PAGE:] = [d[k] if k not in _CODES else _CODES[k][d[k]] for k in KNOBS]
     return P
 
 
-# --- traces ----------------------------------------------------------------------------------------
+# --- traces --------------------------------------------------------------------------------------
 @dataclass
 class Trace:
     """A trace held in memory for batch evaluation: (n, 3) int64 rows of address, is_write and
-    arrival cycle, the clock of those cycles in MHz (None: the DRAM clock), and its arrivals
-    converted to each standard's controller clock, computed once per standard."""
+    arrival cycle, the clock of those cycles in MHz (None: the DRAM clock), an optional DRAMSys
+    config that fixes the memory system, and the decoded kernel rows per memory system."""
     requests: np.ndarray
     clock_mhz: float | None
     name: str = "trace"
-    _converted: dict = field(default_factory=dict, repr=False)
+    config: DRAMSysConfig | None = None
+    _decoded: dict = field(default_factory=dict, repr=False)
 
-    @property
-    def max_address(self) -> int:
-        return int(self.requests[:, 0].max()) if len(self.requests) else 0
-
-    def in_controller_cycles(self, std: Standard) -> np.ndarray:
-        if std.name not in self._converted:
-            self._converted[std.name] = to_controller_cycles(self.requests, self.clock_mhz, std)
-        return self._converted[std.name]
+    def decoded(self, system: MemorySystem) -> np.ndarray:
+        ratio = player_ratio(self.clock_mhz, system.standard)
+        key = (id(system), ratio)
+        if key not in self._decoded:
+            self._decoded[key] = (system, decode(self.requests, system, ratio))
+        return self._decoded[key][1]
 
 
-def prepare(trace="stream", trace_clock_mhz: float | None = None) -> Trace:
-    """A trace (built-in name, file path, (n, 3) array or Trace) read into memory for `evaluate`."""
+def _config(config) -> DRAMSysConfig | None:
+    return config if config is None or isinstance(config, DRAMSysConfig) else dramsys.load(config)
+
+
+def _trace_and_clock(trace, trace_clock_mhz, cfg: DRAMSysConfig | None):
+    if trace is None:
+        if cfg is None:
+            return "stream", trace_clock_mhz
+        name, mhz = cfg.traces[0]   # the simulation's first trace player and its clock
+        return name, mhz if trace_clock_mhz is None else trace_clock_mhz
+    return trace, trace_clock_mhz
+
+
+def prepare(trace=None, trace_clock_mhz: float | None = None, config=None) -> Trace:
+    """A trace (built-in name, file path, (n, 3) array or Trace) read into memory for `evaluate`;
+    with `config`, every design runs on that DRAMSys memory system."""
     if isinstance(trace, Trace):
         return trace
-    chunks, mhz = _source(trace, trace_clock_mhz)
+    cfg = _config(config)
+    trace, mhz0 = _trace_and_clock(trace, trace_clock_mhz, cfg)
+    chunks, mhz = _source(trace, mhz0)
     name = str(trace) if isinstance(trace, str) or hasattr(trace, "__fspath__") else "array"
-    return Trace(np.concatenate(list(chunks)), mhz, name)
+    return Trace(np.concatenate(list(chunks)), mhz, name, cfg)
 
 
 def parameters(prepared: Trace | None = None) -> DesignSpace:
@@ -152,109 +207,114 @@ def _source(trace, trace_clock_mhz: float | None) -> tuple[Iterator[np.ndarray],
     return iter([tr.check(trace)]), trace_clock_mhz
 
 
-def to_controller_cycles(chunk: np.ndarray, trace_mhz: float | None, std: Standard) -> np.ndarray:
-    """A copy of `chunk` with arrivals rounded up to the controller clock of `std`."""
-    out = chunk.copy()
-    if trace_mhz is not None and trace_mhz != std.clock_mhz:
-        trace_mhz = validate.number(trace_mhz, "trace clock (MHz)", positive=True, error=WorkloadError)
-        ratio = Fraction(str(std.clock_mhz)) / Fraction(str(trace_mhz))
-        last = -((-int(chunk[:, 2].max(initial=0)) * ratio.numerator) // ratio.denominator)
-        if last > validate.MAX_TRACE_CYCLES:
-            raise validate.LimitError(f"the trace at {trace_mhz:g} MHz lasts {last:,} {std.name} cycles, beyond the limit of "
-                                      f"{validate.MAX_TRACE_CYCLES:,} (archgym.core.validate.MAX_TRACE_CYCLES)")
-        out[:, 2] = -((-chunk[:, 2] * ratio.numerator) // ratio.denominator)
-    return out
+def decoded_source(trace, trace_clock_mhz, system: MemorySystem, whole: bool = False):
+    """Whole trace: (decoded rows, raw rows, trace clock). Else an iterator of decoded chunks and the clock."""
+    chunks, mhz = _source(trace, trace_clock_mhz)
+    ratio = player_ratio(mhz, system.standard)
+    if whole:
+        raw = np.concatenate(list(chunks))
+        return decode(raw, system, ratio), raw, mhz
 
-
-def _check_capacity(chunk: np.ndarray, base: int, cap: int, d: Mapping) -> None:
-    bad = np.flatnonzero(chunk[:, 0] >= cap)
-    if len(bad):
-        i = int(bad[0])
-        raise WorkloadError(
-            f"trace request {base + i}: address {int(chunk[i, 0]):#x} is beyond the capacity of {cap:#x} bytes "
-            f"({d['channels']} channel(s) x {d['ranks']} rank(s) of {d['standard']}); addresses do not wrap")
+    def gen():
+        base, prev = 0, 0
+        for c in chunks:
+            if c[0, 2] < prev:
+                raise WorkloadError(f"trace arrival cycles must be non-decreasing: request {base} arrives at "
+                                    f"cycle {c[0, 2]}, after cycle {prev}")
+            yield decode(c, system, ratio, base)
+            base, prev = base + len(c), int(c[-1, 2])
+    return gen(), mhz
 
 
 # --- simulate --------------------------------------------------------------------------------------
-def simulate(design: Mapping | None = None, trace="stream", *, requests: bool = False,
-             trace_clock_mhz: float | None = None) -> SimResult:
-    """Run one design on a trace. `trace`: built-in name, file path or (n, 3) int array.
-    `trace_clock_mhz`: clock of the trace's arrival cycles (default: 800 MHz for .stl files, the
-    DRAM clock otherwise). `requests=True` adds per-request cycles to the result."""
-    d = PARAMETERS.complete(dict(design or {}))
-    std = standard_of(d)
-    P = params(d)
-    cap = capacity_bytes(d)
-    chunks, mhz = _source(trace, trace_clock_mhz)
+def simulate(design: Mapping | None = None, trace=None, *, requests: bool = False,
+             trace_clock_mhz: float | None = None, config=None) -> SimResult:
+    """Run one design on a trace. `trace`: built-in name, file path or (n, 3) int array (default:
+    `stream`, or the config's first trace). `trace_clock_mhz`: clock of the trace's arrival cycles
+    (default: 800 MHz for .stl files, the DRAM clock otherwise). `config`: a DRAMSys simulation
+    JSON file. `requests=True` adds per-request acceptance and response cycles to the result."""
+    cfg = _config(config)
+    d, system = memory_system(design, cfg)
+    trace, mhz = _trace_and_clock(trace, trace_clock_mhz, cfg)
+    if isinstance(trace, Trace) and trace.config is not None and cfg is None:
+        d, system = memory_system(design, trace.config)
+    std = system.standard
     if requests:
-        chunks = iter([np.concatenate(list(chunks))])
-    state = L.init_state(P)
+        whole, raw, mhz = decoded_source(trace, mhz, system, whole=True)
+        chunks = iter([whole])
+    else:
+        chunks, mhz = decoded_source(trace, mhz, system)
+    P = params(d, system, player_ratio(mhz, std))
+    state = list(L.init_state(P))
     cur = next(chunks)
-    base, prev_arrival, resp = 0, 0, None
+    resp = np.zeros((len(cur), 2), np.int64) if requests else np.zeros((0, 2), np.int64)
+    base = 0
+    nxt = next(chunks, None)
     while True:
-        _check_capacity(cur, base, cap, d)
-        if cur[0, 2] < prev_arrival:
-            raise WorkloadError(f"trace arrival cycles must be non-decreasing: request {base} arrives at "
-                                f"cycle {cur[0, 2]}, after cycle {prev_arrival}")
-        conv = to_controller_cycles(cur, mhz, std)
-        if requests:
-            resp = np.zeros((len(cur), 2), np.int64)
-        nxt = next(chunks, None)
         last = nxt is None
         n_total = base + len(cur) if last else np.iinfo(np.int64).max
-        K.run(P, conv, base, last, n_total, *state, resp if requests else np.zeros((0, 2), np.int64))
-        if last:
+        status = K.run(P, cur, base, last, n_total, *state, resp)
+        if status == L.NEED_SLOTS:
+            state[1], state[2] = L.grow(state[0], state[1], state[2])
+        elif status == L.NEED_MORE:
+            base, cur, nxt = base + len(cur), nxt, next(chunks, None)
+        elif status == L.STALLED:
+            raise RuntimeError(f"DRAM kernel stalled at cycle {state[0][L.S_NOW]} with requests in flight "
+                               f"(design {d}); please report this bug")
+        else:
             break
-        base, prev_arrival, cur = base + len(cur), int(cur[-1, 2]), nxt
-    S, bank, rank, hist = state[0], state[4], state[7], state[9]
+    S, bank, rank, hist = state[0], state[3], state[5], state[7]
     metrics = _metrics(std, S, hist, batch.finish(P, S, bank, rank))
     detail = None
     if requests:
-        detail = {"address": cur[:, 0], "is_write": cur[:, 1], "arrival_cycle": conv[:, 2],
-                  "admit_cycle": resp[:, 0], "response_cycle": resp[:, 1],
+        detail = {"address": raw[:, 0], "is_write": raw[:, 1], "arrival_cycle": whole[:, 2],
+                  "accept_cycle": resp[:, 0], "response_cycle": resp[:, 1],
                   "latency_ns": (resp[:, 1] - resp[:, 0]) * std.tck_ns}
     return SimResult(metrics, requests=detail)
 
 
-def simulate_batch(designs: Sequence[Mapping], trace, trace_clock_mhz: float | None = None) -> dict[str, np.ndarray]:
+def simulate_batch(designs: Sequence[Mapping], trace, trace_clock_mhz: float | None = None,
+                   config=None) -> dict[str, np.ndarray]:
     """Many design dicts on one in-memory trace (array, name, path or Trace) in one parallel
     kernel call: metric -> array (n,)."""
-    vectors = np.stack([PARAMETERS.kernel_vector(PARAMETERS.complete(d)) for d in designs]) if len(designs) \
-        else np.zeros((0, len(PARAMETERS)))
-    out = evaluate(vectors, prepare(trace, trace_clock_mhz))
+    prepared = prepare(trace, trace_clock_mhz, config)
+    vectors = np.stack([PARAMETERS.kernel_vector(memory_system(d, prepared.config)[0]) for d in designs]) \
+        if len(designs) else np.zeros((0, len(PARAMETERS)))
+    out = evaluate(vectors, prepared)
     return {m: out[m] for m in METRICS}
 
 
 def evaluate(designs: np.ndarray, trace: Trace) -> dict[str, np.ndarray]:
     """(n, len(PARAMETERS)) kernel design vectors (Parameter.code of each value) on a prepared
     trace -> {metric: (n,) array}, plus `feasible` and `violation` (every design is feasible). One
-    parallel kernel call; the memory-system columns are decoded once per distinct system."""
+    parallel kernel call; memory systems are decoded once per distinct system (a config-prepared
+    trace fixes the system and its columns are ignored)."""
     designs = np.asarray(designs, dtype=np.float64).reshape(-1, len(PARAMETERS))
     n = len(designs)
     Ps = np.empty((n, L.N_PARAMS), np.int64)
     stds: list[Standard] = [None] * n  # type: ignore[list-item]
-    names: list[str] = []
-    which = np.empty(n, np.int64)
-    systems, inverse = np.unique(designs[:, len(KNOBS):], axis=0, return_inverse=True)
+    decoded: list[np.ndarray] = []
+    which = np.zeros(n, np.int64)
+    sys_cols = designs[:, len(KNOBS):] if trace.config is None else np.zeros((n, 0))
+    systems, inverse = np.unique(sys_cols, axis=0, return_inverse=True)
     for k, codes in enumerate(systems):  # a handful of memory systems per batch, usually one
-        d = PARAMETERS.complete({name: PARAMETERS[name].value(int(c)) if name in ("standard", "address_mapping")
-                                 else int(c) for name, c in zip(SYSTEM, codes)})
-        std = standard_of(d)
-        if trace.max_address >= capacity_bytes(d):
-            _check_capacity(trace.requests, 0, capacity_bytes(d), d)
+        if trace.config is None:
+            d = {name: PARAMETERS[name].value(int(c)) if name in ("standard", "address_mapping") else int(c)
+                 for name, c in zip(SYSTEM, codes)}
+            d, system = memory_system(d)
+        else:
+            d, system = memory_system({}, trace.config)
         rows = np.flatnonzero(inverse.reshape(-1) == k)
-        Ps[rows] = params(d)
-        if std.name not in names:
-            names.append(std.name)
-        which[rows] = names.index(std.name)
+        decoded.append(trace.decoded(system))
+        Ps[rows] = params(d, system, player_ratio(trace.clock_mhz, system.standard))
+        which[rows] = k
         for r in rows.tolist():
-            stds[r] = std
+            stds[r] = system.standard
     Ps[:, L.P_PAGE:L.P_PAGE + len(KNOBS)] = designs[:, :len(KNOBS)].astype(np.int64)
     if n == 0:
         out = {m: np.zeros(0) for m in METRICS}
     else:
-        traces = np.stack([trace.in_controller_cycles(STANDARDS[s]) for s in names])
-        out = run_params(Ps, traces, which, stds)
+        out = run_params(Ps, np.stack(decoded), which, stds)
     out["feasible"] = np.ones(n, dtype=bool)
     out["violation"] = np.zeros(n)
     return out
@@ -262,9 +322,12 @@ def evaluate(designs: np.ndarray, trace: Trace) -> dict[str, np.ndarray]:
 
 def run_params(Ps: np.ndarray, traces: np.ndarray, which: np.ndarray, stds: Sequence[Standard]) -> dict[str, np.ndarray]:
     """The batch kernel on ready-made parameter rows (see `params`); traces[which[i]] holds design
-    i's trace with arrivals in its controller clock. Metric -> array (n,)."""
+    i's decoded trace. Metric -> array (n,)."""
     kernel = batch.simulate_batch if len(Ps) >= 2 * numba.get_num_threads() else batch.simulate_serial
     S_all, H_all, B_all = kernel(Ps, traces, which)
+    stalled = np.flatnonzero(S_all[:, L.S_DELIVERED] < traces.shape[1])
+    if len(stalled):
+        raise RuntimeError(f"DRAM kernel stalled on parameter row {Ps[stalled[0]].tolist()}; please report this bug")
     rows = [_metrics(std, S_all[i], H_all[i], B_all[i, :Ps[i, L.P_NCH] * Ps[i, L.P_NRANK]])
             for i, std in enumerate(stds)]
     return {m: np.array([r[m] for r in rows], dtype=np.float64) for m in METRICS}
@@ -280,30 +343,17 @@ def _percentile(hist: np.ndarray, q: float) -> int:
     return int(np.searchsorted(np.cumsum(hist), k))
 
 
-def energy_per_command_pj(std: Standard) -> dict[str, float]:
-    """Energy per ACT(+PRE), RD, WR and REF for one rank, in pJ (mA x V x ns), Micron TN-41-01 /
-    DRAMPower formulas as in dram.md, times the devices per rank."""
-    v, t, n = std.vdd, std.tck_ns, std.devices
-    return {
-        "act": v * (std.idd0 * std.trc - (std.idd3n * std.tras + std.idd2n * (std.trc - std.tras))) * t * n,
-        "rd": v * (std.idd4r - std.idd3n) * std.burst_cycles * t * n,
-        "wr": v * (std.idd4w - std.idd3n) * std.burst_cycles * t * n,
-        "ref": v * (std.idd5 - std.idd3n) * std.trfc * t * n,
-    }
-
-
 def _metrics(std: Standard, S: np.ndarray, hist: np.ndarray, bg: np.ndarray) -> dict[str, float]:
+    """Metrics from the kernel's counters; bg: per-rank cycles (active standby, precharged standby,
+    precharge power-down, active power-down, bank-active cycles summed over banks)."""
     tck = std.tck_ns
     cycles = int(S[L.S_END])
     seconds = cycles * tck * 1e-9
     n = int(S[L.S_N_RD] + S[L.S_N_WR])
-    e = energy_per_command_pj(std)
-    pj = 1e-12
-    # per-bank refresh refreshes 1/banks of the rows: 1/banks of an all-bank REF's energy
-    e_ref = (S[L.S_N_REF] * e["ref"] + S[L.S_N_REFPB] * e["ref"] / std.banks) * pj
-    # background: IDD3N active standby, IDD2N precharged standby, IDD2P/IDD3P power-down
-    amps = np.array([std.idd3n, std.idd2n, std.idd2p, std.idd3p])
-    e_bg = float((bg.sum(axis=0) * amps).sum()) * std.vdd * tck * std.devices * pj
+    c = bg.sum(axis=0)
+    e = power.components(std, S[L.S_N_ACT], S[L.S_N_CLOSE], S[L.S_N_RD], S[L.S_N_WR], S[L.S_N_REF], c[4], c[0],
+                         c[1], apd=c[3], ppd=c[2], ref_pb=S[L.S_N_REFPB])
+    pj = 1e-12 * std.devices
     m = {
         "latency_s": seconds,
         "cycles": float(cycles),
@@ -321,16 +371,17 @@ def _metrics(std: Standard, S: np.ndarray, hist: np.ndarray, bg: np.ndarray) -> 
         "n_wr": float(S[L.S_N_WR]),
         "n_ref": float(S[L.S_N_REF] + S[L.S_N_REFPB]),
         "n_pd": float(S[L.S_N_PD]),
-        "energy_act_j": S[L.S_N_ACT] * e["act"] * pj,
-        "energy_rd_j": S[L.S_N_RD] * e["rd"] * pj,
-        "energy_wr_j": S[L.S_N_WR] * e["wr"] * pj,
-        "energy_ref_j": float(e_ref),
-        "energy_bg_j": e_bg,
+        "energy_act_j": float(e["E_act"] + e["E_pre"]) * pj,
+        "energy_rd_j": float(e["E_RD"]) * pj,
+        "energy_wr_j": float(e["E_WR"]) * pj,
+        "energy_ref_j": float(e["E_ref_AB"]) * pj,
+        "energy_bg_j": float(e["E_bg_act"] + e["E_bg_act_shared"] + e["E_bg_pre"] + e["E_PDNA"] + e["E_PDNP"]) * pj,
     }
-    m["energy_j"] = m["energy_act_j"] + m["energy_rd_j"] + m["energy_wr_j"] + m["energy_ref_j"] + e_bg
+    m["energy_j"] = m["energy_act_j"] + m["energy_rd_j"] + m["energy_wr_j"] + m["energy_ref_j"] + m["energy_bg_j"]
     m["power_w"] = m["energy_j"] / seconds if seconds > 0 else 0.0
     return {k: float(v) for k, v in m.items()}
 
 
-__all__ = ["PARAMETERS", "KNOBS", "SYSTEM", "METRICS", "MAPPINGS", "Trace", "prepare", "parameters", "evaluate",
-           "simulate", "simulate_batch", "run_params", "params", "capacity_bytes", "to_controller_cycles"]
+__all__ = ["PARAMETERS", "KNOBS", "SYSTEM", "METRICS", "MAPPINGS", "Trace", "MemorySystem", "prepare", "parameters",
+           "evaluate", "simulate", "simulate_batch", "run_params", "params", "capacity_bytes", "memory_system",
+           "decode", "player_ratio"]

@@ -1,5 +1,6 @@
 """Array layouts of the DRAM kernel: knob codes, the parameter vector P, the scalar state S, and
-the slot, bank, rank and channel tables, plus `init_state`, which allocates them for one design."""
+the slot, bank, bank-group, rank and channel tables, plus `init_state`, which allocates them for
+one design, and `grow`, which doubles the request slots when more requests are in flight."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +8,8 @@ from numba import njit
 
 INF = np.int64(1) << 62
 HIST_BINS = 1 << 16          # read-latency histogram, 1-cycle bins (last bin holds the overflow)
-MAX_SLOTS = 128              # upper bound of max_active_transactions
+MAX_ACTIVE = 128             # upper bound of max_active_transactions and request_buffer_size
+SLOTS0 = 256                 # initial request slots (grown by doubling)
 
 # knob codes (the Python front maps strings to these)
 OPEN, OPEN_ADAPTIVE, CLOSED, CLOSED_ADAPTIVE = 0, 1, 2, 3
@@ -16,40 +18,49 @@ BANKWISE, READ_WRITE, SHARED = 0, 1, 2
 RESP_FIFO, RESP_REORDER = 0, 1
 NO_REFRESH, ALL_BANK, PER_BANK = 0, 1, 2
 NO_POWER_DOWN, STAGGERED = 0, 1
-ARB_SIMPLE, ARB_FIFO, ARB_REORDER = 0, 1, 2
+ARB_SIMPLE, ARB_FIFO, ARB_REORDER, ARB_DS3 = 0, 1, 2, 3
+DRAIN_LOW = 8               # DRAMSim3 controller.cc ScheduleTransaction: drain writes above 8 when idle
 
 # P: the parameter vector
 (P_CL, P_CWL, P_RCD, P_RP, P_RPAB, P_RAS, P_RC, P_WR, P_RTP, P_RRDS, P_RRDL, P_FAW, P_CCDS, P_CCDL,
  P_WTRS, P_WTRL, P_RFC, P_REFI, P_RFCPB, P_REFIPB, P_XP, P_CKE, P_RTRS, P_BURST,
- P_NCH, P_NRANK, P_NBG, P_NBPG,
- P_SH_CH, P_MK_CH, P_SH_RA, P_MK_RA, P_SH_BG, P_MK_BG, P_SH_BA, P_MK_BA, P_SH_RO, P_MK_RO,
+ P_NCH, P_NRANK, P_NBG, P_NBPG, P_RATIO_NUM, P_RATIO_DEN,
  P_PAGE, P_SCHED, P_SBUF, P_BUFSZ, P_RESPQ, P_REFPOL, P_MAXPOST, P_MAXPULL, P_PDPOL, P_ARB, P_MAXACT,
- N_PARAMS) = range(50)
+ N_PARAMS) = range(42)
+N_KNOBS = N_PARAMS - P_PAGE
 
-# command codes; also the first columns of the bank, bank-group and rank "next legal time" tables
-ACT, PRE, RD, WR, REF = 0, 1, 2, 3, 4
+# command codes; bank "next legal" columns are ACT, PRE, RD, WR; rank columns add REFA and PREA
+ACT, PRE, RD, WR, REFA, PREA = 0, 1, 2, 3, 4, 5
 
 # S: scalar state and counters
-(S_NOW, S_NEXT_ID, S_ACTIVE, S_RELEASED, S_LAST_ADMIT, S_LAST_XFER, S_LAST_RESP,
- S_ARB_HEAD, S_ARB_N, S_RING_HEAD, S_RING_N, S_RD_HEAD, S_RD_N, S_WR_HEAD, S_WR_N, S_FREE_N, S_END,
- S_N_ACT, S_N_PRE, S_N_RD, S_N_WR, S_N_REF, S_N_REFPB, S_N_AUTOPRE, S_N_PD, S_N_HITS,
- S_RLAT_SUM, S_N_RLAT, S_LAT_SUM, S_EVENTS, N_SCALARS) = range(31)   # S_EVENTS: event times visited
+(S_NOW, S_NEXT_ID, S_DELIVERED, S_WAITING, S_SEND_OK, S_ACTIVE, S_PARKED, S_LAST_DELIV,
+ S_PEND_HEAD, S_PEND_TAIL, S_UND_HEAD, S_UND_TAIL, S_FREE_N, S_END,
+ S_N_ACT, S_N_PRE, S_N_RD, S_N_WR, S_N_REF, S_N_REFPB, S_N_AUTOPRE, S_N_PD, S_N_HITS, S_N_CLOSE,
+ S_RLAT_SUM, S_N_RLAT, S_LAT_SUM, S_EVENTS, S_PROGRESS, N_SCALARS) = range(30)   # S_PROGRESS: last acceptance or response
 
-# slot fields (one slot per active request)
-(Q_ID, Q_ADMIT, Q_WRITE, Q_CH, Q_RANK, Q_BANK, Q_BGI, Q_ROW, Q_DONE, Q_ACTED, N_QF) = range(11)
+# slot fields (one slot per request in flight); NEXT/PREV link the channel queue, then the bank
+# queue; RNEXT the response queue, then the initiator's pending responses; UNEXT the undelivered list
+(Q_ID, Q_ADDR, Q_WRITE, Q_BANK, Q_ROW, Q_PUSHED, Q_ACCEPT, Q_DONE, Q_RESPONDED,
+ Q_NEXT, Q_PREV, Q_RNEXT, Q_UNEXT, N_QF) = range(14)
+
 # bank fields after the 4 next-legal-time columns
-# B_CAND caches the scheduler's pick (-1: empty buffer), with its command, mux key and bank-group row
-B_OPEN_ROW, B_CLOSE_T, B_NQ, B_CAND, B_CMD, B_KEY, B_GBG, N_BF = range(4, 12)
-# rank fields after the 5 next-legal-time columns
-# (R_FAW0..R_FAW0+3: the last four ACT cycles, a ring; R_ALLCLOSED, R_PPD, R_APD: background cycles)
-R_FAW0 = 5
-(R_FAW_I, R_REF_TICK, R_REF_DEBT, R_REF_BANK, R_IN_PD, R_PD_ENTER, R_PD_KIND, R_PD_READY,
- R_NQ, R_N_OPEN, R_ALLCLOSED, R_PPD, R_APD, N_RF) = range(9, 23)
-# channel fields
-(C_CMDBUS, C_LAST_DIR, C_NR, C_NW,
- C_MIN, C_BEST, C_BEST_GB, C_BEST_C, C_BEST_KEY, C_DIRTY, C_STALE, N_CF) = range(12)
+(B_RDA, B_OPEN_ROW, B_CLOSE_T, B_ACT_T, B_CAS, B_HEAD, B_TAIL, B_NQ, B_CAND, B_CMD, B_AUTO, N_BF) = range(4, 16)
 
-DONE, NEED_MORE = 0, 1
+# rank fields after the 6 next-legal-time columns (R_FAW0..+3: the last four ACT cycles, a ring)
+R_FAW0 = 6
+(R_FAW_I, R_TRIGGER, R_STATE, R_COUNTER, R_BLOCKED, R_REMAIN, R_CURRENT, R_SKIP, R_CMD, R_WAKE,
+ R_IN_PD, R_PD_ENTER, R_PD_KIND, R_PD_READY, R_NQ, R_N_OPEN, R_ALLCLOSED, R_PPD, R_APD, R_BANK_ACT,
+ N_RF) = range(10, 31)
+REGULAR, PULLEDIN = 0, 1
+NO_CMD = -1
+
+# channel fields (C_FIFO_*: the arbiter's queue, or the transaction queue's reads; C_WQ_*: its writes)
+(C_CMDBUS, C_FIFO_HEAD, C_FIFO_TAIL, C_LAST_END_REQ, C_NR, C_NW, C_LAST_BANK, C_LAST_WRITE,
+ C_RQ_HEAD, C_RQ_TAIL, C_RESP_OK, C_RESP_BUSY, C_MIN, C_BEST, C_BEST_GB, C_STALE,
+ C_WQ_HEAD, C_WQ_TAIL, C_TQ_NR, C_TQ_NW, C_DRAIN, C_RR, N_CF) = range(23)   # C_RR: DRAMSim3's round-robin bank
+
+DONE, NEED_MORE, NEED_SLOTS, STALLED = 0, 1, 2, 3
+STALL_CYCLES = 1 << 32       # a request in flight this long without progress is a kernel bug
 
 
 @njit(cache=True)
@@ -57,26 +68,61 @@ def init_state(P):
     """Fresh state arrays for parameter vector P."""
     nch, nrank, nbg, nbpg = P[P_NCH], P[P_NRANK], P[P_NBG], P[P_NBPG]
     nr = nch * nrank
-    nb = nr * nbg * nbpg
+    nbanks = nbg * nbpg
+    nb = nr * nbanks
     S = np.zeros(N_SCALARS, np.int64)
-    S[S_LAST_ADMIT] = -1
-    S[S_LAST_XFER] = -1
-    S[S_FREE_N] = P[P_MAXACT]
-    slots = np.zeros((MAX_SLOTS, N_QF), np.int64)
-    free = np.arange(MAX_SLOTS - 1, -1, -1).astype(np.int64)   # a stack: slot 0 is popped first
-    rings = np.zeros((4, MAX_SLOTS), np.int64)                  # arbiter, admission, read-done, write-done
+    S[S_PARKED] = -1
+    S[S_LAST_DELIV] = -1
+    S[S_PEND_HEAD] = -1
+    S[S_UND_HEAD] = -1
+    S[S_FREE_N] = SLOTS0
+    slots = np.zeros((SLOTS0, N_QF), np.int64)
+    free = np.arange(SLOTS0 - 1, -1, -1).astype(np.int64)   # a stack: slot 0 is popped first
     bank = np.zeros((nb, N_BF), np.int64)
     bank[:, B_OPEN_ROW] = -1
+    bank[:, B_HEAD] = -1
     bank[:, B_CAND] = -1
-    bankq = np.zeros((nb, 2 * P[P_BUFSZ]), np.int64)
-    bgn = np.zeros((nr * nbg, 5), np.int64)
+    bgn = np.zeros((nr * nbg, 3), np.int64)     # ACT, RD, WR
     rank = np.zeros((nr, N_RF), np.int64)
+    interval = P[P_REFIPB] if P[P_REFPOL] == PER_BANK else P[P_REFI]
     for gr in range(nr):
         for k in range(4):
             rank[gr, R_FAW0 + k] = -INF
-        interval = P[P_REFI] if P[P_REFPOL] == ALL_BANK else P[P_REFIPB]
-        rank[gr, R_REF_TICK] = ((gr % nrank) + 1) * interval // nrank if P[P_REFPOL] != NO_REFRESH else INF
+        r = gr % nrank                          # RefreshManagerIF::getTimeForFirstTrigger: bit-reversed ranks
+        rev, bits, n = 0, 0, nrank
+        while n > 1:
+            bits += 1
+            n >>= 1
+        for k in range(bits):
+            rev |= ((r >> k) & 1) << (bits - 1 - k)
+        rank[gr, R_TRIGGER] = interval - rev * interval // nrank if P[P_REFPOL] != NO_REFRESH else INF
+        rank[gr, R_BLOCKED] = -2
+        rank[gr, R_REMAIN] = (1 << nbanks) - 1
+        rank[gr, R_CMD] = NO_CMD
+        rank[gr, R_WAKE] = INF
     chan = np.zeros((nch, N_CF), np.int64)
+    chan[:, C_FIFO_HEAD] = -1
+    chan[:, C_WQ_HEAD] = -1
+    chan[:, C_LAST_END_REQ] = -1
+    chan[:, C_RQ_HEAD] = -1
     chan[:, C_STALE] = 1
+    for ch in range(nch):
+        chan[ch, C_LAST_BANK] = ch * nrank * nbanks
     hist = np.zeros(HIST_BINS, np.int64)
-    return S, slots, free, rings, bank, bankq, bgn, rank, chan, hist
+    return S, slots, free, bank, bgn, rank, chan, hist
+
+
+@njit(cache=True)
+def grow(S, slots, free):
+    """Twice the request slots; the new ones are free."""
+    cap = slots.shape[0]
+    new = np.zeros((2 * cap, N_QF), np.int64)
+    new[:cap] = slots
+    nfree = np.zeros(2 * cap, np.int64)
+    k = S[S_FREE_N]
+    nfree[:k] = free[:k]
+    for s in range(2 * cap - 1, cap - 1, -1):
+        nfree[k] = s
+        k += 1
+    S[S_FREE_N] = k
+    return new, nfree

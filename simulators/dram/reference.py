@@ -1,10 +1,14 @@
 """The golden model: the same memory controller as kernel.py, written as a readable simpy model
-that steps the controller clock one cycle at a time (it only jumps over cycles in which the
-controller holds no request and has no refresh or power-down work).
+that steps the controller clock one cycle at a time (it only jumps over cycles in which nothing is
+in flight and no refresh or power-down work is due). It is the specification of the semantics;
+the kernel must agree with it request by request (tests/test_dram_reference.py).
 
-Each cycle runs six phases in order (see kernel.py): responses, refresh timers, admission,
-arbiter, one command per channel, power-down entry. Background energy is classified cycle by
-cycle here (the kernel accounts it by intervals), so the differential test checks both.
+One initiator (the trace player) drives one arbiter in front of one controller per channel, as in
+DRAMSys 4.0 (the version ArchGym ran). Each cycle runs, for every channel, the steps of DRAMSys's
+`Controller::controllerMethod`: (1) responses, (2) accept a request, (3) refresh managers,
+(4-5) issue at most one command (a column command frees its buffer entry and the controller tries
+to accept again), then our power-down entry. The trace player and the arbiter act between (1) and (2).
+Background energy is classified cycle by cycle here (the kernel accounts it by intervals).
 It is slow (tens of thousands of requests per second); use it for tests and for reading.
 """
 from __future__ import annotations
@@ -16,100 +20,121 @@ import numpy as np
 import simpy
 
 from simulators.base import SimResult
-from simulators.dram import PARAMETERS, _metrics, _source, capacity_bytes, _check_capacity, params, \
-    standard_of, to_controller_cycles
-from simulators.dram import kernel as K, layout as L
-
-INF = 1 << 62
-ACT, PRE, RD, WR, REF = range(5)
+from simulators.dram import _metrics, decoded_source, dramsys, memory_system, player_ratio
+from simulators.dram import layout as L
+from simulators.dram.reference_dram import INF, REGULAR, DramSide
 
 
-@dataclass
+@dataclass(eq=False)
 class Request:
     id: int
-    admit: int
+    addr: int
     write: bool
-    ch: int
+    ch: "Channel"
     rank: "Rank"
     bank: "Bank"
     row: int
-    done: int | None = None      # cycle the data transfer ends
-    acted: bool = False          # an ACT was issued on its behalf (a row miss)
+    pushed: int = 0              # cycle it entered the arbiter's channel queue
+    accept: int = -1             # the arbiter stamps it (DRAMSys GenerationExtension): the latency clock starts
+    done: int | None = None      # cycle its data transfer ends (after its RD/WR)
+    responded: bool = False
 
 
-@dataclass
+@dataclass(eq=False)
 class Bank:
-    index: int                   # within its rank
-    bankgroup: int
+    index: int                   # within its channel (DRAMSys bank ID)
+    group: list                  # its bank group's next-legal times [ACT, RD, WR]
     open_row: int = -1
-    close_time: int = 0          # cycle the bank became (or becomes) precharged and idle
-    next: list = field(default_factory=lambda: [0] * 5)   # earliest cycle per command
-    queue: list = field(default_factory=list)             # scheduler buffer, oldest first
+    close_time: int = 0          # the cycle its row closed (or closes: auto-precharge, refresh end)
+    next: list = field(default_factory=lambda: [0] * 4)   # ACT, PRE, RD, WR
+    rda_ready: int = 0           # RDA must wait so that its precharge meets tWR (CheckerDDR4: WR -> RDA)
+    cas_since_act: int = 0
+    queue: list = field(default_factory=list)             # scheduler buffer, arrival order
 
 
-@dataclass
+@dataclass(eq=False)
 class Rank:
-    index: int                   # within its channel
     banks: list
-    bg_next: list                # per bank group: earliest cycle per command
-    next: list = field(default_factory=lambda: [0] * 5)
+    next: list = field(default_factory=lambda: [0] * 6)   # ACT, PRE, RD, WR, REFA, PREA
     faw: deque = field(default_factory=lambda: deque([-INF] * 4, maxlen=4))
-    ref_tick: int = INF
-    ref_debt: int = 0
-    ref_bank: int = 0
+    trigger: int = INF           # refresh manager: next trigger time
+    state: int = REGULAR
+    counter: int = 0             # postponed (> 0) or pulled-in (< 0) refreshes
+    blocked: int = -2            # -2 none, -1 every bank (forced all-bank refresh), else that bank
+    remaining: list = field(default_factory=list)         # per-bank refresh: banks not yet refreshed
+    current: int = 0
+    skip: bool = False
     in_pd: bool = False
     pd_enter: int = 0
-    pd_end: int = 0              # power-down lasts until here (tCKE minimum residency)
-    pd_active: bool = False      # entered with a bank open (IDD3P) rather than precharged (IDD2P)
+    pd_end: int = 0
+    pd_active: bool = False
     pd_ready: int = 0
-    busy_until: int = 0          # latest close time of any bank (refresh counts as busy)
-    cycles: list = field(default_factory=lambda: [0, 0, 0, 0])  # act stby, pre stby, ppd, apd
-
-    def n_open(self) -> int:
-        return sum(b.open_row >= 0 for b in self.banks)
+    cmd: int | None = None       # the refresh manager's command this cycle
+    cycles: list = field(default_factory=lambda: [0, 0, 0, 0, 0])  # act stby, pre stby, ppd, apd, bank-active
 
     def queued(self) -> int:
         return sum(len(b.queue) for b in self.banks)
 
+    def n_open(self) -> int:
+        return sum(b.open_row >= 0 for b in self.banks)
 
-class Controller:
-    """One design on one trace (arrivals in controller cycles). `run()` simulates; `scalars()` gives
-    the kernel's result layout: (scalars S, read-latency histogram, background cycles per rank)."""
 
-    def __init__(self, design: dict, trace: np.ndarray):
-        self.d = PARAMETERS.complete(design)
-        self.P = params(self.d)
-        self.t_ = {name: int(self.P[getattr(K, "P_" + name)]) for name in
-                   ("CL", "CWL", "RCD", "RP", "RPAB", "RAS", "RC", "WR", "RTP", "RRDS", "RRDL", "FAW", "CCDS",
-                    "CCDL", "WTRS", "WTRL", "RFC", "REFI", "RFCPB", "REFIPB", "XP", "CKE", "RTRS", "BURST")}
-        d = self.d
-        std = standard_of(d)
-        self.trace = trace
-        self.n_banks = std.banks
-        self.bpg = std.banks_per_group
-        self.policy = {k: d[k] for k in PARAMETERS.names}
+@dataclass(eq=False)
+class Channel:
+    index: int
+    ranks: list
+    banks: list
+    cmdbus: int = 0
+    fifo: list = field(default_factory=list)        # arbiter -> controller, one request at a time
+    last_end_req: int = -1
+    n_read: int = 0
+    n_write: int = 0
+    last_bank: int = 0                              # BufferCounterBankwise::lastBankID
+    last_write: bool = False                        # SchedulerFrFcfsGrp::lastCommand
+    respq: list = field(default_factory=list)       # CAS order (fifo) or acceptance order (reorder)
+    resp_ok: int = 0
+    resp_busy: bool = False
+    writes: list = field(default_factory=list)      # transaction queue: its write buffer (fifo: its reads)
+    drain: int = 0                                  # writes left to drain (DRAMSim3 write_draining_)
+    rr: int = 0                                     # DRAMSim3: the bank served last (round robin)
+
+
+class Controller(DramSide):
+    """One design on one decoded trace. `run()` simulates; `scalars()` gives the kernel's result
+    layout: (scalars S, read-latency histogram, background cycles per rank)."""
+
+    def __init__(self, design: dict, system, trace: np.ndarray, ratio: tuple[int, int]):
+        self.d = d = dict(design)
+        self.system = system
+        s = system.standard
+        self.T = dict(CL=s.cl, CWL=s.cwl, RCD=s.trcd, RP=s.trp, RPAB=s.trp_ab, RAS=s.tras, RC=s.trc, WR=s.twr,
+                      RTP=s.trtp, RRDS=s.trrd_s, RRDL=s.trrd_l, FAW=s.tfaw, CCDS=s.tccd_s, CCDL=s.tccd_l,
+                      WTRS=s.twtr_s, WTRL=s.twtr_l, RFC=s.trfc, REFI=s.trefi, RFCPB=s.trfc_pb, REFIPB=s.trefi_pb,
+                      XP=s.txp, CKE=s.tcke, RTRS=s.trtrs, BURST=s.burst_cycles)
+        self.trace, self.ratio = trace, ratio
+        self.per_bank = d["refresh_policy"] == "per_bank"
+        self.interval = self.T["REFIPB"] if self.per_bank else self.T["REFI"]
         self.channels = []
-        interval = self.t_["REFI"] if d["refresh_policy"] == "all_bank" else self.t_["REFIPB"]
-        for _ in range(d["channels"]):
-            ranks = []
-            for r in range(d["ranks"]):
-                rank = Rank(r, [Bank(i, i // self.bpg) for i in range(self.n_banks)],
-                            [[0] * 5 for _ in range(std.bankgroups)])
-                if d["refresh_policy"] != "no_refresh":
-                    rank.ref_tick = (r + 1) * interval // d["ranks"]
+        for c in range(system.channels):
+            ranks, banks = [], []
+            for r in range(system.ranks):
+                groups = [[0, 0, 0] for _ in range(s.bankgroups)]
+                rb = [Bank(len(banks) + i, groups[i // s.banks_per_group]) for i in range(s.banks)]
+                banks += rb
+                rank = Rank(rb, remaining=list(range(s.banks)))
+                if d["refresh_policy"] != "no_refresh":   # RefreshManagerIF::getTimeForFirstTrigger
+                    rank.trigger = self.interval - _bitrev(r, system.ranks) * self.interval // system.ranks
                 ranks.append(rank)
-            self.channels.append({"cmdbus": 0, "last_write": False, "n_read": 0, "n_write": 0, "ranks": ranks})
-        self.interval = interval
-        # address field -> (shift, mask), as the front computed them for the kernel
-        self.fields = {k: (int(self.P[getattr(K, f"P_SH_{k.upper()}")]), int(self.P[getattr(K, f"P_MK_{k.upper()}")]))
-                       for k in ("ch", "ra", "bg", "ba", "ro")}
-        self.next_id = self.released = 0
-        self.active: list[Request] = []      # admitted, not yet answered (admission order)
-        self.arbiter: list[Request] = []     # admitted, not yet in a scheduler buffer
-        self.last_admit = self.last_xfer = -1
-        self.last_resp = 0
+            self.channels.append(Channel(c, ranks, banks))
+        self.next_id, self.delivered = 0, 0
+        self.waiting = False            # the player waits for END_REQ
+        self.send_ok = 0
+        self.active, self.parked = 0, None
+        self.pending: deque = deque()   # responses at the arbiter, waiting for the initiator
+        self.undelivered: deque = deque()   # accepted by the arbiter, not yet delivered (id order)
+        self.last_delivery = -1
         self.end = 0
-        self.stats = dict(act=0, pre=0, rd=0, wr=0, ref=0, refpb=0, autopre=0, pd=0, hits=0)
+        self.stats = dict(act=0, pre=0, rd=0, wr=0, ref=0, refpb=0, autopre=0, pd=0, hits=0, close=0)
         self.read_latencies: list[int] = []
         self.latency_sum = 0
         self.responses = np.zeros((len(trace), 2), np.int64)
@@ -121,13 +146,12 @@ class Controller:
         while True:
             t = int(self.env.now)
             self.cycle(t)
-            if self.released == len(self.trace):
+            if self.delivered == len(self.trace):
                 return
-            self.account(t)
+            self.account(t, 1)
             step = self.idle_until(t + 1) - t
             if step > 1:
-                for rank in self.ranks():
-                    self.account_rank(rank, t + 1, step - 1)
+                self.account(t + 1, step - 1)
             yield self.env.timeout(step)
 
     def run(self):
@@ -135,321 +159,206 @@ class Controller:
         return self
 
     def cycle(self, t: int) -> None:
-        self.respond(t)
-        self.refresh_timers(t)
-        self.admit(t)
-        self.transfer(t)
         for ch in self.channels:
+            self.respond(ch, t)
+        self.deliver(t)
+        self.send(t)
+        for ch in self.channels:
+            self.accept(ch, t)
+            for rank in ch.ranks:
+                self.refresh_start(rank, t)
             self.command(ch, t)
         self.power_down(t)
 
     def ranks(self):
-        return [r for ch in self.channels for r in ch["ranks"]]
+        return [r for ch in self.channels for r in ch.ranks]
 
     def idle_until(self, t: int) -> int:
-        """The next cycle worth simulating: t, unless the controller is empty and idle."""
-        if self.active or any(self.wants_refresh(r) for r in self.ranks()):
+        """The next cycle worth simulating: t, unless nothing is in flight and no refresh is due."""
+        if self.next_id > self.delivered or any(r.trigger <= t for r in self.ranks()):
             return t
-        nxt = min([r.ref_tick for r in self.ranks()] + [INF])
+        nxt = min([r.trigger for r in self.ranks()] + [INF])
         if self.next_id < len(self.trace):
-            nxt = min(nxt, int(self.trace[self.next_id, 2]))
-        if self.policy["power_down_policy"] == "staggered":
+            nxt = min(nxt, max(int(self.trace[self.next_id, 2]), self.send_ok))
+        if self.d["power_down_policy"] == "staggered":
             nxt = min([nxt] + [r.pd_ready for r in self.ranks() if not r.in_pd])
         return max(t, nxt)
 
-    # --- 1. responses --------------------------------------------------------------------------
-    def respond(self, t: int) -> None:
-        if self.policy["resp_queue"] == "fifo":
-            while self.active and self.active[0].done is not None and max(self.active[0].done, self.last_resp) <= t:
-                self.release(self.active[0], max(self.active[0].done, self.last_resp))
+    # --- (1) responses (Controller::manageResponses, RespQueueFifo/RespQueueReorder) ------------
+    def respond(self, ch: Channel, t: int) -> None:
+        if ch.resp_busy or t < ch.resp_ok or not ch.respq:
+            return
+        head = ch.respq[0]   # fifo: CAS order; reorder: the oldest accepted request of the channel
+        if head.done is None or head.done > t:
+            return
+        ch.respq.pop(0)
+        head.responded = True
+        self.pending.append(head)
+        if self.d["arbiter"] == "simple":
+            ch.resp_busy = True      # ArbiterSimple passes END_RESP back only when the initiator sends it
         else:
-            for req in [r for r in self.active if r.done is not None and r.done <= t]:
-                self.release(req, req.done)
+            ch.resp_ok = t + 1       # ArbiterFifo/Reorder end the response at once
 
-    def release(self, req: Request, t: int) -> None:
-        self.active.remove(req)
-        self.released += 1
-        latency = t - req.admit
+    def deliver(self, t: int) -> None:
+        """The initiator takes at most one response per cycle (TracePlayer answers END_RESP at once);
+        the Reorder arbiter returns them in request order (ArbiterReorder::peqCallback)."""
+        if self.last_delivery >= t or not self.pending:
+            return
+        if self.d["arbiter"] == "reorder":
+            req = self.undelivered[0]
+            if not req.responded:
+                return
+            self.pending.remove(req)
+        else:
+            req = self.pending.popleft()
+        if self.undelivered and self.undelivered[0] is req:
+            self.undelivered.popleft()
+        else:
+            self.undelivered.remove(req)
+        self.last_delivery = t
+        self.delivered += 1
+        lat = t - req.accept
         if not req.write:
-            self.read_latencies.append(latency)
-        self.latency_sum += latency
-        self.responses[req.id] = req.admit, t
-        self.last_resp = t
+            self.read_latencies.append(lat)
+        self.latency_sum += lat
+        self.responses[req.id] = req.accept, t
         self.end = max(self.end, t)
+        if self.d["arbiter"] == "simple":
+            req.ch.resp_busy = False
+            req.ch.resp_ok = t + 1
+        elif self.d["arbiter"] == "dramsim3":
+            pass
+        elif self.parked is not None:         # ArbiterFifo::peqCallback END_RESP: admit the parked one
+            self.arbiter_accept(self.parked, t)
+            self.parked = None
+            self.waiting = False
+        else:
+            self.active -= 1
 
-    # --- 2. refresh timers ------------------------------------------------------------------------
-    def refresh_timers(self, t: int) -> None:
-        for rank in self.ranks():
-            while rank.ref_tick <= t:
-                rank.ref_tick += self.interval
-                rank.ref_debt += 1
-            if rank.in_pd and self.forced(rank):
-                self.pd_exit(rank, t)
+    # --- the trace player and the arbiter ------------------------------------------------------
+    def next_edge(self, t: int) -> int:
+        """The first controller cycle on a player-clock edge strictly after cycle t
+        (StlPlayer::nextPayload sends one player period after END_REQ, rounded up to tCK)."""
+        num, den = self.ratio
+        k = t * den // num + 1
+        return -(-k * num // den)
 
-    def forced(self, rank: Rank) -> bool:
-        return self.policy["refresh_policy"] != "no_refresh" and rank.ref_debt > self.policy["refresh_max_postponed"]
+    def send(self, t: int) -> None:
+        if self.waiting or self.next_id >= len(self.trace):
+            return
+        addr, write, arrival, bank, row = (int(x) for x in self.trace[self.next_id])
+        if max(arrival, self.send_ok) > t:
+            return
+        s = self.system.standard
+        nb = s.banks * self.system.ranks
+        ch = self.channels[bank // nb]
+        b = ch.banks[bank % nb]
+        req = Request(self.next_id, addr, bool(write), ch, ch.ranks[(bank % nb) // s.banks], b, row)
+        self.next_id += 1
+        if self.d["arbiter"] == "simple":   # ArbiterSimple stamps the request on arrival
+            req.accept = t
+            self.undelivered.append(req)
+            self.waiting = True
+            self.push(req, t)
+        elif self.d["arbiter"] == "dramsim3":
+            if self.tq_room(req):
+                self.arbiter_accept(req, t)
+            else:
+                self.parked, self.waiting = req, True
+        elif self.active < self.d["max_active_transactions"]:
+            self.active += 1
+            self.arbiter_accept(req, t)
+        else:
+            self.parked, self.waiting = req, True
 
-    def wants_refresh(self, rank: Rank) -> bool:
-        if self.policy["refresh_policy"] == "no_refresh":
-            return False
-        if self.forced(rank):
-            return True
-        if rank.ref_debt <= -self.policy["refresh_max_pulledin"] or rank.in_pd:
-            return False
-        if self.policy["refresh_policy"] == "all_bank":
-            return rank.queued() == 0
-        return not rank.banks[rank.ref_bank].queue
+    def arbiter_accept(self, req: Request, t: int) -> None:
+        """ArbiterFifo/Reorder (or DRAMSim3's AddTransaction): END_REQ to the initiator now, then
+        queue for the channel."""
+        req.accept = t
+        self.send_ok = self.next_edge(t)
+        self.undelivered.append(req)
+        self.push(req, t)
 
-    # --- 3. admission and 4. arbiter ------------------------------------------------------------
-    def admit(self, t: int) -> None:
-        if (self.next_id < len(self.trace) and len(self.active) < self.policy["max_active_transactions"]
-                and self.trace[self.next_id, 2] <= t and self.last_admit < t):
-            addr, write, _ = (int(x) for x in self.trace[self.next_id])
-            f = self.fields
-            ch = (addr >> f["ch"][0]) & f["ch"][1]
-            rank = self.channels[ch]["ranks"][(addr >> f["ra"][0]) & f["ra"][1]]
-            bank = rank.banks[((addr >> f["bg"][0]) & f["bg"][1]) * self.bpg + ((addr >> f["ba"][0]) & f["ba"][1])]
-            req = Request(self.next_id, t, bool(write), ch, rank, bank, (addr >> f["ro"][0]) & f["ro"][1])
-            self.active.append(req)
-            self.arbiter.append(req)
-            self.next_id += 1
-            self.last_admit = t
+    def push(self, req: Request, t: int) -> None:
+        req.pushed = t
+        tq = self.d["arbiter"] == "dramsim3"
+        (req.ch.writes if tq and req.write else req.ch.fifo).append(req)
 
-    def room(self, req: Request) -> bool:
-        size, ch = self.policy["request_buffer_size"], self.channels[req.ch]
-        if self.policy["scheduler_buffer"] == "bankwise":
+    def tq_room(self, req: Request) -> bool:
+        """DRAMSim3 Controller::WillAcceptTransaction: read queue and write buffer of max_active_transactions."""
+        return len(req.ch.writes if req.write else req.ch.fifo) < self.d["max_active_transactions"]
+
+    def fits(self, req: Request) -> bool:
+        """Room in this request's own bank (direction, channel) buffer: CommandQueue::WillAcceptCommand."""
+        size, buf, ch = self.d["request_buffer_size"], self.d["scheduler_buffer"], req.ch
+        if buf == "bankwise":
             return len(req.bank.queue) < size
-        if self.policy["scheduler_buffer"] == "read_write":
-            return (ch["n_write"] if req.write else ch["n_read"]) < size
-        return ch["n_read"] + ch["n_write"] < size
+        if buf == "read_write":
+            return (ch.n_write if req.write else ch.n_read) < size
+        return ch.n_read + ch.n_write < size
 
-    def transfer(self, t: int) -> None:
-        if not self.arbiter or self.last_xfer >= t:
-            return
-        pick = None
-        for req in self.arbiter:
-            if self.room(req):
-                pick = req
-                break
-            if self.policy["arbiter"] != "reorder":
-                break
-        delay = 1 if self.policy["arbiter"] == "fifo" else 0
-        if pick is None or pick.admit + delay > t:
-            return
-        self.arbiter.remove(pick)
-        pick.bank.queue.append(pick)
-        self.channels[pick.ch]["n_write" if pick.write else "n_read"] += 1
-        if pick.rank.in_pd:
-            self.pd_exit(pick.rank, t)
-        self.last_xfer = t
+    def tq_pick(self, ch: Channel):
+        """(request, drain) DRAMSim3 Controller::ScheduleTransaction moves: writes while draining
+        (from a full write buffer, or one above 8 writes while every bank buffer is empty), else
+        reads; the first in queue order that fits. Ours: with no read waiting a write moves too."""
+        drain = ch.drain
+        if drain == 0 and (len(ch.writes) >= self.d["max_active_transactions"]
+                           or (len(ch.writes) > 8 and ch.n_read + ch.n_write == 0)):
+            drain = len(ch.writes)
+        for req in (ch.writes if drain or not ch.fifo else ch.fifo):
+            if self.fits(req):
+                return req, drain
+        return None, drain
 
-    # --- 5. commands --------------------------------------------------------------------------------
-    def command(self, ch: dict, t: int) -> None:
-        if ch["cmdbus"] > t:
-            return
-        for rank in ch["ranks"]:
-            if self.wants_refresh(rank):
-                cmd, when = self.refresh_command(rank, ch)
-                if when <= t:
-                    self.issue_refresh(rank, ch, cmd, t)
-                    return
-        best = None
-        for rank in ch["ranks"]:
-            for bank in rank.banks:
-                if not bank.queue or self.blocked(rank, bank):
-                    continue
-                req = self.pick(bank, ch)
-                cmd = self.next_command(req)
-                if self.legal(req, cmd, ch) <= t:
-                    key = req.id
-                    if (self.policy["scheduler"] == "fr_fcfs_grp" and cmd in (RD, WR)
-                            and (cmd == WR) != ch["last_write"]):
-                        key += INF
-                    if best is None or key < best[0]:
-                        best = (key, req, cmd)
-        if best is not None:
-            self.issue(best[1], best[2], ch, t)
+    # --- (2) acceptance into the scheduler buffer (Controller::manageRequests) -----------------
+    def has_space(self, ch: Channel) -> bool:
+        size, buf = self.d["request_buffer_size"], self.d["scheduler_buffer"]
+        if buf == "bankwise":    # BufferCounterBankwise::hasBufferSpace tests the last stored request's bank
+            return len(ch.banks[ch.last_bank].queue) < size
+        if buf == "read_write":  # BufferCounterReadWrite::hasBufferSpace: both counts below the size
+            return ch.n_read < size and ch.n_write < size
+        return ch.n_read + ch.n_write < size  # BufferCounterShared
 
-    def blocked(self, rank: Rank, bank: Bank) -> bool:
-        """A forced refresh holds back requests to its rank (all-bank) or its bank (per-bank)."""
-        if not self.forced(rank):
-            return False
-        return self.policy["refresh_policy"] == "all_bank" or bank.index == rank.ref_bank
-
-    def pick(self, bank: Bank, ch: dict) -> Request:
-        """FIFO: the oldest request. FR-FCFS: the oldest row hit, else the oldest.
-        FR-FCFS-grp: prefers hits in the direction of the channel's last column command."""
-        if self.policy["scheduler"] == "fifo" or bank.open_row < 0:
-            return bank.queue[0]
-        hits = [r for r in bank.queue if r.row == bank.open_row]
-        if self.policy["scheduler"] == "fr_fcfs_grp":
-            same = [r for r in hits if r.write == ch["last_write"]]
-            if same:
-                return same[0]
-        return hits[0] if hits else bank.queue[0]
-
-    @staticmethod
-    def next_command(req: Request) -> int:
-        if req.bank.open_row == req.row:
-            return WR if req.write else RD
-        return PRE if req.bank.open_row >= 0 else ACT
-
-    def legal(self, req: Request, cmd: int, ch: dict) -> int:
-        return max(req.bank.next[cmd], req.rank.bg_next[req.bank.bankgroup][cmd], req.rank.next[cmd], ch["cmdbus"])
-
-    def refresh_command(self, rank: Rank, ch: dict) -> tuple[int, int]:
-        if self.policy["refresh_policy"] == "per_bank":
-            bank = rank.banks[rank.ref_bank]
-            if bank.open_row >= 0:
-                return PRE, max(bank.next[PRE], rank.next[PRE], ch["cmdbus"])
-            return REF, max(bank.next[ACT], rank.next[REF], ch["cmdbus"])
-        open_banks = [b for b in rank.banks if b.open_row >= 0]
-        if open_banks:
-            return PRE, max([rank.next[PRE], ch["cmdbus"]] + [b.next[PRE] for b in open_banks])
-        return REF, max([rank.next[REF], ch["cmdbus"]] + [b.next[ACT] for b in rank.banks])
-
-    def close(self, rank: Rank, bank: Bank, t: int) -> None:
-        bank.open_row = -1
-        bank.close_time = t
-        rank.busy_until = max(rank.busy_until, t)
-        rank.pd_ready = max(rank.pd_ready, t + 1)
-
-    def issue_refresh(self, rank: Rank, ch: dict, cmd: int, t: int) -> None:
-        ch["cmdbus"] = t + 1
-        all_bank = self.policy["refresh_policy"] == "all_bank"
-        targets = rank.banks if all_bank else [rank.banks[rank.ref_bank]]
-        if cmd == PRE:
-            self.stats["pre"] += 1
-            for bank in targets:
-                if bank.open_row >= 0:
-                    self.close(rank, bank, t)
-                    bank.next[ACT] = max(bank.next[ACT], t + (self.t_["RPAB"] if all_bank else self.t_["RP"]))
-            return
-        rank.ref_debt -= 1
-        rfc = self.t_["RFC"] if all_bank else self.t_["RFCPB"]
-        self.stats["ref" if all_bank else "refpb"] += 1
-        for bank in targets:
-            bank.next[ACT] = max(bank.next[ACT], t + rfc)
-            bank.close_time = t + rfc
-        rank.busy_until = max(rank.busy_until, t + rfc)
-        rank.pd_ready = max(rank.pd_ready, t + rfc)
-        if all_bank:
-            rank.next[REF] = max(rank.next[REF], t + rfc)
+    def accept(self, ch: Channel, t: int) -> None:
+        if ch.last_end_req >= t:
+            return   # the arbiter forwards the next request one cycle after END_REQ (Arbiter.cpp)
+        if self.d["arbiter"] == "dramsim3":
+            req, drain = self.tq_pick(ch)
+            if req is None:
+                return
+            (ch.writes if req.write else ch.fifo).remove(req)
+            ch.drain = max(drain - req.write, 0)
         else:
-            rank.ref_bank = (rank.ref_bank + 1) % self.n_banks
-
-    def issue(self, req: Request, cmd: int, ch: dict, t: int) -> None:
-        T = self.t_
-        rank, bank = req.rank, req.bank
-        bg = rank.bg_next[bank.bankgroup]
-        ch["cmdbus"] = t + 1
-        if cmd == ACT:
-            self.stats["act"] += 1
-            req.acted = True
-            bank.open_row = req.row
-            bank.close_time = INF
-            bank.next[RD] = max(bank.next[RD], t + T["RCD"])
-            bank.next[WR] = max(bank.next[WR], t + T["RCD"])
-            bank.next[PRE] = max(bank.next[PRE], t + T["RAS"])
-            bank.next[ACT] = max(bank.next[ACT], t + T["RC"])
-            bg[ACT] = max(bg[ACT], t + T["RRDL"])
-            rank.faw.append(t)   # the last four ACTs; a fifth waits tFAW after the oldest
-            rank.next[ACT] = max(rank.next[ACT], t + T["RRDS"], rank.faw[0] + T["FAW"])
-            rank.pd_ready = max(rank.pd_ready, t + 1)
-            return
-        if cmd == PRE:
-            self.stats["pre"] += 1
-            self.close(rank, bank, t)
-            bank.next[ACT] = max(bank.next[ACT], t + T["RP"])
-            return
-        others = [r for r in bank.queue if r is not req]
-        other_hit = any(r.row == req.row for r in others)
-        other_miss = any(r.row != req.row for r in others)
-        bank.queue.remove(req)
-        page = self.policy["page_policy"]
-        auto = (page == "closed" or (page == "closed_adaptive" and not other_hit)
-                or (page == "open_adaptive" and other_miss and not other_hit))
-        burst = T["BURST"]
+            if not ch.fifo or ch.fifo[0].pushed > t or not self.has_space(ch):
+                return
+            req = ch.fifo.pop(0)
+        ch.last_end_req = t
+        req.bank.queue.append(req)
+        ch.last_bank = req.bank.index
         if req.write:
-            self.stats["wr"] += 1
-            ch["n_write"] -= 1
-            req.done = t + T["CWL"] + burst
-            bg[WR] = max(bg[WR], t + T["CCDL"])
-            bg[RD] = max(bg[RD], t + T["CWL"] + burst + T["WTRL"])
-            rank.next[WR] = max(rank.next[WR], t + T["CCDS"])
-            rank.next[RD] = max(rank.next[RD], t + T["CWL"] + burst + T["WTRS"])
-            bank.next[PRE] = max(bank.next[PRE], t + T["CWL"] + burst + T["WR"])
-            rank.pd_ready = max(rank.pd_ready, t + T["CWL"] + burst + T["WR"])
+            ch.n_write += 1
         else:
-            self.stats["rd"] += 1
-            ch["n_read"] -= 1
-            req.done = t + T["CL"] + burst
-            bg[RD] = max(bg[RD], t + T["CCDL"])
-            rank.next[RD] = max(rank.next[RD], t + T["CCDS"])
-            rank.next[WR] = max(rank.next[WR], t + T["CL"] + burst + 2 - T["CWL"])
-            bank.next[PRE] = max(bank.next[PRE], t + T["RTP"])
-            rank.pd_ready = max(rank.pd_ready, t + T["CL"] + burst + 1)
-        for other in ch["ranks"]:   # rank-to-rank switches on the shared data bus
-            if other is not rank:
-                if req.write:
-                    other.next[RD] = max(other.next[RD], t + T["CWL"] + burst + T["RTRS"] - T["CL"])
-                    other.next[WR] = max(other.next[WR], t + burst)
-                else:
-                    other.next[RD] = max(other.next[RD], t + burst + T["RTRS"])
-                    other.next[WR] = max(other.next[WR], t + T["CL"] + burst + T["RTRS"] - T["CWL"])
-        if not req.acted:
-            self.stats["hits"] += 1
-        ch["last_write"] = req.write
-        if auto:
-            self.stats["autopre"] += 1
-            p = bank.next[PRE]
-            self.close(rank, bank, p)
-            bank.next[ACT] = max(bank.next[ACT], p + T["RP"])
+            ch.n_read += 1
+        if self.d["resp_queue"] == "reorder":
+            ch.respq.append(req)
+        if req.rank.in_pd:
+            self.pd_exit(req.rank, t)
+        if self.d["arbiter"] == "simple":   # END_REQ reaches the player through ArbiterSimple
+            self.waiting = False
+            self.send_ok = self.next_edge(t)
+        elif self.d["arbiter"] == "dramsim3" and self.parked is not None:
+            if self.parked.ch is ch and self.tq_room(self.parked):   # the stalled request now fits
+                self.arbiter_accept(self.parked, t)
+                self.parked, self.waiting = None, False
 
-    # --- 6. power-down ------------------------------------------------------------------------------
-    def power_down(self, t: int) -> None:
-        if self.policy["power_down_policy"] != "staggered":
-            return
-        for rank in self.ranks():
-            if not rank.in_pd and rank.queued() == 0 and rank.pd_ready <= t and not self.wants_refresh(rank):
-                rank.in_pd = True
-                rank.pd_enter = t
-                rank.pd_end = INF
-                rank.pd_active = rank.n_open() > 0
-                self.stats["pd"] += 1
-
-    def pd_exit(self, rank: Rank, t: int) -> None:
-        x = max(t, rank.pd_enter + self.t_["CKE"])
-        rank.in_pd = False
-        rank.pd_end = x
-        rank.next = [max(v, x + self.t_["XP"]) for v in rank.next]
-
-    # --- background energy, cycle by cycle ---------------------------------------------------------
-    def account(self, t: int) -> None:
-        for rank in self.ranks():
-            self.account_rank(rank, t, 1)
-
-    def account_rank(self, rank: Rank, t: int, n: int) -> None:
-        """Classify cycles t..t+n-1: power-down (IDD2P/IDD3P), else active standby while a bank
-        is open or busy (precharging, refreshing), else precharged standby."""
-        end = t + n
-        pd = max(0, min(end, rank.pd_end) - max(t, rank.pd_enter))
-        rank.cycles[3 if rank.pd_active else 2] += pd
-        for a, b in ((t, min(end, rank.pd_enter)), (max(t, rank.pd_end), end)):
-            if a >= b:
-                continue
-            busy = b - a if rank.n_open() > 0 else max(0, min(b, rank.busy_until) - a)
-            rank.cycles[0] += busy
-            rank.cycles[1] += b - a - busy
-
-    # --- results ----------------------------------------------------------------------------------
+    # --- results ---------------------------------------------------------------------------------
     def scalars(self):
         S = np.zeros(L.N_SCALARS, np.int64)
         s = self.stats
         S[L.S_END] = self.end
         S[L.S_N_ACT], S[L.S_N_PRE], S[L.S_N_RD], S[L.S_N_WR] = s["act"], s["pre"], s["rd"], s["wr"]
         S[L.S_N_REF], S[L.S_N_REFPB], S[L.S_N_AUTOPRE], S[L.S_N_PD] = s["ref"], s["refpb"], s["autopre"], s["pd"]
-        S[L.S_N_HITS] = s["hits"]
+        S[L.S_N_HITS], S[L.S_N_CLOSE] = s["hits"], s["close"]
         S[L.S_RLAT_SUM] = sum(self.read_latencies)
         S[L.S_N_RLAT] = len(self.read_latencies)
         S[L.S_LAT_SUM] = self.latency_sum
@@ -459,18 +368,22 @@ class Controller:
         return S, hist, bg
 
 
-def simulate(design: dict, trace="stream", *, trace_clock_mhz: float | None = None) -> SimResult:
+def _bitrev(r: int, n: int) -> int:
+    bits = (n - 1).bit_length()
+    return int(f"{r:0{bits}b}"[::-1], 2) if bits else 0
+
+
+def simulate(design: dict, trace=None, *, trace_clock_mhz: float | None = None, config=None) -> SimResult:
     """Run the golden model; same inputs and metrics as simulators.dram.simulate, with per-request
-    admission and response cycles always included."""
-    d = PARAMETERS.complete(design)
-    std = standard_of(d)
-    chunks, mhz = _source(trace, trace_clock_mhz)
-    arr = np.concatenate(list(chunks))
-    _check_capacity(arr, 0, capacity_bytes(d), d)
-    conv = to_controller_cycles(arr, mhz, std)
-    ctl = Controller(d, conv).run()
+    acceptance and response cycles always included."""
+    d, system = memory_system(design, config)
+    if trace is None:
+        trace = "stream" if config is None else dramsys.load(config).traces[0][0]
+    decoded, raw, mhz = decoded_source(trace, trace_clock_mhz, system, whole=True)
+    ctl = Controller(d, system, decoded, player_ratio(mhz, system.standard)).run()
     S, hist, bg = ctl.scalars()
-    detail = {"address": arr[:, 0], "is_write": arr[:, 1], "arrival_cycle": conv[:, 2],
-              "admit_cycle": ctl.responses[:, 0], "response_cycle": ctl.responses[:, 1],
+    std = system.standard
+    detail = {"address": raw[:, 0], "is_write": raw[:, 1], "arrival_cycle": decoded[:, 2],
+              "accept_cycle": ctl.responses[:, 0], "response_cycle": ctl.responses[:, 1],
               "latency_ns": (ctl.responses[:, 1] - ctl.responses[:, 0]) * std.tck_ns}
     return SimResult(_metrics(std, S, hist, bg), requests=detail)

@@ -11,7 +11,7 @@ says which; None means the DRAM clock).
   Files are read in chunks (`TraceFile.chunks`), so a huge trace never becomes a Python list; a
   `.gz` suffix is read through gzip. A malformed line raises WorkloadError naming `file:line`.
 - Built-in names: ArchGym's traces shipped in archgym/data/traces (`stream`, `random`, `cloud-1`,
-  `cloud-2`, `chstone-aes_32`, `mediabench-jpegdecode_32`).
+  `cloud-2`, `chstone-aes_32`, `mediabench-jpegdecode_32`) and our read/write mix `mix_w33`.
 """
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ MAX_ADDRESS = 2**63 - 1    # addresses are int64
 ADDRESS, IS_WRITE, ARRIVAL = range(3)
 CHUNK = 1 << 18            # requests per chunk when streaming a file
 STL_CLOCK_MHZ = 800.0      # DRAMSys trace-player clock of ArchGym's traces
-BUILTIN = ("stream", "random", "cloud-1", "cloud-2", "chstone-aes_32", "mediabench-jpegdecode_32")
+BUILTIN = ("stream", "random", "cloud-1", "cloud-2", "chstone-aes_32", "mediabench-jpegdecode_32",
+           "mix_w33")   # mix_w33: ours, half sequential half random, 33% writes (tests/fixtures/dram/README.md)
 
 
 # --- generators ----------------------------------------------------------------------------------

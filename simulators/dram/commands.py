@@ -1,0 +1,424 @@
+"""The DRAM side of the kernel: scheduler picks, page policies, command timing, command issue,
+refresh managers and power-down, as numba helpers over the arrays of layout.py. Each rule names
+the DRAMSys 4.0 file it follows (paths under DRAMSys/library/src/); reference.py is the same
+logic in readable Python. Helpers are compiled with `_nrt=False`: they never allocate.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from simulators.dram.layout import (ACT, B_ACT_T, B_AUTO, B_CAND, B_CAS, B_CLOSE_T, B_CMD, B_HEAD, B_NQ, B_OPEN_ROW,
+                                    B_RDA, B_TAIL, C_CMDBUS, C_LAST_WRITE, C_NR, C_NW, C_RQ_HEAD, C_RQ_TAIL, C_STALE,
+                                    CLOSED, CLOSED_ADAPTIVE, FIFO_SCHED, FR_FCFS_GRP, INF, NO_CMD, OPEN_ADAPTIVE,
+                                    P_BURST, P_CCDL, P_CCDS, P_CKE, P_CL, P_CWL, P_FAW, P_MAXPOST, P_MAXPULL, P_NBPG,
+                                    P_NRANK, P_PAGE, P_RAS, P_RC, P_RCD, P_REFI, P_REFIPB, P_REFPOL, P_RESPQ, P_RFC,
+                                    P_RFCPB, P_RP, P_RPAB, P_RRDL, P_RRDS, P_RTP, P_RTRS, P_SCHED, P_WR, P_WTRL, P_WTRS,
+                                    P_XP, PER_BANK, PRE, PREA, PULLEDIN, Q_ADDR, Q_DONE, Q_NEXT, Q_PREV, Q_RNEXT, Q_ROW,
+                                    Q_WRITE, R_ALLCLOSED, R_APD, R_BANK_ACT, R_BLOCKED, R_CMD, R_COUNTER, R_CURRENT,
+                                    R_FAW0, R_FAW_I, R_IN_PD, R_N_OPEN, R_NQ, R_PD_ENTER, R_PD_KIND, R_PD_READY, R_PPD,
+                                    R_REMAIN, R_SKIP, R_STATE, R_TRIGGER, R_WAKE, RD, REFA, REGULAR, RESP_FIFO, S_N_ACT,
+                                    S_N_AUTOPRE, S_N_CLOSE, S_N_HITS, S_N_PRE, S_N_RD, S_N_REF, S_N_REFPB, S_N_WR, WR)
+
+
+# --- scheduler and page policy ------------------------------------------------------------------
+@njit(cache=True, _nrt=False)
+def pick(P, slots, bank, chan, gb, ch):
+    """The bank's request: Scheduler{Fifo,FrFcfs,FrFcfsGrp}.cpp getNextRequest (-1: empty buffer)."""
+    s = bank[gb, B_HEAD]
+    row = bank[gb, B_OPEN_ROW]
+    if s < 0 or P[P_SCHED] == FIFO_SCHED or row < 0:
+        return s
+    first = -1
+    if P[P_SCHED] == FR_FCFS_GRP:   # a hit in the last CAS direction, unless an older hit has its address
+        want = chan[ch, C_LAST_WRITE]
+        h = s
+        while h >= 0:
+            if slots[h, Q_ROW] == row:
+                if first < 0:
+                    first = h
+                if slots[h, Q_WRITE] == want:
+                    o = first
+                    hazard = False
+                    while o != h:
+                        if slots[o, Q_ROW] == row and slots[o, Q_ADDR] == slots[h, Q_ADDR]:
+                            hazard = True
+                            break
+                        o = slots[o, Q_NEXT]
+                    if not hazard:
+                        return h
+            h = slots[h, Q_NEXT]
+        return first if first >= 0 else s
+    h = s
+    while h >= 0:
+        if slots[h, Q_ROW] == row:
+            return h
+        h = slots[h, Q_NEXT]
+    return s
+
+
+@njit(cache=True, _nrt=False)
+def further_row_hit(P, slots, bank, gb):
+    """Scheduler*::hasFurtherRowHit: two requests to the open row (fifo: the next one is)."""
+    h = bank[gb, B_HEAD]
+    row = bank[gb, B_OPEN_ROW]
+    if P[P_SCHED] == FIFO_SCHED:
+        nxt = slots[h, Q_NEXT]
+        return nxt >= 0 and slots[nxt, Q_ROW] == row
+    n = 0
+    while h >= 0:
+        if slots[h, Q_ROW] == row:
+            n += 1
+            if n == 2:
+                return True
+        h = slots[h, Q_NEXT]
+    return False
+
+
+@njit(cache=True, _nrt=False)
+def update_choice(P, slots, bank, chan, gb, ch):
+    """Cache bank gb's request, command and auto-precharge flag (BankMachine*::start)."""
+    s = pick(P, slots, bank, chan, gb, ch)
+    bank[gb, B_CAND] = s
+    chan[ch, C_STALE] = 1
+    if s < 0:
+        return
+    row = bank[gb, B_OPEN_ROW]
+    auto = 0
+    if row < 0:
+        c = ACT
+    else:
+        page = P[P_PAGE]
+        c = WR if slots[s, Q_WRITE] else RD
+        if page == CLOSED:
+            auto = 1
+        elif row != slots[s, Q_ROW]:
+            c = PRE
+        elif page == OPEN_ADAPTIVE:
+            auto = 1 if bank[gb, B_NQ] >= 2 and not further_row_hit(P, slots, bank, gb) else 0
+        elif page == CLOSED_ADAPTIVE:
+            auto = 0 if further_row_hit(P, slots, bank, gb) else 1
+    bank[gb, B_CMD] = c
+    bank[gb, B_AUTO] = auto
+
+
+@njit(cache=True, _nrt=False)
+def update_channel(P, slots, bank, chan, ch, nbc):
+    """Every bank of channel ch (fr_fcfs_grp: the last CAS direction changed)."""
+    for gb in range(ch * nbc, (ch + 1) * nbc):
+        update_choice(P, slots, bank, chan, gb, ch)
+
+
+@njit(cache=True, _nrt=False)
+def legal(P, bank, bgn, rank, chan, gb, gr, ch):
+    """Earliest cycle for bank gb's cached command (CheckerDDR3/DDR4::timeToSatisfyConstraints)."""
+    c = bank[gb, B_CMD]
+    t = max(chan[ch, C_CMDBUS], bank[gb, c], rank[gr, c])
+    if c != PRE:
+        t = max(t, bgn[gb // P[P_NBPG], 0 if c == ACT else c - 1])
+    if c == RD and bank[gb, B_AUTO]:
+        t = max(t, bank[gb, B_RDA])
+    return t
+
+
+# --- queues ----------------------------------------------------------------------------------------
+@njit(cache=True, _nrt=False)
+def bank_append(slots, bank, gb, s):
+    t = bank[gb, B_TAIL]
+    slots[s, Q_NEXT] = -1
+    slots[s, Q_PREV] = t if bank[gb, B_HEAD] >= 0 else -1
+    if bank[gb, B_HEAD] < 0:
+        bank[gb, B_HEAD] = s
+    else:
+        slots[t, Q_NEXT] = s
+    bank[gb, B_TAIL] = s
+    bank[gb, B_NQ] += 1
+
+
+@njit(cache=True, _nrt=False)
+def bank_remove(slots, bank, gb, s):
+    p, n = slots[s, Q_PREV], slots[s, Q_NEXT]
+    if p >= 0:
+        slots[p, Q_NEXT] = n
+    else:
+        bank[gb, B_HEAD] = n
+    if n >= 0:
+        slots[n, Q_PREV] = p
+    else:
+        bank[gb, B_TAIL] = p
+    bank[gb, B_NQ] -= 1
+
+
+@njit(cache=True, _nrt=False)
+def respq_append(slots, chan, ch, s):
+    slots[s, Q_RNEXT] = -1
+    if chan[ch, C_RQ_HEAD] < 0:
+        chan[ch, C_RQ_HEAD] = s
+    else:
+        slots[chan[ch, C_RQ_TAIL], Q_RNEXT] = s
+    chan[ch, C_RQ_TAIL] = s
+
+
+# --- command issue -------------------------------------------------------------------------------
+@njit(cache=True, _nrt=False)
+def close(P, S, bank, rank, gb, gr, t):
+    """Bank gb's row closes at cycle t (PRE, PREA or auto-precharge)."""
+    bank[gb, B_OPEN_ROW] = -1
+    bank[gb, B_CLOSE_T] = t
+    rank[gr, R_N_OPEN] -= 1
+    rank[gr, R_BANK_ACT] += t - bank[gb, B_ACT_T]
+    rank[gr, REFA] = max(rank[gr, REFA], t + P[P_RP])
+    rank[gr, R_PD_READY] = max(rank[gr, R_PD_READY], t + 1)
+    S[S_N_CLOSE] += 1
+
+
+@njit(cache=True, _nrt=False)
+def precharged_until(bank, rank, gr, t, nbanks):
+    """Account the all-banks-closed time of rank gr that ends with an ACT or REF at cycle t."""
+    if rank[gr, R_N_OPEN] == 0:
+        m = np.int64(0)
+        for gb in range(gr * nbanks, (gr + 1) * nbanks):
+            m = max(m, bank[gb, B_CLOSE_T])
+        if m < t:
+            rank[gr, R_ALLCLOSED] += t - m
+
+
+@njit(cache=True, _nrt=False)
+def issue(P, S, slots, bank, bgn, rank, chan, s, gb, gr, ch, t, nbanks, nrank):
+    """Issue bank gb's cached command for slot s at cycle t and update every timing table.
+    Returns True for a column command (its buffer entry is free)."""
+    c = bank[gb, B_CMD]
+    gbg = gb // P[P_NBPG]
+    burst = P[P_BURST]
+    chan[ch, C_CMDBUS] = t + 1
+    chan[ch, C_STALE] = 1
+    if c == ACT:
+        precharged_until(bank, rank, gr, t, nbanks)
+        S[S_N_ACT] += 1
+        bank[gb, B_OPEN_ROW] = slots[s, Q_ROW]
+        bank[gb, B_CLOSE_T] = INF
+        bank[gb, B_ACT_T] = t
+        bank[gb, B_CAS] = 0
+        rank[gr, R_N_OPEN] += 1
+        bank[gb, RD] = max(bank[gb, RD], t + P[P_RCD])
+        bank[gb, WR] = max(bank[gb, WR], t + P[P_RCD])
+        bank[gb, PRE] = max(bank[gb, PRE], t + P[P_RAS])
+        bank[gb, ACT] = max(bank[gb, ACT], t + P[P_RC])
+        bgn[gbg, 0] = max(bgn[gbg, 0], t + P[P_RRDL])
+        i = rank[gr, R_FAW_I]
+        rank[gr, R_FAW0 + i] = t
+        i = (i + 1) % 4
+        rank[gr, R_FAW_I] = i
+        rank[gr, ACT] = max(rank[gr, ACT], t + P[P_RRDS], rank[gr, R_FAW0 + i] + P[P_FAW])
+        rank[gr, PREA] = max(rank[gr, PREA], t + P[P_RAS])
+        rank[gr, REFA] = max(rank[gr, REFA], t + P[P_RC])
+        rank[gr, R_PD_READY] = max(rank[gr, R_PD_READY], t + 1)
+        update_choice(P, slots, bank, chan, gb, ch)
+        return False
+    if c == PRE:
+        S[S_N_PRE] += 1
+        close(P, S, bank, rank, gb, gr, t)
+        bank[gb, ACT] = max(bank[gb, ACT], t + P[P_RP])
+        update_choice(P, slots, bank, chan, gb, ch)
+        return False
+    write = c == WR
+    bank_remove(slots, bank, gb, s)
+    rank[gr, R_NQ] -= 1
+    if P[P_RESPQ] == RESP_FIFO:
+        respq_append(slots, chan, ch, s)
+    if write:
+        S[S_N_WR] += 1
+        chan[ch, C_NW] -= 1
+        slots[s, Q_DONE] = t + P[P_CWL] + burst
+        wrpre = P[P_CWL] + burst + P[P_WR]
+        bgn[gbg, 2] = max(bgn[gbg, 2], t + P[P_CCDL])
+        bgn[gbg, 1] = max(bgn[gbg, 1], t + P[P_CWL] + burst + P[P_WTRL])
+        rank[gr, WR] = max(rank[gr, WR], t + P[P_CCDS])
+        rank[gr, RD] = max(rank[gr, RD], t + P[P_CWL] + burst + P[P_WTRS])
+        bank[gb, PRE] = max(bank[gb, PRE], t + wrpre)
+        bank[gb, B_RDA] = max(bank[gb, B_RDA], t + wrpre - P[P_RTP])
+        rank[gr, PREA] = max(rank[gr, PREA], t + wrpre)
+        rank[gr, R_PD_READY] = max(rank[gr, R_PD_READY], t + wrpre)
+    else:
+        S[S_N_RD] += 1
+        chan[ch, C_NR] -= 1
+        slots[s, Q_DONE] = t + P[P_CL] + burst
+        bgn[gbg, 1] = max(bgn[gbg, 1], t + P[P_CCDL])
+        rank[gr, RD] = max(rank[gr, RD], t + P[P_CCDS])
+        rank[gr, WR] = max(rank[gr, WR], t + P[P_CL] + burst + 2 - P[P_CWL])
+        bank[gb, PRE] = max(bank[gb, PRE], t + P[P_RTP])
+        rank[gr, PREA] = max(rank[gr, PREA], t + P[P_RTP])
+        rank[gr, R_PD_READY] = max(rank[gr, R_PD_READY], t + P[P_CL] + burst + 1)
+    r0 = ch * nrank
+    for g2 in range(r0, r0 + nrank):       # rank-to-rank switches on the shared data bus
+        if g2 != gr:
+            if write:
+                rank[g2, RD] = max(rank[g2, RD], t + P[P_CWL] + burst + P[P_RTRS] - P[P_CL])
+                rank[g2, WR] = max(rank[g2, WR], t + burst + P[P_RTRS])
+            else:
+                rank[g2, RD] = max(rank[g2, RD], t + burst + P[P_RTRS])
+                rank[g2, WR] = max(rank[g2, WR], t + P[P_CL] + burst + P[P_RTRS] - P[P_CWL])
+    if bank[gb, B_CAS] > 0:              # a row hit: not the first column command since the ACT
+        S[S_N_HITS] += 1
+    bank[gb, B_CAS] += 1
+    turned = chan[ch, C_LAST_WRITE] != write
+    chan[ch, C_LAST_WRITE] = write
+    if bank[gb, B_AUTO]:
+        S[S_N_AUTOPRE] += 1
+        p = bank[gb, PRE]
+        close(P, S, bank, rank, gb, gr, p)
+        bank[gb, ACT] = max(bank[gb, ACT], p + P[P_RP])
+    if P[P_SCHED] == FR_FCFS_GRP and turned:
+        update_channel(P, slots, bank, chan, ch, nrank * nbanks)
+    else:
+        update_choice(P, slots, bank, chan, gb, ch)
+    return True
+
+
+# --- refresh (RefreshManagerAllBank.cpp / RefreshManagerPerBank.cpp) ------------------------------
+@njit(cache=True, _nrt=False)
+def refresh_start(P, bank, rank, chan, gr, t, nbanks):
+    """The refresh manager of rank gr at cycle t: sets R_CMD (PREA/REFA, per bank PRE/REFA) or
+    NO_CMD, postpones, pulls in, blocks bank machines (start())."""
+    rank[gr, R_CMD] = NO_CMD
+    if t < rank[gr, R_TRIGGER]:
+        return
+    if rank[gr, R_IN_PD]:             # PowerDownManager::triggerInterruption; the rest next cycle
+        pd_exit(P, rank, gr, t)
+        rank[gr, R_WAKE] = t + 1
+        chan[gr // P[P_NRANK], C_STALE] = 1
+        return
+    per_bank = P[P_REFPOL] == PER_BANK
+    interval = P[P_REFIPB] if per_bank else P[P_REFI]
+    if t >= rank[gr, R_TRIGGER] + interval:
+        rank[gr, R_TRIGGER] += interval
+        rank[gr, R_STATE] = REGULAR
+    scale = nbanks if per_bank else 1
+    b0 = gr * nbanks
+    if per_bank:
+        idle = -1
+        rem = rank[gr, R_REMAIN]
+        for i in range(nbanks):
+            if (rem >> i) & 1 and bank[b0 + i, B_NQ] == 0:
+                idle = i
+                break
+        forced = False
+        if rank[gr, R_STATE] == REGULAR:
+            forced = rank[gr, R_COUNTER] == P[P_MAXPOST] * scale
+            if not rank[gr, R_SKIP]:
+                first = 0
+                while not (rem >> first) & 1:
+                    first += 1
+                rank[gr, R_CURRENT] = idle if idle >= 0 else first
+            if idle < 0 and not forced:
+                rank[gr, R_COUNTER] += 1
+                rank[gr, R_TRIGGER] += interval
+                return
+        elif idle < 0:
+            rank[gr, R_STATE] = REGULAR
+            rank[gr, R_TRIGGER] += interval
+            return
+        else:
+            rank[gr, R_CURRENT] = idle
+        if bank[b0 + rank[gr, R_CURRENT], B_OPEN_ROW] >= 0:
+            rank[gr, R_CMD] = PRE
+        else:
+            rank[gr, R_CMD] = REFA
+            if forced:
+                if rank[gr, R_BLOCKED] != rank[gr, R_CURRENT]:
+                    chan[gr // P[P_NRANK], C_STALE] = 1
+                rank[gr, R_BLOCKED] = rank[gr, R_CURRENT]
+                rank[gr, R_SKIP] = 1
+        return
+    busy = rank[gr, R_NQ] > 0
+    if rank[gr, R_STATE] == REGULAR:
+        if rank[gr, R_COUNTER] == P[P_MAXPOST]:
+            if rank[gr, R_BLOCKED] != -1:    # forced: every bank machine of the rank is blocked
+                chan[gr // P[P_NRANK], C_STALE] = 1
+            rank[gr, R_BLOCKED] = -1
+        elif busy:
+            rank[gr, R_COUNTER] += 1
+            rank[gr, R_TRIGGER] += interval
+            return
+        rank[gr, R_CMD] = PREA if rank[gr, R_N_OPEN] > 0 else REFA
+    elif busy:
+        rank[gr, R_STATE] = REGULAR
+        rank[gr, R_TRIGGER] += interval
+    else:
+        rank[gr, R_CMD] = REFA
+
+
+@njit(cache=True, _nrt=False)
+def refresh_legal(P, bank, rank, chan, gr, ch, nbanks):
+    """Earliest cycle of rank gr's refresh command (PREA/REFA: the rank's accumulated constraints;
+    per bank: the bank's, plus tXP after a power-down exit, which alone raises rank[gr, PRE])."""
+    c = rank[gr, R_CMD]
+    if P[P_REFPOL] == PER_BANK:
+        gb = gr * nbanks + rank[gr, R_CURRENT]
+        return max(chan[ch, C_CMDBUS], rank[gr, PRE], bank[gb, PRE] if c == PRE else bank[gb, ACT])
+    return max(chan[ch, C_CMDBUS], rank[gr, c])
+
+
+@njit(cache=True, _nrt=False)
+def issue_refresh(P, S, slots, bank, rank, chan, gr, ch, t, nbanks):
+    """Issue rank gr's refresh command at cycle t; REFA/REFB also update the manager's state."""
+    c = rank[gr, R_CMD]
+    per_bank = P[P_REFPOL] == PER_BANK
+    b0 = gr * nbanks
+    chan[ch, C_CMDBUS] = t + 1
+    chan[ch, C_STALE] = 1
+    rank[gr, R_WAKE] = t + 1           # the manager picks its next command next cycle
+    if c == PRE or c == PREA:
+        S[S_N_PRE] += 1
+        for i in range(nbanks):
+            gb = b0 + i
+            if (not per_bank or i == rank[gr, R_CURRENT]) and bank[gb, B_OPEN_ROW] >= 0:
+                close(P, S, bank, rank, gb, gr, t)
+                bank[gb, ACT] = max(bank[gb, ACT], t + (P[P_RP] if per_bank else P[P_RPAB]))
+                update_choice(P, slots, bank, chan, gb, ch)
+        if not per_bank:
+            rank[gr, REFA] = max(rank[gr, REFA], t + P[P_RPAB])
+            rank[gr, ACT] = max(rank[gr, ACT], t + P[P_RPAB])
+        return
+    precharged_until(bank, rank, gr, t, nbanks)
+    rfc = P[P_RFCPB] if per_bank else P[P_RFC]
+    for i in range(nbanks):
+        if not per_bank or i == rank[gr, R_CURRENT]:
+            gb = b0 + i
+            bank[gb, ACT] = max(bank[gb, ACT], t + rfc)
+            bank[gb, B_CLOSE_T] = t + rfc
+            rank[gr, R_BANK_ACT] += rfc
+    rank[gr, R_PD_READY] = max(rank[gr, R_PD_READY], t + rfc)
+    rank[gr, R_BLOCKED] = -2
+    if per_bank:
+        S[S_N_REFPB] += 1
+        rank[gr, R_SKIP] = 0
+        rank[gr, R_REMAIN] &= ~(1 << rank[gr, R_CURRENT])
+        if rank[gr, R_REMAIN] == 0:
+            rank[gr, R_REMAIN] = (1 << nbanks) - 1
+    else:
+        S[S_N_REF] += 1
+        rank[gr, REFA] = max(rank[gr, REFA], t + rfc)
+    if rank[gr, R_STATE] == PULLEDIN:
+        rank[gr, R_COUNTER] -= 1
+    else:
+        rank[gr, R_STATE] = PULLEDIN
+    if rank[gr, R_COUNTER] == -P[P_MAXPULL] * (nbanks if per_bank else 1):
+        rank[gr, R_STATE] = REGULAR
+        rank[gr, R_TRIGGER] += P[P_REFIPB] if per_bank else P[P_REFI]
+
+
+# --- power-down (ours; differences to DRAMSys's PowerDownManagerStaggered in docs/dram.md) ---------
+@njit(cache=True, _nrt=False)
+def pd_exit(P, rank, gr, t):
+    """Rank gr leaves power-down at cycle t (not before tCKE in power-down); commands wait tXP."""
+    x = max(t, rank[gr, R_PD_ENTER] + P[P_CKE])
+    d = x - rank[gr, R_PD_ENTER]
+    if rank[gr, R_PD_KIND]:
+        rank[gr, R_APD] += d
+        rank[gr, R_BANK_ACT] -= d * rank[gr, R_N_OPEN]   # DRAMPower: bank intervals pause in power-down
+    else:
+        rank[gr, R_PPD] += d
+    rank[gr, R_IN_PD] = 0
+    for c in range(6):
+        rank[gr, c] = max(rank[gr, c], x + P[P_XP])

@@ -1,0 +1,275 @@
+"""The initiator side of the kernel: the trace player, the arbiter (DRAMSys's Simple, Fifo and
+Reorder, or DRAMSim3's transaction queue), acceptance into the scheduler buffers, and responses.
+Rules follow DRAMSys 4.0 (paths under DRAMSys/library/src/ and DRAMSys/simulator/) and, for the
+transaction queue, DRAMSim3's src/controller.cc; reference.py is the same logic in readable Python.
+"""
+from __future__ import annotations
+
+from numba import njit
+
+from simulators.dram.commands import bank_append, pd_exit, respq_append, update_choice
+from simulators.dram.layout import (ARB_DS3, ARB_FIFO, ARB_REORDER, ARB_SIMPLE, B_NQ, BANKWISE, C_DRAIN, C_FIFO_HEAD,
+                                    C_FIFO_TAIL, C_LAST_BANK, C_LAST_END_REQ, C_NR, C_NW, C_RESP_BUSY, C_RESP_OK,
+                                    C_RQ_HEAD, C_TQ_NR, C_TQ_NW, C_WQ_HEAD, C_WQ_TAIL, DRAIN_LOW, HIST_BINS, P_ARB,
+                                    P_BUFSZ, P_MAXACT, P_RATIO_DEN, P_RATIO_NUM, P_RESPQ, P_SBUF, Q_ACCEPT, Q_ADDR,
+                                    Q_BANK, Q_DONE, Q_ID, Q_NEXT, Q_PUSHED, Q_RESPONDED, Q_RNEXT, Q_ROW, Q_UNEXT,
+                                    Q_WRITE, R_IN_PD, R_NQ, READ_WRITE, RESP_REORDER, S_ACTIVE, S_DELIVERED, S_END,
+                                    S_FREE_N, S_LAST_DELIV, S_LAT_SUM, S_N_RLAT, S_NEXT_ID, S_PARKED, S_PEND_HEAD,
+                                    S_PEND_TAIL, S_PROGRESS, S_RLAT_SUM, S_SEND_OK, S_UND_HEAD, S_UND_TAIL, S_WAITING)
+
+
+@njit(cache=True, _nrt=False)
+def next_edge(P, t):
+    """The first controller cycle on a player-clock edge strictly after cycle t
+    (DRAMSys/simulator/StlPlayer.cpp nextPayload: one player period after END_REQ, then tCK)."""
+    num, den = P[P_RATIO_NUM], P[P_RATIO_DEN]
+    k = t * den // num + 1
+    return -(-k * num // den)
+
+
+@njit(cache=True, _nrt=False)
+def has_space(P, bank, chan, ch):
+    """scheduler/BufferCounter{Bankwise,ReadWrite,Shared}.cpp hasBufferSpace."""
+    size = P[P_BUFSZ]
+    if P[P_SBUF] == BANKWISE:     # the bank of the last stored request, not the incoming one's
+        return bank[chan[ch, C_LAST_BANK], B_NQ] < size
+    if P[P_SBUF] == READ_WRITE:   # both counts below the size, whatever the incoming direction
+        return chan[ch, C_NR] < size and chan[ch, C_NW] < size
+    return chan[ch, C_NR] + chan[ch, C_NW] < size
+
+
+@njit(cache=True, _nrt=False)
+def fits(P, slots, bank, chan, s, ch):
+    """Transaction queue: room for this request's own bank or direction (DRAMSim3
+    CommandQueue::WillAcceptCommand for per-bank queues)."""
+    size = P[P_BUFSZ]
+    if P[P_SBUF] == BANKWISE:
+        return bank[slots[s, Q_BANK], B_NQ] < size
+    if P[P_SBUF] == READ_WRITE:
+        return (chan[ch, C_NW] if slots[s, Q_WRITE] else chan[ch, C_NR]) < size
+    return chan[ch, C_NR] + chan[ch, C_NW] < size
+
+
+@njit(cache=True, _nrt=False)
+def push(slots, chan, s, ch, t, head, tail):
+    """Append slot s to a channel queue (columns head, tail)."""
+    slots[s, Q_PUSHED] = t
+    slots[s, Q_NEXT] = -1
+    if chan[ch, head] < 0:
+        chan[ch, head] = s
+    else:
+        slots[chan[ch, tail], Q_NEXT] = s
+    chan[ch, tail] = s
+
+
+@njit(cache=True, _nrt=False)
+def front_accept(P, S, slots, chan, s, ch, t):
+    """END_REQ from the front end: ArbiterFifo/ArbiterReorder::peqCallback BEGIN_REQ, or DRAMSim3
+    Controller::AddTransaction (the latency clock starts here)."""
+    slots[s, Q_ACCEPT] = t
+    S[S_SEND_OK] = next_edge(P, t)
+    if P[P_ARB] == ARB_REORDER:       # responses go back in this order
+        slots[s, Q_UNEXT] = -1
+        if S[S_UND_HEAD] < 0:
+            S[S_UND_HEAD] = s
+        else:
+            slots[S[S_UND_TAIL], Q_UNEXT] = s
+        S[S_UND_TAIL] = s
+    if P[P_ARB] == ARB_DS3 and slots[s, Q_WRITE]:
+        chan[ch, C_TQ_NW] += 1
+        push(slots, chan, s, ch, t, C_WQ_HEAD, C_WQ_TAIL)
+    else:
+        chan[ch, C_TQ_NR] += P[P_ARB] == ARB_DS3
+        push(slots, chan, s, ch, t, C_FIFO_HEAD, C_FIFO_TAIL)
+
+
+@njit(cache=True, _nrt=False)
+def tq_room(P, slots, chan, s, ch):
+    """DRAMSim3 Controller::WillAcceptTransaction: a read queue and a write buffer of max_active_transactions."""
+    return (chan[ch, C_TQ_NW] if slots[s, Q_WRITE] else chan[ch, C_TQ_NR]) < P[P_MAXACT]
+
+
+@njit(cache=True, _nrt=False)
+def tq_pick(P, slots, bank, chan, ch):
+    """(slot, previous slot, drain) the transaction queue moves next (DRAMSim3
+    Controller::ScheduleTransaction): writes while draining, else reads; the first that fits.
+    Ours: with no read waiting a write moves too (DRAMSim3 posts writes, so it may leave them
+    queued; here a write answers only once written)."""
+    drain = chan[ch, C_DRAIN]
+    if drain == 0 and (chan[ch, C_TQ_NW] >= P[P_MAXACT]
+                       or (chan[ch, C_TQ_NW] > DRAIN_LOW and chan[ch, C_NR] + chan[ch, C_NW] == 0)):
+        drain = chan[ch, C_TQ_NW]
+    s = chan[ch, C_WQ_HEAD] if drain > 0 or chan[ch, C_TQ_NR] == 0 else chan[ch, C_FIFO_HEAD]
+    prev = -1
+    while s >= 0:
+        if fits(P, slots, bank, chan, s, ch):
+            return s, prev, drain
+        prev = s
+        s = slots[s, Q_NEXT]
+    return -1, -1, drain
+
+
+@njit(cache=True, _nrt=False)
+def acceptable(P, slots, bank, chan, ch):
+    """The channel's next request to store now, or -1."""
+    if P[P_ARB] == ARB_DS3:
+        return tq_pick(P, slots, bank, chan, ch)[0]
+    s = chan[ch, C_FIFO_HEAD]
+    return s if s >= 0 and has_space(P, bank, chan, ch) else -1
+
+
+@njit(cache=True, _nrt=False)
+def accept(P, S, slots, bank, rank, chan, ch, t, nbanks):
+    """controller/Controller.cpp manageRequests: store the front end's request in the scheduler
+    buffer (one per cycle: the arbiter forwards the next one a cycle after END_REQ)."""
+    if chan[ch, C_LAST_END_REQ] >= t:
+        return
+    if P[P_ARB] == ARB_DS3:
+        s, prev, drain = tq_pick(P, slots, bank, chan, ch)
+        if s < 0:
+            return
+        head, tail = (C_WQ_HEAD, C_WQ_TAIL) if slots[s, Q_WRITE] else (C_FIFO_HEAD, C_FIFO_TAIL)
+        if prev < 0:
+            chan[ch, head] = slots[s, Q_NEXT]
+        else:
+            slots[prev, Q_NEXT] = slots[s, Q_NEXT]
+        if chan[ch, tail] == s:
+            chan[ch, tail] = prev
+        if slots[s, Q_WRITE]:
+            chan[ch, C_TQ_NW] -= 1
+            chan[ch, C_DRAIN] = max(drain - 1, 0)
+        else:
+            chan[ch, C_TQ_NR] -= 1
+            chan[ch, C_DRAIN] = drain
+    else:
+        s = chan[ch, C_FIFO_HEAD]
+        if s < 0 or slots[s, Q_PUSHED] > t or not has_space(P, bank, chan, ch):
+            return
+        chan[ch, C_FIFO_HEAD] = slots[s, Q_NEXT]
+    chan[ch, C_LAST_END_REQ] = t
+    S[S_PROGRESS] = t
+    gb = slots[s, Q_BANK]
+    gr = gb // nbanks
+    bank_append(slots, bank, gb, s)
+    chan[ch, C_LAST_BANK] = gb
+    if slots[s, Q_WRITE]:
+        chan[ch, C_NW] += 1
+    else:
+        chan[ch, C_NR] += 1
+    rank[gr, R_NQ] += 1
+    if P[P_RESPQ] == RESP_REORDER:
+        respq_append(slots, chan, ch, s)
+    if rank[gr, R_IN_PD]:
+        pd_exit(P, rank, gr, t)
+    update_choice(P, slots, bank, chan, gb, ch)
+    if P[P_ARB] == ARB_SIMPLE:        # ArbiterSimple passes END_REQ on to the player
+        S[S_WAITING] = 0
+        S[S_SEND_OK] = next_edge(P, t)
+    elif P[P_ARB] == ARB_DS3 and S[S_PARKED] >= 0:   # the stalled trace request now fits
+        p = S[S_PARKED]
+        if slots[p, Q_PUSHED] == ch and tq_room(P, slots, chan, p, ch):
+            S[S_PARKED] = -1
+            S[S_WAITING] = 0
+            front_accept(P, S, slots, chan, p, ch, t)
+
+
+@njit(cache=True, _nrt=False)
+def respond(P, slots, chan, S, ch, t):
+    """Controller::manageResponses with respqueue/RespQueue{Fifo,Reorder}.cpp: the head only."""
+    if chan[ch, C_RESP_BUSY] or t < chan[ch, C_RESP_OK]:
+        return
+    s = chan[ch, C_RQ_HEAD]
+    if s < 0 or slots[s, Q_DONE] < 0 or slots[s, Q_DONE] > t:
+        return
+    chan[ch, C_RQ_HEAD] = slots[s, Q_RNEXT]
+    slots[s, Q_RESPONDED] = 1
+    if P[P_ARB] != ARB_REORDER:
+        slots[s, Q_RNEXT] = -1
+        if S[S_PEND_HEAD] < 0:
+            S[S_PEND_HEAD] = s
+        else:
+            slots[S[S_PEND_TAIL], Q_RNEXT] = s
+        S[S_PEND_TAIL] = s
+    if P[P_ARB] == ARB_SIMPLE:        # ArbiterSimple returns END_RESP only when the player does
+        chan[ch, C_RESP_BUSY] = 1
+    else:
+        chan[ch, C_RESP_OK] = t + 1
+
+
+@njit(cache=True, _nrt=False)
+def deliver(P, S, slots, free, chan, hist, resp_out, t, nbc):
+    """The player takes one response per cycle (TracePlayer::peqCallback answers END_RESP at once)."""
+    if S[S_LAST_DELIV] >= t:
+        return
+    if P[P_ARB] == ARB_REORDER:       # ArbiterReorder: in request order
+        s = S[S_UND_HEAD]
+        if s < 0 or not slots[s, Q_RESPONDED]:
+            return
+        S[S_UND_HEAD] = slots[s, Q_UNEXT]
+    else:
+        s = S[S_PEND_HEAD]
+        if s < 0:
+            return
+        S[S_PEND_HEAD] = slots[s, Q_RNEXT]
+    S[S_LAST_DELIV] = t
+    S[S_PROGRESS] = t
+    S[S_DELIVERED] += 1
+    lat = t - slots[s, Q_ACCEPT]
+    if slots[s, Q_WRITE] == 0:
+        S[S_RLAT_SUM] += lat
+        S[S_N_RLAT] += 1
+        hist[min(lat, HIST_BINS - 1)] += 1
+    S[S_LAT_SUM] += lat
+    if resp_out.shape[0]:
+        resp_out[slots[s, Q_ID], 0] = slots[s, Q_ACCEPT]
+        resp_out[slots[s, Q_ID], 1] = t
+    S[S_END] = max(S[S_END], t)
+    ch = slots[s, Q_BANK] // nbc
+    free[S[S_FREE_N]] = s
+    S[S_FREE_N] += 1
+    if P[P_ARB] == ARB_SIMPLE:
+        chan[ch, C_RESP_BUSY] = 0
+        chan[ch, C_RESP_OK] = t + 1
+    elif P[P_ARB] == ARB_FIFO or P[P_ARB] == ARB_REORDER:
+        if S[S_PARKED] >= 0:          # END_RESP: the parked request gets END_REQ (count unchanged)
+            p = S[S_PARKED]
+            S[S_PARKED] = -1
+            S[S_WAITING] = 0
+            front_accept(P, S, slots, chan, p, slots[p, Q_PUSHED], t)
+        else:
+            S[S_ACTIVE] -= 1
+
+
+@njit(cache=True, _nrt=False)
+def send(P, S, slots, free, chan, trace, base, t, nbc):
+    """The trace player's next request reaches the arbiter at cycle t."""
+    row = trace[S[S_NEXT_ID] - base]
+    S[S_FREE_N] -= 1
+    s = free[S[S_FREE_N]]
+    slots[s, Q_ID] = S[S_NEXT_ID]
+    slots[s, Q_ADDR] = row[0]
+    slots[s, Q_WRITE] = row[1]
+    slots[s, Q_BANK] = row[3]
+    slots[s, Q_ROW] = row[4]
+    slots[s, Q_DONE] = -1
+    slots[s, Q_RESPONDED] = 0
+    S[S_NEXT_ID] += 1
+    ch = row[3] // nbc
+    if P[P_ARB] == ARB_SIMPLE:        # ArbiterSimple stamps the request on arrival (GenerationExtension)
+        slots[s, Q_ACCEPT] = t
+        S[S_WAITING] = 1
+        push(slots, chan, s, ch, t, C_FIFO_HEAD, C_FIFO_TAIL)
+    elif P[P_ARB] == ARB_DS3:
+        if tq_room(P, slots, chan, s, ch):
+            front_accept(P, S, slots, chan, s, ch, t)
+        else:
+            slots[s, Q_PUSHED] = ch   # parked: remember the channel
+            S[S_PARKED] = s
+            S[S_WAITING] = 1
+    elif S[S_ACTIVE] < P[P_MAXACT]:
+        S[S_ACTIVE] += 1
+        front_accept(P, S, slots, chan, s, ch, t)
+    else:
+        slots[s, Q_PUSHED] = ch
+        S[S_PARKED] = s
+        S[S_WAITING] = 1
