@@ -234,10 +234,11 @@ def leaderboard(results: dict[str, TaskResult]) -> dict:
 
 
 def to_json(data) -> str:
-    return json.dumps(data, indent=1, sort_keys=True, default=_plain)
+    return json.dumps(data, indent=1, sort_keys=True, default=json_plain)
 
 
-def _plain(v):
+def json_plain(v):
+    """json.dumps `default=`: numpy scalars and arrays as Python numbers and lists."""
     if isinstance(v, np.generic):
         return v.item()
     if isinstance(v, np.ndarray):

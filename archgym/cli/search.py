@@ -170,7 +170,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         summary["exact_optimum"] = {"reward": best[0], "design": best[1],
                                     "regret_pct": float(runs.regret_pct(result.best_score, best[0], info))}
     plots.plot_run(out, "convergence", out / "convergence.png")
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=_plain))
+    from archgym.analysis.bench import json_plain
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=json_plain))
     _print_result(summary, history, out)
     return 0
 
@@ -204,15 +205,6 @@ def search_experiment(out: Path, args, budget: int):
     hparams = parse_sets(args.set)
     return load_experiment({"name": out.name or "search", "budget": budget, "seeds": [args.seed], "envs": [entry],
                             "agents": [{"name": args.agent, **({"hparams": hparams} if hparams else {})}]})
-
-
-def _plain(v):
-    import numpy as np
-    if isinstance(v, np.generic):
-        return v.item()
-    if isinstance(v, np.ndarray):
-        return v.tolist()
-    raise TypeError(f"{type(v).__name__} is not JSON-serialisable")
 
 
 def _print_result(summary: dict, history: Path, out: Path) -> None:
