@@ -112,10 +112,16 @@ def update_channel(P, slots, bank, chan, ch, nbc):
 @njit(cache=True, _nrt=False)
 def legal(P, bank, bgn, rank, chan, gb, gr, ch):
     """Earliest cycle for bank gb's cached command (CheckerDDR3/DDR4::timeToSatisfyConstraints)."""
+    return bank_legal(bank, bgn, rank, chan, gb, gb // P[P_NBPG], gr, ch)
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def bank_legal(bank, bgn, rank, chan, gb, gbg, gr, ch):
+    """`legal` with bank gb's global bank group gbg given."""
     c = bank[gb, B_CMD]
     t = max(chan[ch, C_CMDBUS], bank[gb, c], rank[gr, c])
     if c != PRE:
-        t = max(t, bgn[gb // P[P_NBPG], 0 if c == ACT else c - 1])
+        t = max(t, bgn[gbg, 0 if c == ACT else c - 1])
     if c == RD and bank[gb, B_AUTO]:
         t = max(t, bank[gb, B_RDA])
     return t

@@ -20,9 +20,12 @@ Helpers are compiled with `_nrt=False`: they never allocate.
 """
 from __future__ import annotations
 
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
-from simulators.dram.commands import issue, issue_refresh, legal, refresh_legal, refresh_start
+from simulators.dram.commands import bank_legal, issue, issue_refresh, legal, refresh_legal, refresh_start
 from simulators.dram.frontend import accept, acceptable, deliver, respond, send
 from simulators.dram.layout import (ARB_DS3, ARB_REORDER, B_CAND, C_BEST, C_BEST_GB, C_CMDBUS, C_LAST_END_REQ, C_MIN,
                                     C_RESP_BUSY, C_RESP_OK, C_RQ_HEAD, C_RR, C_STALE, DONE, INF, NEED_MORE, NEED_SLOTS,
@@ -33,11 +36,37 @@ from simulators.dram.layout import (ARB_DS3, ARB_REORDER, B_CAND, C_BEST, C_BEST
                                     S_UND_HEAD, S_WAITING, STAGGERED, STALL_CYCLES, STALLED)
 
 
+# phases of one event for the profile (`run`'s prof argument; benchmarks/dram_speed.py --profile)
+PHASES = ("next event time", "responses", "player", "acceptance", "refresh", "command pick + issue", "power-down")
+PH_NEXT, PH_RESP, PH_PLAYER, PH_ACCEPT, PH_REFRESH, PH_ISSUE, PH_PD = range(len(PHASES))
+
+
+@intrinsic
+def cycle_counter(typingctx):
+    """The CPU's cycle counter (LLVM's llvm.readcyclecounter: rdtsc on x86), for the profile."""
+    def codegen(context, builder, signature, args):
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.IntType(64), []),
+                                            "llvm.readcyclecounter")
+        return builder.call(fn, [])
+    return types.int64(), codegen
+
+
+@njit(cache=True, _nrt=False)
+def lap(prof, phase, t0):
+    """Add the cycles since t0 to prof[phase] (when profiling) and return the counter now."""
+    if prof.shape[0] == 0:
+        return t0
+    t1 = cycle_counter()
+    prof[phase] += t1 - t0
+    return t1
+
+
 @njit(cache=True, _nrt=False)
 def scan_channel(P, bank, bgn, rank, chan, ch, now, nrank, nbanks, slots):
     """Store in chan[ch] the earliest cycle >= now at which a bank command can issue (C_MIN) and
     the one the mux picks then: the oldest request (CmdMuxOldest::selectCommand)."""
     best_t, best_id, best_gb = INF, INF, -1
+    nbpg = P[P_NBPG]
     for gr in range(ch * nrank, (ch + 1) * nrank):
         blocked = rank[gr, R_BLOCKED]
         if rank[gr, R_NQ] == 0 or blocked == -1 or rank[gr, R_IN_PD]:
@@ -46,7 +75,7 @@ def scan_channel(P, bank, bgn, rank, chan, ch, now, nrank, nbanks, slots):
             s = bank[gb, B_CAND]
             if s < 0 or blocked == gb - gr * nbanks:
                 continue
-            tl = max(legal(P, bank, bgn, rank, chan, gb, gr, ch), now)
+            tl = max(bank_legal(bank, bgn, rank, chan, gb, gb // nbpg, gr, ch), now)
             i = slots[s, Q_ID]
             if tl < best_t or (tl == best_t and i < best_id):
                 best_t, best_id, best_gb = tl, i, gb
@@ -76,7 +105,7 @@ def round_robin(P, bank, bgn, rank, chan, ch, t, nrank, nbanks):
 
 
 @njit(cache=True, _nrt=False)
-def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hist, resp_out):
+def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hist, resp_out, prof):
     """Simulate until every request is answered (DONE), until the player needs a request beyond
     this chunk (NEED_MORE: call again with the next chunk) or more request slots (NEED_SLOTS: call
     again after `layout.grow`). trace: (k, 5) int64 rows (address, is_write, arrival in controller
@@ -87,6 +116,7 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
     nr = nch * nrank
     nbc = nrank * nbanks
     k_avail = base + trace.shape[0]
+    t0 = cycle_counter() if prof.shape[0] else 0
     while True:
         now = S[S_NOW]
         if S[S_DELIVERED] == n_total:
@@ -135,21 +165,26 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
         if S[S_NEXT_ID] > S[S_DELIVERED] and t - S[S_PROGRESS] > STALL_CYCLES:
             return STALLED
         S[S_EVENTS] += 1
+        t0 = lap(prof, PH_NEXT, t0)
         # ---- 1. responses, then the initiator ----------------------------------------------------
         for ch in range(nch):
             respond(P, slots, chan, S, ch, t)
         deliver(P, S, slots, free, chan, hist, resp_out, t, nbc)
+        t0 = lap(prof, PH_RESP, t0)
         # ---- 2. the player -----------------------------------------------------------------------
         if S[S_WAITING] == 0 and S[S_NEXT_ID] < k_avail and max(trace[S[S_NEXT_ID] - base, 2], S[S_SEND_OK]) <= t:
             send(P, S, slots, free, chan, trace, base, t, nbc)
+        t0 = lap(prof, PH_PLAYER, t0)
         for ch in range(nch):
             # ---- 3. acceptance ---------------------------------------------------------------
             accept(P, S, slots, bank, rank, chan, ch, t, nbanks)
+            t0 = lap(prof, PH_ACCEPT, t0)
             # ---- 4. refresh managers ---------------------------------------------------------
             for gr in range(ch * nrank, (ch + 1) * nrank):
                 if rank[gr, R_WAKE] <= t:
                     rank[gr, R_WAKE] = INF
                 refresh_start(P, bank, rank, chan, gr, t, nbanks)
+            t0 = lap(prof, PH_REFRESH, t0)
             # ---- 5. one command --------------------------------------------------------------
             if chan[ch, C_CMDBUS] > t:
                 continue
@@ -160,6 +195,7 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
                     issued = True
                     break
             if issued:
+                t0 = lap(prof, PH_ISSUE, t0)
                 continue
             if chan[ch, C_STALE]:
                 scan_channel(P, bank, bgn, rank, chan, ch, t, nrank, nbanks, slots)
@@ -174,6 +210,7 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
                         for gr in range(ch * nrank, (ch + 1) * nrank):
                             if rank[gr, R_TRIGGER] <= t:
                                 rank[gr, R_WAKE] = t + 1
+            t0 = lap(prof, PH_ISSUE, t0)
         # ---- 6. power-down entry -------------------------------------------------------------
         if P[P_PDPOL] == STAGGERED:
             for gr in range(nr):
@@ -184,4 +221,5 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
                     rank[gr, R_PD_KIND] = 1 if rank[gr, R_N_OPEN] > 0 else 0
                     S[S_N_PD] += 1
                     chan[gr // nrank, C_STALE] = 1
+        t0 = lap(prof, PH_PD, t0)
         S[S_NOW] = t + 1
