@@ -7,7 +7,7 @@ import numpy as np
 from numba import njit, prange
 
 from simulators.dram.kernel import run
-from simulators.dram.layout import (B_ACT_T, B_CLOSE_T, B_OPEN_ROW, DONE, HIST_BINS, INF, N_BF, N_CF, N_QF, N_RF,
+from simulators.dram.layout import (B_ACT_T, BG_NONE, B_CLOSE_T, B_OPEN_ROW, DONE, HIST_BINS, INF, N_BF, N_CF, N_QF, N_RF,
                                     N_SCALARS, NEED_SLOTS, P_NBG, P_NBPG, P_NCH, P_NRANK, R_ALLCLOSED, R_APD,
                                     R_BANK_ACT, R_IN_PD, R_N_OPEN, R_PD_ENTER, R_PD_KIND, R_PPD, S_END,
                                     SLOTS0, grow, init_state)
@@ -113,12 +113,12 @@ def init_batch(Ps):
     slots_all = np.zeros((n, SLOTS0, N_QF), np.int64)
     free_all = np.zeros((n, SLOTS0), np.int64)
     bank_all = np.zeros((n, nb, N_BF), np.int64)
-    bgn_all = np.zeros((n, ng, 3), np.int64)
+    bgn_all = np.zeros((n, ng, BG_NONE + 1), np.int64)
     rank_all = np.zeros((n, nr, N_RF), np.int64)
     chan_all = np.zeros((n, nc, N_CF), np.int64)
     hist_all = np.zeros((n, HIST_BINS), np.int64)
     for i in range(n):
-        S, slots, free, bank, bgn, rank, chan, hist = init_state(Ps[i])
+        S, slots, free, bank, bgn, rank, chan, _ = init_state(Ps[i])
         S_all[i] = S
         slots_all[i] = slots
         free_all[i] = free

@@ -8,13 +8,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from simulators.dram.layout import (ACT, B_ACT_T, B_AUTO, B_CAND, B_CAS, B_CLOSE_T, B_CMD, B_HEAD, B_NQ, B_OPEN_ROW,
-                                    B_RDA, B_TAIL, C_CMDBUS, C_LAST_WRITE, C_NR, C_NW, C_RQ_HEAD, C_RQ_TAIL, C_STALE,
+from simulators.dram.layout import (ACT, B_ACT_T, B_AUTO, B_BGCOL, B_CAND, B_CAS, B_CLOSE_T, B_CMD, B_GBG, B_GR,
+                                    B_HEAD, B_NQ, B_OPEN_ROW, B_RDACOL, B_ZERO, BG_NONE,
+                                    B_RDA, B_TAIL, C_BEST, C_BEST_GB, C_CMDBUS, C_MIN, C_LAST_WRITE, C_NR, C_NW, C_RQ_HEAD, C_RQ_TAIL, C_STALE,
                                     CLOSED, CLOSED_ADAPTIVE, FIFO_SCHED, FR_FCFS_GRP, INF, NO_CMD, OPEN_ADAPTIVE,
-                                    P_BURST, P_CCDL, P_CCDS, P_CKE, P_CL, P_CWL, P_FAW, P_MAXPOST, P_MAXPULL, P_NBPG,
+                                    P_BURST, P_CCDL, P_CCDS, P_CKE, P_CL, P_CWL, P_FAW, P_MAXPOST, P_MAXPULL,
                                     P_NRANK, P_PAGE, P_RAS, P_RC, P_RCD, P_REFI, P_REFIPB, P_REFPOL, P_RESPQ, P_RFC,
                                     P_RFCPB, P_RP, P_RPAB, P_RRDL, P_RRDS, P_RTP, P_RTRS, P_SCHED, P_WR, P_WTRL, P_WTRS,
-                                    P_XP, PER_BANK, PRE, PREA, PULLEDIN, Q_ADDR, Q_DONE, Q_NEXT, Q_PREV, Q_RNEXT, Q_ROW,
+                                    P_XP, PER_BANK, PRE, PREA, PULLEDIN, Q_ADDR, Q_DONE, Q_ID, Q_NEXT, Q_PREV, Q_RNEXT, Q_ROW,
                                     Q_WRITE, R_ALLCLOSED, R_APD, R_BANK_ACT, R_BLOCKED, R_CMD, R_COUNTER, R_CURRENT,
                                     R_FAW0, R_FAW_I, R_IN_PD, R_N_OPEN, R_NQ, R_PD_ENTER, R_PD_KIND, R_PD_READY, R_PPD,
                                     R_REMAIN, R_SKIP, R_STATE, R_TRIGGER, R_WAKE, RD, REFA, REGULAR, RESP_FIFO, S_N_ACT,
@@ -100,6 +101,28 @@ def update_choice(P, slots, bank, chan, gb, ch):
             auto = 0 if further_row_hit(P, slots, bank, gb) else 1
     bank[gb, B_CMD] = c
     bank[gb, B_AUTO] = auto
+    bank[gb, B_BGCOL] = BG_NONE if c == PRE else (0 if c == ACT else c - 1)
+    bank[gb, B_RDACOL] = B_RDA if c == RD and auto else B_ZERO
+
+
+@njit(cache=True, _nrt=False)
+def fold_bank(slots, bank, bgn, rank, chan, gb, ch, t, nbanks):
+    """Bank gb alone took a new request at cycle t: fold it into the channel's cached pick instead
+    of a full kernel.scan_channel. Callers check that the cache is fresh, t <= C_MIN and gb was
+    not the pick; then every other bank's time max(legal, t) equals the cached max(legal, scan
+    time), so the pick is the better of the cached one and bank gb's (same rule as the scan)."""
+    chan[ch, C_STALE] = 0
+    gr = bank[gb, B_GR]
+    blocked = rank[gr, R_BLOCKED]
+    s = bank[gb, B_CAND]
+    if s < 0 or blocked == -1 or blocked == gb - gr * nbanks:
+        return
+    tl = max(legal(bank, bgn, rank, chan, gb, ch), t)
+    best = chan[ch, C_BEST]
+    if best < 0 or tl < chan[ch, C_MIN] or (tl == chan[ch, C_MIN] and slots[s, Q_ID] < slots[best, Q_ID]):
+        chan[ch, C_MIN] = tl
+        chan[ch, C_BEST_GB] = gb
+        chan[ch, C_BEST] = s
 
 
 @njit(cache=True, _nrt=False)
@@ -109,22 +132,14 @@ def update_channel(P, slots, bank, chan, ch, nbc):
         update_choice(P, slots, bank, chan, gb, ch)
 
 
-@njit(cache=True, _nrt=False)
-def legal(P, bank, bgn, rank, chan, gb, gr, ch):
-    """Earliest cycle for bank gb's cached command (CheckerDDR3/DDR4::timeToSatisfyConstraints)."""
-    return bank_legal(bank, bgn, rank, chan, gb, gb // P[P_NBPG], gr, ch)
-
-
 @njit(cache=True, _nrt=False, inline="always")
-def bank_legal(bank, bgn, rank, chan, gb, gbg, gr, ch):
-    """`legal` with bank gb's global bank group gbg given."""
+def legal(bank, bgn, rank, chan, gb, ch):
+    """Earliest cycle for bank gb's cached command (CheckerDDR3/DDR4::timeToSatisfyConstraints):
+    the command bus, the bank's, rank's and bank group's next-legal times for that command, and
+    tRTP-after-write for a RD with auto-precharge; no branches (update_choice caches the columns)."""
     c = bank[gb, B_CMD]
-    t = max(chan[ch, C_CMDBUS], bank[gb, c], rank[gr, c])
-    if c != PRE:
-        t = max(t, bgn[gbg, 0 if c == ACT else c - 1])
-    if c == RD and bank[gb, B_AUTO]:
-        t = max(t, bank[gb, B_RDA])
-    return t
+    return max(chan[ch, C_CMDBUS], bank[gb, c], rank[bank[gb, B_GR], c], bgn[bank[gb, B_GBG], bank[gb, B_BGCOL]],
+               bank[gb, bank[gb, B_RDACOL]])
 
 
 # --- queues ----------------------------------------------------------------------------------------
@@ -194,7 +209,7 @@ def issue(P, S, slots, bank, bgn, rank, chan, s, gb, gr, ch, t, nbanks, nrank):
     """Issue bank gb's cached command for slot s at cycle t and update every timing table.
     Returns True for a column command (its buffer entry is free)."""
     c = bank[gb, B_CMD]
-    gbg = gb // P[P_NBPG]
+    gbg = bank[gb, B_GBG]
     burst = P[P_BURST]
     chan[ch, C_CMDBUS] = t + 1
     chan[ch, C_STALE] = 1

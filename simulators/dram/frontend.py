@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from numba import njit
 
-from simulators.dram.commands import bank_append, pd_exit, respq_append, update_choice
-from simulators.dram.layout import (ARB_DS3, ARB_FIFO, ARB_REORDER, ARB_SIMPLE, B_NQ, BANKWISE, C_DRAIN, C_FIFO_HEAD,
-                                    C_FIFO_TAIL, C_LAST_BANK, C_LAST_END_REQ, C_NR, C_NW, C_RESP_BUSY, C_RESP_OK,
-                                    C_RQ_HEAD, C_TQ_NR, C_TQ_NW, C_WQ_HEAD, C_WQ_TAIL, DRAIN_LOW, HIST_BINS, P_ARB,
+from simulators.dram.commands import bank_append, fold_bank, pd_exit, respq_append, update_choice
+from simulators.dram.layout import (ARB_DS3, ARB_FIFO, ARB_REORDER, ARB_SIMPLE, B_GR, B_NQ, BANKWISE, C_BEST_GB, C_DRAIN, C_FIFO_HEAD,
+                                    C_FIFO_TAIL, C_LAST_BANK, C_LAST_END_REQ, C_MIN, C_NR, C_NW, C_RESP_BUSY, C_RESP_OK,
+                                    C_RQ_HEAD, C_STALE, C_TQ_NR, C_TQ_NW, C_WQ_HEAD, C_WQ_TAIL, DRAIN_LOW, HIST_BINS, P_ARB,
                                     P_BUFSZ, P_MAXACT, P_RATIO_DEN, P_RATIO_NUM, P_RESPQ, P_SBUF, Q_ACCEPT, Q_ADDR,
                                     Q_BANK, Q_DONE, Q_ID, Q_NEXT, Q_PUSHED, Q_RESPONDED, Q_RNEXT, Q_ROW, Q_UNEXT,
                                     Q_WRITE, R_IN_PD, R_NQ, READ_WRITE, RESP_REORDER, S_ACTIVE, S_DELIVERED, S_END,
@@ -119,7 +119,7 @@ def acceptable(P, slots, bank, chan, ch):
 
 
 @njit(cache=True, _nrt=False)
-def accept(P, S, slots, bank, rank, chan, ch, t, nbanks):
+def accept(P, S, slots, bank, bgn, rank, chan, ch, t, nbanks):
     """controller/Controller.cpp manageRequests: store the front end's request in the scheduler
     buffer (one per cycle: the arbiter forwards the next one a cycle after END_REQ)."""
     if chan[ch, C_LAST_END_REQ] >= t:
@@ -149,7 +149,7 @@ def accept(P, S, slots, bank, rank, chan, ch, t, nbanks):
     chan[ch, C_LAST_END_REQ] = t
     S[S_PROGRESS] = t
     gb = slots[s, Q_BANK]
-    gr = gb // nbanks
+    gr = bank[gb, B_GR]
     bank_append(slots, bank, gb, s)
     chan[ch, C_LAST_BANK] = gb
     if slots[s, Q_WRITE]:
@@ -159,9 +159,13 @@ def accept(P, S, slots, bank, rank, chan, ch, t, nbanks):
     rank[gr, R_NQ] += 1
     if P[P_RESPQ] == RESP_REORDER:
         respq_append(slots, chan, ch, s)
+    fresh = chan[ch, C_STALE] == 0 and gb != chan[ch, C_BEST_GB] and t <= chan[ch, C_MIN]
     if rank[gr, R_IN_PD]:
         pd_exit(P, rank, gr, t)
+        fresh = False
     update_choice(P, slots, bank, chan, gb, ch)
+    if fresh:
+        fold_bank(slots, bank, bgn, rank, chan, gb, ch, t, nbanks)
     if P[P_ARB] == ARB_SIMPLE:        # ArbiterSimple passes END_REQ on to the player
         S[S_WAITING] = 0
         S[S_SEND_OK] = next_edge(P, t)

@@ -25,9 +25,9 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from simulators.dram.commands import bank_legal, issue, issue_refresh, legal, refresh_legal, refresh_start
+from simulators.dram.commands import issue, issue_refresh, legal, refresh_legal, refresh_start
 from simulators.dram.frontend import accept, acceptable, deliver, respond, send
-from simulators.dram.layout import (ARB_DS3, ARB_REORDER, B_CAND, C_BEST, C_BEST_GB, C_CMDBUS, C_LAST_END_REQ, C_MIN,
+from simulators.dram.layout import (ARB_DS3, ARB_REORDER, B_CAND, B_GR, C_BEST, C_BEST_GB, C_CMDBUS, C_LAST_END_REQ, C_MIN,
                                     C_RESP_BUSY, C_RESP_OK, C_RQ_HEAD, C_RR, C_STALE, DONE, INF, NEED_MORE, NEED_SLOTS,
                                     NO_CMD, P_ARB, P_NBG, P_NBPG, P_NCH, P_NRANK, P_PDPOL, P_REFPOL, PER_BANK, Q_DONE,
                                     Q_ID, Q_PUSHED, Q_RESPONDED, R_BLOCKED, R_CMD, R_IN_PD, R_N_OPEN, R_NQ, R_PD_ENTER,
@@ -37,8 +37,9 @@ from simulators.dram.layout import (ARB_DS3, ARB_REORDER, B_CAND, C_BEST, C_BEST
 
 
 # phases of one event for the profile (`run`'s prof argument; benchmarks/dram_speed.py --profile)
-PHASES = ("next event time", "responses", "player", "acceptance", "refresh", "command pick + issue", "power-down")
-PH_NEXT, PH_RESP, PH_PLAYER, PH_ACCEPT, PH_REFRESH, PH_ISSUE, PH_PD = range(len(PHASES))
+PHASES = ("next event time", "scheduling scan", "responses", "player", "acceptance", "refresh", "command issue",
+          "power-down")
+PH_NEXT, PH_SCAN, PH_RESP, PH_PLAYER, PH_ACCEPT, PH_REFRESH, PH_ISSUE, PH_PD = range(len(PHASES))
 
 
 @intrinsic
@@ -66,7 +67,6 @@ def scan_channel(P, bank, bgn, rank, chan, ch, now, nrank, nbanks, slots):
     """Store in chan[ch] the earliest cycle >= now at which a bank command can issue (C_MIN) and
     the one the mux picks then: the oldest request (CmdMuxOldest::selectCommand)."""
     best_t, best_id, best_gb = INF, INF, -1
-    nbpg = P[P_NBPG]
     for gr in range(ch * nrank, (ch + 1) * nrank):
         blocked = rank[gr, R_BLOCKED]
         if rank[gr, R_NQ] == 0 or blocked == -1 or rank[gr, R_IN_PD]:
@@ -75,7 +75,7 @@ def scan_channel(P, bank, bgn, rank, chan, ch, now, nrank, nbanks, slots):
             s = bank[gb, B_CAND]
             if s < 0 or blocked == gb - gr * nbanks:
                 continue
-            tl = max(bank_legal(bank, bgn, rank, chan, gb, gb // nbpg, gr, ch), now)
+            tl = max(legal(bank, bgn, rank, chan, gb, ch), now)
             i = slots[s, Q_ID]
             if tl < best_t or (tl == best_t and i < best_id):
                 best_t, best_id, best_gb = tl, i, gb
@@ -91,13 +91,14 @@ def round_robin(P, bank, bgn, rank, chan, ch, t, nrank, nbanks):
     command is ready (instead of the oldest request)."""
     nbc = nrank * nbanks
     b0 = ch * nbc
-    for k in range(1, nbc + 1):
-        gb = b0 + (chan[ch, C_RR] + k) % nbc
-        gr = gb // nbanks
+    gb = b0 + chan[ch, C_RR]
+    for _ in range(nbc):
+        gb = gb + 1 if gb + 1 < b0 + nbc else b0
+        gr = bank[gb, B_GR]
         blocked = rank[gr, R_BLOCKED]
         if bank[gb, B_CAND] < 0 or rank[gr, R_IN_PD] or blocked == -1 or blocked == gb - gr * nbanks:
             continue
-        if legal(P, bank, bgn, rank, chan, gb, gr, ch) <= t:
+        if legal(bank, bgn, rank, chan, gb, ch) <= t:
             chan[ch, C_RR] = gb - b0
             chan[ch, C_BEST_GB] = gb
             chan[ch, C_BEST] = bank[gb, B_CAND]
@@ -151,7 +152,9 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
                 T = min(T, refresh_legal(P, bank, rank, chan, gr, gr // nrank, nbanks))
         for ch in range(nch):
             if chan[ch, C_STALE]:
+                t0 = lap(prof, PH_NEXT, t0)
                 scan_channel(P, bank, bgn, rank, chan, ch, now, nrank, nbanks, slots)
+                t0 = lap(prof, PH_SCAN, t0)
             T = min(T, chan[ch, C_MIN])
         if P[P_PDPOL] == STAGGERED:
             for gr in range(nr):
@@ -177,7 +180,7 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
         t0 = lap(prof, PH_PLAYER, t0)
         for ch in range(nch):
             # ---- 3. acceptance ---------------------------------------------------------------
-            accept(P, S, slots, bank, rank, chan, ch, t, nbanks)
+            accept(P, S, slots, bank, bgn, rank, chan, ch, t, nbanks)
             t0 = lap(prof, PH_ACCEPT, t0)
             # ---- 4. refresh managers ---------------------------------------------------------
             for gr in range(ch * nrank, (ch + 1) * nrank):
@@ -198,14 +201,16 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
                 t0 = lap(prof, PH_ISSUE, t0)
                 continue
             if chan[ch, C_STALE]:
+                t0 = lap(prof, PH_ISSUE, t0)
                 scan_channel(P, bank, bgn, rank, chan, ch, t, nrank, nbanks, slots)
+                t0 = lap(prof, PH_SCAN, t0)
             if chan[ch, C_MIN] <= t:
                 if P[P_ARB] == ARB_DS3:
                     round_robin(P, bank, bgn, rank, chan, ch, t, nrank, nbanks)
                 gb = chan[ch, C_BEST_GB]
-                if issue(P, S, slots, bank, bgn, rank, chan, chan[ch, C_BEST], gb, gb // nbanks, ch, t,
+                if issue(P, S, slots, bank, bgn, rank, chan, chan[ch, C_BEST], gb, bank[gb, B_GR], ch, t,
                          nbanks, nrank):
-                    accept(P, S, slots, bank, rank, chan, ch, t, nbanks)
+                    accept(P, S, slots, bank, bgn, rank, chan, ch, t, nbanks)
                     if P[P_REFPOL] == PER_BANK:   # which banks are idle changed: re-pick next cycle
                         for gr in range(ch * nrank, (ch + 1) * nrank):
                             if rank[gr, R_TRIGGER] <= t:

@@ -44,7 +44,11 @@ ACT, PRE, RD, WR, REFA, PREA = 0, 1, 2, 3, 4, 5
  Q_NEXT, Q_PREV, Q_RNEXT, Q_UNEXT, N_QF) = range(14)
 
 # bank fields after the 4 next-legal-time columns
-(B_RDA, B_OPEN_ROW, B_CLOSE_T, B_ACT_T, B_CAS, B_HEAD, B_TAIL, B_NQ, B_CAND, B_CMD, B_AUTO, N_BF) = range(4, 16)
+# (B_GR, B_GBG: the bank's global rank and bank group; B_BGCOL: the bank-group column of its cached
+# command, BG_NONE for PRE; B_RDACOL: B_RDA for a RD with auto-precharge, else B_ZERO, always 0)
+(B_RDA, B_OPEN_ROW, B_CLOSE_T, B_ACT_T, B_CAS, B_HEAD, B_TAIL, B_NQ, B_CAND, B_CMD, B_AUTO, B_GR, B_GBG, B_BGCOL,
+ B_RDACOL, B_ZERO, N_BF) = range(4, 21)
+BG_NONE = 3                  # bank-group columns: ACT, RD, WR, then one that stays 0
 
 # rank fields after the 6 next-legal-time columns (R_FAW0..+3: the last four ACT cycles, a ring)
 R_FAW0 = 6
@@ -82,7 +86,11 @@ def init_state(P):
     bank[:, B_OPEN_ROW] = -1
     bank[:, B_HEAD] = -1
     bank[:, B_CAND] = -1
-    bgn = np.zeros((nr * nbg, 3), np.int64)     # ACT, RD, WR
+    bank[:, B_RDACOL] = B_ZERO
+    for gb in range(nb):
+        bank[gb, B_GR] = gb // nbanks
+        bank[gb, B_GBG] = gb // nbpg
+    bgn = np.zeros((nr * nbg, BG_NONE + 1), np.int64)     # ACT, RD, WR, none
     rank = np.zeros((nr, N_RF), np.int64)
     interval = P[P_REFIPB] if P[P_REFPOL] == PER_BANK else P[P_REFI]
     for gr in range(nr):
