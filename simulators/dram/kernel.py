@@ -25,12 +25,12 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from simulators.dram.commands import issue, issue_refresh, legal, refresh_legal, refresh_start
+from simulators.dram.commands import bank_time, issue, issue_refresh, refresh_legal, refresh_start
 from simulators.dram.frontend import accept, acceptable, deliver, respond, send
-from simulators.dram.layout import (ARB_DS3, ARB_REORDER, B_CAND, B_GR, C_BEST, C_BEST_GB, C_CMDBUS, C_LAST_END_REQ, C_MIN,
+from simulators.dram.layout import (ARB_DS3, ARB_REORDER, B_CAND, B_CAND_ID, B_GR, B_X, C_RESCAN, C_BEST, C_BEST_GB, C_CMDBUS, C_LAST_END_REQ, C_MIN,
                                     C_RESP_BUSY, C_RESP_OK, C_RQ_HEAD, C_RR, C_STALE, DONE, INF, NEED_MORE, NEED_SLOTS,
                                     NO_CMD, P_ARB, P_NBG, P_NBPG, P_NCH, P_NRANK, P_PDPOL, P_REFPOL, PER_BANK, Q_DONE,
-                                    Q_ID, Q_PUSHED, Q_RESPONDED, R_BLOCKED, R_CMD, R_IN_PD, R_N_OPEN, R_NQ, R_PD_ENTER,
+                                    Q_PUSHED, Q_RESPONDED, R_CMD, R_IN_PD, R_N_OPEN, R_NQ, R_PD_ENTER,
                                     R_PD_KIND, R_PD_READY, R_TRIGGER, R_WAKE, S_DELIVERED, S_EVENTS, S_FREE_N,
                                     S_LAST_DELIV, S_N_PD, S_NEXT_ID, S_NOW, S_PEND_HEAD, S_PROGRESS, S_SEND_OK,
                                     S_UND_HEAD, S_WAITING, STAGGERED, STALL_CYCLES, STALLED)
@@ -62,43 +62,41 @@ def lap(prof, phase, t0):
     return t1
 
 
-@njit(cache=True, _nrt=False)
-def scan_channel(P, bank, bgn, rank, chan, ch, now, nrank, nbanks, slots):
+@njit(cache=True, _nrt=False, inline="always")
+def scan_channel(bank, bgn, rank, chan, ch, now, nbc):
     """Store in chan[ch] the earliest cycle >= now at which a bank command can issue (C_MIN) and
-    the one the mux picks then: the oldest request (CmdMuxOldest::selectCommand)."""
+    the one the mux picks then: the oldest request (CmdMuxOldest::selectCommand). C_STALE: every
+    bank's B_X is recomputed first (else the commands keep them current)."""
+    b0 = ch * nbc
+    if chan[ch, C_STALE]:
+        for gb in range(b0, b0 + nbc):
+            bank_time(bank, bgn, rank, gb)
+    floor = max(now, chan[ch, C_CMDBUS])
     best_t, best_id, best_gb = INF, INF, -1
-    for gr in range(ch * nrank, (ch + 1) * nrank):
-        blocked = rank[gr, R_BLOCKED]
-        if rank[gr, R_NQ] == 0 or blocked == -1 or rank[gr, R_IN_PD]:
-            continue
-        for gb in range(gr * nbanks, (gr + 1) * nbanks):
-            s = bank[gb, B_CAND]
-            if s < 0 or blocked == gb - gr * nbanks:
-                continue
-            tl = max(legal(bank, bgn, rank, chan, gb, ch), now)
-            i = slots[s, Q_ID]
-            if tl < best_t or (tl == best_t and i < best_id):
-                best_t, best_id, best_gb = tl, i, gb
+    for gb in range(b0, b0 + nbc):
+        tl = max(bank[gb, B_X], floor)
+        i = bank[gb, B_CAND_ID]
+        if tl < best_t or (tl == best_t and i < best_id):
+            best_t, best_id, best_gb = tl, i, gb
+    if best_t >= INF:
+        best_gb = -1
     chan[ch, C_MIN] = best_t
     chan[ch, C_STALE] = 0
+    chan[ch, C_RESCAN] = 0
     chan[ch, C_BEST_GB] = best_gb
     chan[ch, C_BEST] = bank[best_gb, B_CAND] if best_gb >= 0 else -1
 
 
-@njit(cache=True, _nrt=False)
-def round_robin(P, bank, bgn, rank, chan, ch, t, nrank, nbanks):
+@njit(cache=True, _nrt=False, inline="always")
+def round_robin(bank, chan, ch, t, nbc):
     """DRAMSim3 CommandQueue::GetCommandToIssue: the first bank after the last one served whose
     command is ready (instead of the oldest request)."""
-    nbc = nrank * nbanks
     b0 = ch * nbc
+    floor = chan[ch, C_CMDBUS]
     gb = b0 + chan[ch, C_RR]
     for _ in range(nbc):
         gb = gb + 1 if gb + 1 < b0 + nbc else b0
-        gr = bank[gb, B_GR]
-        blocked = rank[gr, R_BLOCKED]
-        if bank[gb, B_CAND] < 0 or rank[gr, R_IN_PD] or blocked == -1 or blocked == gb - gr * nbanks:
-            continue
-        if legal(bank, bgn, rank, chan, gb, ch) <= t:
+        if max(bank[gb, B_X], floor) <= t:
             chan[ch, C_RR] = gb - b0
             chan[ch, C_BEST_GB] = gb
             chan[ch, C_BEST] = bank[gb, B_CAND]
@@ -151,9 +149,9 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
             elif rank[gr, R_CMD] != NO_CMD:
                 T = min(T, refresh_legal(P, bank, rank, chan, gr, gr // nrank, nbanks))
         for ch in range(nch):
-            if chan[ch, C_STALE]:
+            if chan[ch, C_STALE] or chan[ch, C_RESCAN]:
                 t0 = lap(prof, PH_NEXT, t0)
-                scan_channel(P, bank, bgn, rank, chan, ch, now, nrank, nbanks, slots)
+                scan_channel(bank, bgn, rank, chan, ch, now, nbc)
                 t0 = lap(prof, PH_SCAN, t0)
             T = min(T, chan[ch, C_MIN])
         if P[P_PDPOL] == STAGGERED:
@@ -194,19 +192,19 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
             issued = False
             for gr in range(ch * nrank, (ch + 1) * nrank):
                 if rank[gr, R_CMD] != NO_CMD and refresh_legal(P, bank, rank, chan, gr, ch, nbanks) <= t:
-                    issue_refresh(P, S, slots, bank, rank, chan, gr, ch, t, nbanks)
+                    issue_refresh(P, S, slots, bank, bgn, rank, chan, gr, ch, t, nbanks)
                     issued = True
                     break
             if issued:
                 t0 = lap(prof, PH_ISSUE, t0)
                 continue
-            if chan[ch, C_STALE]:
+            if chan[ch, C_STALE] or chan[ch, C_RESCAN]:
                 t0 = lap(prof, PH_ISSUE, t0)
-                scan_channel(P, bank, bgn, rank, chan, ch, t, nrank, nbanks, slots)
+                scan_channel(bank, bgn, rank, chan, ch, t, nbc)
                 t0 = lap(prof, PH_SCAN, t0)
             if chan[ch, C_MIN] <= t:
                 if P[P_ARB] == ARB_DS3:
-                    round_robin(P, bank, bgn, rank, chan, ch, t, nrank, nbanks)
+                    round_robin(bank, chan, ch, t, nbc)
                 gb = chan[ch, C_BEST_GB]
                 if issue(P, S, slots, bank, bgn, rank, chan, chan[ch, C_BEST], gb, bank[gb, B_GR], ch, t,
                          nbanks, nrank):
