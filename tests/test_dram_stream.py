@@ -1,6 +1,8 @@
 """A prepared trace file too long to hold streams through the batch kernel in chunks: every
 design's kernel state carries across chunk boundaries exactly, so the metrics equal the
 whole-trace run, at awkward split points, with request slots growing mid-chunk."""
+import re
+
 import numpy as np
 import pytest
 
@@ -46,3 +48,57 @@ def test_long_file_streams(tmp_path, monkeypatch):
     assert prepared.requests is None and prepared.n_requests == 2500
     vectors = dram.PARAMETERS.kernel_vector(dram.PARAMETERS.default())[None, :]
     assert dram.evaluate(vectors, prepared)["cycles"][0] == dram.simulate({}, t).metrics["cycles"]
+
+
+# --- the fast text reader (simulators/dram/textio.py) against the reference reader ----------------
+GOOD = ["0x1F40 READ 0\n", "0x0 write 3\n", "64 r 3\n", "0XABCDEF\tW\t007\n", "0x40  ld  9   \n", "0x80 ST 10"]
+ODD = ["# a comment\n", "\n", "  0x40 READ 11\n", "0x40 READ 12\r\n"]   # the reference reader takes these
+BAD = ["0x40 READ\n", "0x40 FETCH 1\n", "0x40 READ -1\n", "0x40 READ 0\n", "0o17 READ 20\n",
+       "0x8000000000000000 READ 20\n", "017 READ 20\n", "0x40 READ 99999999999999999999\n", "\x00\x01\x02\n"]
+
+
+def lines_file(path, lines):
+    path.write_bytes("".join(lines).encode("latin-1"))
+    return path
+
+
+def reference(path):
+    return np.concatenate(list(tr.open_trace(path).chunks()))
+
+
+def test_fast_reader_equals_reference(tmp_path, monkeypatch):
+    from simulators.dram import textio
+    monkeypatch.setattr(tr, "CHUNK", 1)              # reads of 32 bytes split lines everywhere
+    rng = np.random.default_rng(0)
+    lines = [GOOD[i] for i in rng.integers(0, len(GOOD) - 1, 300)] + [GOOD[-1]]
+    cycle = 0
+    for i, s in enumerate(lines):                  # non-decreasing cycles
+        a, w, _ = s.split()
+        cycle += int(rng.integers(0, 3))
+        lines[i] = f"{a}{' ' * int(rng.integers(1, 3))}{w} {cycle}" + ("\n" if i < len(lines) - 1 else "")
+    for name, body in (("plain.trace", lines), ("odd.trace", lines[:150] + ODD[:1] + lines[150:-1] + [lines[-1] + "\n"]),
+                       ("crlf.trace", lines[:100] + [lines[100].rstrip() + "\r\n"] + lines[101:])):
+        p = lines_file(tmp_path / name, body)
+        fast = np.concatenate(list(textio.chunks(tr.open_trace(p))))
+        np.testing.assert_array_equal(fast, reference(p), err_msg=name)
+    stl = lines_file(tmp_path / "t.stl", [f"{i * 2}:\tread\t{64 * i:#x}\n" for i in range(50)] + ["100:\twrite\t0x40\n"])
+    np.testing.assert_array_equal(np.concatenate(list(textio.chunks(tr.open_trace(stl)))), reference(stl))
+
+
+@pytest.mark.parametrize("bad", BAD)
+def test_fast_reader_raises_the_reference_error(tmp_path, bad):
+    from archgym.core.errors import ArchGymError
+    from simulators.dram import textio
+    p = lines_file(tmp_path / "t.trace", [f"{64 * i:#x} READ {i + 10}\n" for i in range(20)] + [bad, "0x40 READ 40\n"])
+    with pytest.raises(ArchGymError) as want:
+        reference(p)
+    with pytest.raises(type(want.value), match=re.escape(str(want.value))):
+        list(textio.chunks(tr.open_trace(p)))
+
+
+def test_fast_reader_reads_clean_files_alone(tmp_path, monkeypatch):
+    from simulators.dram import textio
+    p = lines_file(tmp_path / "t.trace", [f"{64 * i:#x} {'WRITE' if i % 3 else 'READ'} {i}\n" for i in range(1000)])
+    want = reference(p)
+    monkeypatch.setattr(tr.TraceFile, "chunks", lambda *a: pytest.fail("fell back to the reference reader"))
+    np.testing.assert_array_equal(np.concatenate(list(textio.chunks(tr.open_trace(p)))), want)

@@ -32,6 +32,7 @@ from simulators.dram import (
     batch,
     dramsys,
     power,
+    textio,
 )
 from simulators.dram import kernel as K
 from simulators.dram import layout as L
@@ -157,7 +158,7 @@ IN_MEMORY_REQUESTS = 1 << 21   # a prepared trace file longer than this streams 
 class Trace:
     """A trace prepared for batch evaluation: (n, 3) int64 rows of address, is_write and arrival
     cycle held in memory, or None for a file of more than IN_MEMORY_REQUESTS requests, which is
-    read again in chunks of `chunk_requests` at every evaluation; the clock of those cycles in MHz
+    read again in chunks at every evaluation; the clock of those cycles in MHz
     (None: the DRAM clock), an optional DRAMSys config that fixes the memory system, and the
     decoded kernel rows per memory system (in-memory traces only)."""
     requests: np.ndarray | None
@@ -166,7 +167,7 @@ class Trace:
     config: DRAMSysConfig | None = None
     path: Path | None = None
     n_requests: int = 0
-    chunk_requests: int = tr.CHUNK
+    chunk_requests: int | None = None    # None: the fast reader's blocks (textio); else the reference reader's
     _decoded: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
@@ -177,7 +178,8 @@ class Trace:
         """The raw (k, 3) rows in file order."""
         if self.requests is not None:
             return iter([self.requests])
-        return tr.open_trace(self.path).chunks(self.chunk_requests)
+        f = tr.open_trace(self.path)
+        return textio.chunks(f) if self.chunk_requests is None else f.chunks(self.chunk_requests)
 
     def decoded(self, system: MemorySystem) -> np.ndarray:
         ratio = player_ratio(self.clock_mhz, system.standard)
@@ -234,7 +236,7 @@ def _source(trace, trace_clock_mhz: float | None) -> tuple[Iterator[np.ndarray],
         return trace.chunks(), trace_clock_mhz if trace_clock_mhz is not None else trace.clock_mhz
     if isinstance(trace, str) or hasattr(trace, "__fspath__"):
         f = tr.open_trace(trace)
-        return f.chunks(), trace_clock_mhz if trace_clock_mhz is not None else f.clock_mhz
+        return textio.chunks(f), trace_clock_mhz if trace_clock_mhz is not None else f.clock_mhz
     return iter([tr.check(trace)]), trace_clock_mhz
 
 
