@@ -32,6 +32,16 @@ def _blank(b):
 
 
 @njit(cache=True, _nrt=False, inline="always")
+def _gap(buf, i, end):
+    """The index after the blanks at buf[i:], or -1 if there is none."""
+    if i >= end or not _blank(buf[i]):
+        return -1
+    while i < end and _blank(buf[i]):
+        i += 1
+    return i
+
+
+@njit(cache=True, _nrt=False, inline="always")
 def _number(buf, i, end, hex_ok):
     """(value, next index) of the number at buf[i:]; value -1 if not a number (or >= 2^63)."""
     if hex_ok and i + 2 < end and buf[i] == 48 and (buf[i + 1] == 120 or buf[i + 1] == 88):
@@ -94,30 +104,23 @@ def parse(buf, fmt, out, prev, max_cycle):
     k = 0
     while i < end and k < out.shape[0]:
         start = i
-        if fmt == 0:
+        if fmt == 0:                                   # 0x<addr> <dir> <cycle>
             a, i = _number(buf, i, end, True)
-            if a < 0 or i >= end or not _blank(buf[i]):
-                return k, start, prev, False
-            while i < end and _blank(buf[i]):
-                i += 1
-            w, i = _direction(buf, i, end)
-            if w < 0 or i >= end or not _blank(buf[i]):
-                return k, start, prev, False
-            while i < end and _blank(buf[i]):
-                i += 1
+            c = 0
+        else:                                          # <cycle>: <dir> <addr>
+            c, i = _number(buf, i, end, False)
+            a = 0 if i < end and buf[i] == 58 else -1
+            i += 1
+        i = _gap(buf, i, end)
+        if a < 0 or c < 0 or i < 0:
+            return k, start, prev, False
+        w, i = _direction(buf, i, end)
+        i = _gap(buf, i, end)
+        if w < 0 or i < 0:
+            return k, start, prev, False
+        if fmt == 0:
             c, i = _number(buf, i, end, False)
         else:
-            c, i = _number(buf, i, end, False)
-            if c < 0 or i >= end or buf[i] != 58:
-                return k, start, prev, False
-            i += 1
-            while i < end and _blank(buf[i]):
-                i += 1
-            w, i = _direction(buf, i, end)
-            if w < 0 or i >= end or not _blank(buf[i]):
-                return k, start, prev, False
-            while i < end and _blank(buf[i]):
-                i += 1
             a, i = _number(buf, i, end, True)
         while i < end and _blank(buf[i]):
             i += 1
