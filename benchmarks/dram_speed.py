@@ -1,130 +1,211 @@
-"""Speed of the DRAM controller model: requests/s on 1 M random requests for the numba kernel and
-the simpy golden model in the same run, plus cold/warm start and env batch throughput.
+"""Speed of the DRAM controller model beside DRAMSim3, the simpy golden model and itself, all in one run:
 
-    python benchmarks/dram_speed.py [--requests 1000000] [--simpy-requests 1000000] [--no-write]
-    python benchmarks/dram_speed.py --sensitivity      # the knob table of docs/dram.md
+    python benchmarks/dram_speed.py [--requests 1000000] [--simpy-requests 20000] [--no-write]
 
-The design is FR-FCFS with a request buffer of 32 (other knobs at their defaults: open page,
-bankwise buffers, all-bank refresh). DRAMSim3 needs about 22.5 s for 1 M random requests here
-(~45 k requests/s, shared/reference/dram.md). Results go to the "dram" section of docs/benchmarks.md.
+One text trace file in DRAMSim3's format: N random requests over 16 GiB, 33% writes, one per cycle,
+made with `traces.reference_trace("random", 0.33, n=N)` (DRAMSim3's comparison recipe). DRAMSim3
+runs its shipped DDR4_8Gb_x8_2400.ini (2 ranks of 8 Gb x8 = 16 GiB, open page, FR-FCFS, per-bank
+command queues of 8, a 32-entry transaction queue); ours runs the design that config corresponds to
+(DESIGN, as tests/test_dram_dramsim3.py). Reported, wall and process CPU time each:
+- end to end: DRAMSim3's `dramsim3main` on the file, and `simulators.dram.simulate(DESIGN, path)` on
+  the same file in this process (warm: numba code loaded), plus `archgym simulate dram --trace FILE`
+  as a fresh process (interpreter start and numba cache load included);
+- kernel only: ours on the trace already decoded in memory; with the phase profile (cycle counter);
+- the simpy golden model on the first --simpy-requests requests (it must give the same metrics);
+- env batch: designs/s on `cloud-1`, one parallel call for 64 designs against one design per call.
+DRAMSim3 is found through DRAMSIM3_BIN (and DRAMSIM3_CFG), or at the place ../shared/tools/build_dramsim3.sh
+builds it (/work/ext/dramsim3-build); without it the benchmark says so and prints no ratio.
+Results go to the `dram-speed` block of docs/benchmarks.md.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import resource
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
-DESIGN = {"scheduler": "fr_fcfs", "request_buffer_size": 32}
-DRAMSIM3_REQ_PER_S = 45_000
+DESIGN = {"arbiter": "dramsim3", "max_active_transactions": 32, "request_buffer_size": 8,
+          "scheduler_buffer": "bankwise", "scheduler": "fr_fcfs", "page_policy": "open", "ranks": 2}
+DEFAULT_BIN = "/work/ext/dramsim3-build/build/dramsim3main"   # where build_dramsim3.sh puts it here
+BATCH = 64
+
+
+def children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def timed(fn):
-    """(result, wall seconds, CPU seconds)."""
+    """(result, wall s, this process's CPU s)."""
     w, c = time.perf_counter(), time.process_time()
     out = fn()
     return out, time.perf_counter() - w, time.process_time() - c
 
 
-def cold_start_s() -> float:
-    """Wall time of a fresh interpreter that imports the simulator and runs a 1 000-request trace
-    (numba loads its on-disk cache; the first run ever also compiles)."""
-    code = ("from simulators import dram; from archgym.core.workloads import traces as tr; "
-            "dram.simulate({}, tr.random(1000))")
-    t = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True)
-    return time.perf_counter() - t
+def timed_child(cmd: list[str]):
+    """(completed process, wall s, the child's CPU s)."""
+    w, c = time.perf_counter(), children_cpu()
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return out, time.perf_counter() - w, children_cpu() - c
 
 
-# one knob at a time from the defaults (docs/dram.md)
-VARIATIONS = [("page_policy", "closed"), ("page_policy", "open_adaptive"), ("page_policy", "closed_adaptive"),
-              ("scheduler", "fifo"), ("scheduler", "fr_fcfs_grp"), ("scheduler_buffer", "read_write"),
-              ("scheduler_buffer", "shared"), ("request_buffer_size", 1), ("request_buffer_size", 32),
-              ("resp_queue", "reorder"), ("refresh_policy", "no_refresh"), ("refresh_policy", "per_bank"),
-              ("refresh_max_postponed", 8), ("power_down_policy", "staggered"), ("arbiter", "fifo"),
-              ("arbiter", "reorder"), ("max_active_transactions", 1), ("max_active_transactions", 16),
-              ("address_mapping", "bank_row_column")]
+def find_dramsim3() -> tuple[str, str] | None:
+    binary = os.environ.get("DRAMSIM3_BIN", DEFAULT_BIN)
+    if not (Path(binary).is_file() and os.access(binary, os.X_OK)):
+        return None
+    cfg = os.environ.get("DRAMSIM3_CFG", str(Path(binary).resolve().parents[1] / "configs" / "DDR4_8Gb_x8_2400.ini"))
+    return (binary, cfg) if Path(cfg).is_file() else None
 
 
-def sensitivity(traces=("stream", "random", "cloud-1")) -> str:
-    """Markdown table: total time and energy of each one-knob change, relative to the defaults."""
+def run_dramsim3(binary: str, cfg: str, trace: Path, n: int, cycles: int, out: Path):
+    """DRAMSim3 for `cycles` DRAM cycles (enough to finish: checked, else doubled). (stats, wall, CPU)."""
+    out.mkdir(exist_ok=True)
+    while True:
+        _, wall, cpu = timed_child([binary, cfg, "-c", str(cycles), "-t", str(trace), "-o", str(out)])
+        stats = json.loads((out / "dramsim3.json").read_text())["0"]
+        if stats["num_reads_done"] + stats["num_writes_done"] >= n:   # n + 1: it reads its last line twice
+            return stats, wall, cpu, cycles
+        cycles *= 2
+
+
+def profile(P, decoded) -> list[tuple[str, float]]:
+    """(phase, share of the kernel's cycles) from the kernel's cycle-counter profile."""
+    from simulators.dram import batch
+    from simulators.dram import kernel as K
+    prof = np.zeros(len(K.PHASES), np.int64)
+    batch.simulate_one(P, decoded, np.zeros((0, 2), np.int64), prof)
+    return [(name, v / prof.sum()) for name, v in zip(K.PHASES, prof.tolist())]
+
+
+def env_batch(n: int = BATCH):
+    """(designs/s batched, designs/s one per call, CPU s of each) on cloud-1, random designs of the env's space."""
+    from archgym.envs.dram import DRAMEvaluator
     from simulators import dram
-    base = {t: dram.simulate({}, t).metrics for t in traces}
-    head = "| change | " + " | ".join(f"{t}: time, energy" for t in traces) + " |"
-    rows = [head, "|---" * (len(traces) + 1) + "|",
-            "| defaults (absolute) | " + " | ".join(
-                f"{base[t]['latency_s'] * 1e6:.1f} us, {base[t]['energy_j'] * 1e6:.1f} uJ" for t in traces) + " |"]
-    for knob, value in VARIATIONS:
-        cells = []
-        for t in traces:
-            m = dram.simulate({knob: value}, t).metrics
-            cells.append(f"{m['latency_s'] / base[t]['latency_s']:.2f}x, {m['energy_j'] / base[t]['energy_j']:.2f}x")
-        rows.append(f"| {knob}={value} | " + " | ".join(cells) + " |")
-    return "\n".join(rows)
+    ev = DRAMEvaluator("cloud-1")
+    idx = ev.space.sample_indices(np.random.default_rng(0), n)
+    vectors = ev.encode(idx)
+    dram.evaluate(vectors[:4], ev.prepared)
+    a, bw, bc = timed(lambda: dram.evaluate(vectors, ev.prepared))
+    b, sw, sc = timed(lambda: [dram.evaluate(vectors[i:i + 1], ev.prepared) for i in range(n)])
+    assert np.array_equal(a["energy_j"], np.concatenate([r["energy_j"] for r in b])), "batch and single disagree"
+    return n / bw, n / sw, bc, sc
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--requests", type=int, default=1_000_000)
-    ap.add_argument("--simpy-requests", type=int, default=1_000_000)
+    ap.add_argument("--simpy-requests", type=int, default=20_000)
     ap.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
-    ap.add_argument("--sensitivity", action="store_true", help="print the docs/dram.md knob table and exit")
     args = ap.parse_args(argv)
-    if args.sensitivity:
-        print(sensitivity())
-        return 0
+    n = args.requests
+    load0 = os.getloadavg()
 
-    cold = cold_start_s()
     from archgym.core.workloads import traces as tr
     from simulators import dram
-    from simulators.dram import reference
+    from simulators.dram import batch, reference
 
-    trace = tr.random(args.requests, span=1 << 30, seed=0)
-    dram.simulate(DESIGN, trace[:1000])                       # warm: compiled code in memory
-    runs = [timed(lambda: dram.simulate(DESIGN, trace)) for _ in range(5)]
-    res, wall, cpu = min(runs, key=lambda r: r[1])
-    numba_rps, numba_cpu_rps = args.requests / wall, args.requests / cpu
-    print(f"numba: {numba_rps:,.0f} req/s wall ({numba_cpu_rps:,.0f} per CPU second), "
-          f"{res.metrics['bandwidth_gbps']:.2f} GB/s simulated")
+    trace = tr.reference_trace("random", 0.33, n=n)
+    d, system = dram.memory_system(DESIGN)
+    P = dram.params(d, system)
+    rows = []   # (what, tool, requests, wall s, CPU s)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "random_w33.trace"
+        path.write_text("".join(f"{a:#x} {'WRITE' if w else 'READ'} {c}\n" for a, w, c in trace.tolist()))
+        small = Path(tmp) / "small.trace"
+        small.write_text("".join(path.read_text().splitlines(keepends=True)[:1000]))
+        dram.simulate(DESIGN, small)                                    # warm: numba code in memory
 
-    n_simpy = min(args.simpy_requests, args.requests)
-    slow, s_wall, s_cpu = timed(lambda: reference.simulate(DESIGN, trace[:n_simpy]))
-    simpy_rps = n_simpy / s_wall
-    print(f"simpy: {simpy_rps:,.0f} req/s wall over {n_simpy:,} requests ({s_wall:.1f} s)")
-    if n_simpy == args.requests:
-        assert slow.metrics == res.metrics, "numba and simpy disagree"
+        res, wall, cpu = timed(lambda: dram.simulate(DESIGN, path))
+        rows.append(("end to end (text trace file)", "ours: `dram.simulate(design, path)`", n, wall, cpu))
+        cli = [sys.executable, "-m", "archgym.cli", "simulate", "dram", "--trace", str(path), "--json",
+               *[a for k, v in DESIGN.items() for a in ("--set", f"{k}={v}")]]
+        out, wall, cpu = timed_child(cli)
+        assert json.loads(out.stdout)["metrics"]["cycles"] == res.metrics["cycles"]
+        rows.append(("end to end (text trace file)", "ours: `archgym simulate dram` (fresh process)", n, wall, cpu))
 
-    cloud = tr.open_trace("cloud-1").load()
-    designs = dram.PARAMETERS.sample(np.random.default_rng(0), 64)
-    dram.simulate_batch(designs[:2], cloud, 800.0)
-    _, b_wall, _ = timed(lambda: dram.simulate_batch(designs, cloud, 800.0))
-    print(f"env batch: {64 / b_wall:,.1f} designs/s on cloud-1 (64 random designs, {os.cpu_count()} cores)")
+        ds3 = find_dramsim3()
+        stats = None
+        if ds3 is not None:
+            stats, wall, cpu, ds3_cycles = run_dramsim3(*ds3, path, n, int(res.metrics["cycles"] * 1.1) + 10_000,
+                                                       Path(tmp) / "out")
+            rows.append(("end to end (text trace file)", f"DRAMSim3 (`dramsim3main -c {ds3_cycles:,}`)", n, wall, cpu))
 
-    from _report import machine, write_section  # benchmarks/ is on sys.path when run as a script
-    md = f"""## DRAM controller (`benchmarks/dram_speed.py`)
+    decoded = dram.decode(trace, system, (1, 1))
+    none = np.zeros(0, np.int64)
+    batch.simulate_one(P, decoded[:1000], np.zeros((0, 2), np.int64), none)   # warm
+    (S, _, _), wall, cpu = timed(lambda: batch.simulate_one(P, decoded, np.zeros((0, 2), np.int64), none))
+    rows.append(("kernel only (decoded trace in memory)", "ours: `batch.simulate_one`", n, wall, cpu))
+    phases = profile(P, decoded)
+    kernel_cpu = cpu
 
-Machine: {machine()}; load average at start {os.getloadavg()[0]:.1f}. The machine is shared, so
-wall-clock rates fall below the per-CPU-second rates, which are what a single-threaded run gets
-on an idle core (DRAMSim3's figure is from such a run).
+    m = min(args.simpy_requests, n)
+    slow, wall, cpu = timed(lambda: reference.simulate(DESIGN, trace[:m]))
+    assert slow.metrics == dram.simulate(DESIGN, trace[:m]).metrics, "numba and simpy disagree"
+    rows.append(("simpy golden model (same metrics)", "ours: `reference.simulate`", m, wall, cpu))
 
-| model | requests | wall s | requests/s (wall) | requests/s (per CPU s) | per CPU s vs DRAMSim3 (~45 k/s) |
-|---|---|---|---|---|---|
-| numba kernel | {args.requests:,} | {wall:.2f} | {numba_rps:,.0f} | {numba_cpu_rps:,.0f} | {numba_cpu_rps / DRAMSIM3_REQ_PER_S:.0f}x |
-| simpy golden model | {n_simpy:,} | {s_wall:.1f} | {simpy_rps:,.0f} | {n_simpy / s_cpu:,.0f} | {n_simpy / s_cpu / DRAMSIM3_REQ_PER_S:.2f}x |
+    batch_rate, single_rate, bc, sc = env_batch()
+    load1 = os.getloadavg()
 
-Trace: `tr.random({args.requests:,}, span=1 GiB, seed=0)`, DDR4-2400, design {DESIGN} (other
-knobs default), {res.metrics['bandwidth_gbps']:.2f} GB/s simulated; numba is the best of 5 warm runs.
-Both models give identical metrics on this trace. Cold start (fresh interpreter, import, 1 000
-requests, numba's on-disk cache): {cold:.1f} s. Env batch: {64 / b_wall:,.1f} designs/s on `cloud-1`
-(64 random designs, one parallel kernel call).
+    table = ["| what | tool | requests | wall s | CPU s | requests/s (wall) | requests/s (CPU) |", "|---" * 7 + "|"]
+    for what, tool, k, wall, cpu in rows:
+        table.append(f"| {what} | {tool} | {k:,} | {wall:.2f} | {cpu:.2f} | {k / wall:,.0f} | {k / cpu:,.0f} |")
+    if stats is None:
+        ratio = ("DRAMSim3 is absent (set DRAMSIM3_BIN and DRAMSIM3_CFG, or build it with "
+                 "`../shared/tools/build_dramsim3.sh`): no ratio against it.")
+    else:
+        ds = rows[2]
+        ratio = "\n".join([
+            "| ours vs DRAMSim3, same run | wall | CPU |", "|---|---|---|",
+            *[f"| {r[1].split(':')[0]}: {r[0]} ({r[1].split(': ')[1]}) | {ds[3] / r[3]:.1f}x | {ds[4] / r[4]:.1f}x |"
+              for r in (rows[0], rows[1], rows[3])]])
+    ns = kernel_cpu / n * 1e9
+    prof = "\n".join(["| kernel phase | share | ns per request (CPU) |", "|---|---|---|",
+                      *[f"| {name} | {share:.0%} | {share * ns:.0f} |" for name, share in phases]])
+    md = f"""## DRAM controller
+
+Machine: {_machine()}; load average (1, 5, 15 min) {load0[0]:.2f}, {load0[1]:.2f}, {load0[2]:.2f} at
+the start and {load1[0]:.2f}, {load1[1]:.2f}, {load1[2]:.2f} at the end (2 shared cores: wall times
+swing; the ratios below are from this one run, and CPU-time ratios are the steadier ones).
+Trace: {n:,} random requests over 16 GiB, 33% writes, one per cycle (`reference_trace("random", 0.33)`),
+one DRAMSim3-format text file; DDR4-2400, design {DESIGN} (= DRAMSim3's DDR4_8Gb_x8_2400.ini).
+Our run: {res.metrics['cycles']:,.0f} cycles, {res.metrics['avg_read_latency_ns']:.0f} ns average read latency.
+{"" if stats is None else f"DRAMSim3: {stats['num_reads_done'] + stats['num_writes_done']:,} requests done (it reads the last line twice), {stats['average_read_latency']:.0f} cycles average read latency."}
+
+{chr(10).join(table)}
+
+{ratio}
+
+Kernel profile ({n:,} requests, {S[dram.L.S_EVENTS] / n:.2f} events per request; shares of the
+cycle counter, scaled to the kernel-only CPU time):
+
+{prof}
+
+Env batch on `cloud-1` ({BATCH} random designs of DRAMController-v0's space, {os.cpu_count()} cores):
+{batch_rate:,.1f} designs/s in one parallel call ({bc:.2f} CPU s) against {single_rate:,.1f} designs/s
+one design per call ({sc:.2f} CPU s): {batch_rate / single_rate:.2f}x.
 """
     print(md)
     if not args.no_write:
-        write_section("dram", md)
+        from _report import DOC, write_generated   # benchmarks/ is on sys.path when run as a script
+        write_generated(DOC, "dram-speed", "python benchmarks/dram_speed.py" + _args(argv), md)
     return 0
+
+
+def _machine() -> str:
+    from _report import machine
+    return machine()
+
+
+def _args(argv) -> str:
+    argv = [a for a in (sys.argv[1:] if argv is None else argv) if a != "--no-write"]
+    return (" " + " ".join(argv)) if argv else ""
 
 
 if __name__ == "__main__":

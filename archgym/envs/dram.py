@@ -38,7 +38,7 @@ class DRAMEvaluator(SimulatorEvaluator):
                                         arbiter=DRAMSYS_ARBITERS)
         space = DesignSpace([_default(full[n], defaults[n]) for n in dram.KNOBS if n not in fixed])
         super().__init__(dram, prepared, space, fixed,
-                         description=f"DRAM controller, {system.standard.name}, {len(prepared.requests)} requests")
+                         description=f"DRAM controller, {system.standard.name}, {prepared.n_requests} requests")
         self.trace, self.system = prepared, system
         ref = self.default_metrics()
         self.objective_defaults = {

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -31,6 +32,7 @@ from simulators.dram import (
     batch,
     dramsys,
     power,
+    textio,
 )
 from simulators.dram import kernel as K
 from simulators.dram import layout as L
@@ -39,6 +41,7 @@ from simulators.dram.dramsys import DRAMSysConfig, MemorySystem
 from simulators.dram.standards import REQUEST_BYTES, STANDARDS, Standard
 
 MAPPINGS = M.NAMED
+NO_PROFILE = np.zeros(0, np.int64)   # the kernel's prof argument when not profiling
 
 PARAMETERS = DesignSpace([
     Categorical("page_policy", ["open", "open_adaptive", "closed", "closed_adaptive"], "open"),
@@ -148,16 +151,35 @@ def params(d: Mapping, system: MemorySystem, ratio: tuple[int, int] = (1, 1)) ->
 
 
 # --- traces --------------------------------------------------------------------------------------
+IN_MEMORY_REQUESTS = 1 << 21   # a prepared trace file longer than this streams in chunks (memory flat in length)
+
+
 @dataclass
 class Trace:
-    """A trace held in memory for batch evaluation: (n, 3) int64 rows of address, is_write and
-    arrival cycle, the clock of those cycles in MHz (None: the DRAM clock), an optional DRAMSys
-    config that fixes the memory system, and the decoded kernel rows per memory system."""
-    requests: np.ndarray
+    """A trace prepared for batch evaluation: (n, 3) int64 rows of address, is_write and arrival
+    cycle held in memory, or None for a file of more than IN_MEMORY_REQUESTS requests, which is
+    read again in chunks at every evaluation; the clock of those cycles in MHz
+    (None: the DRAM clock), an optional DRAMSys config that fixes the memory system, and the
+    decoded kernel rows per memory system (in-memory traces only)."""
+    requests: np.ndarray | None
     clock_mhz: float | None
     name: str = "trace"
     config: DRAMSysConfig | None = None
+    path: Path | None = None
+    n_requests: int = 0
+    chunk_requests: int | None = None    # None: the fast reader's blocks (textio); else the reference reader's
     _decoded: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        if self.requests is not None:
+            self.n_requests = len(self.requests)
+
+    def chunks(self) -> Iterator[np.ndarray]:
+        """The raw (k, 3) rows in file order."""
+        if self.requests is not None:
+            return iter([self.requests])
+        f = tr.open_trace(self.path)
+        return textio.chunks(f) if self.chunk_requests is None else f.chunks(self.chunk_requests)
 
     def decoded(self, system: MemorySystem) -> np.ndarray:
         ratio = player_ratio(self.clock_mhz, system.standard)
@@ -181,15 +203,26 @@ def _trace_and_clock(trace, trace_clock_mhz, cfg: DRAMSysConfig | None):
 
 
 def prepare(trace=None, trace_clock_mhz: float | None = None, config=None) -> Trace:
-    """A trace (built-in name, file path, (n, 3) array or Trace) read into memory for `evaluate`;
-    with `config`, every design runs on that DRAMSys memory system."""
+    """A trace (built-in name, file path, (n, 3) array or Trace) read for `evaluate`: into memory,
+    or, for a file of more than IN_MEMORY_REQUESTS requests, checked and counted once and streamed
+    at every evaluation. With `config`, every design runs on that DRAMSys memory system."""
     if isinstance(trace, Trace):
         return trace
     cfg = _config(config)
     trace, mhz0 = _trace_and_clock(trace, trace_clock_mhz, cfg)
     chunks, mhz = _source(trace, mhz0)
-    name = str(trace) if isinstance(trace, str) or hasattr(trace, "__fspath__") else "array"
-    return Trace(np.concatenate(list(chunks)), mhz, name, cfg)
+    is_file = isinstance(trace, str) or hasattr(trace, "__fspath__")
+    name = str(trace) if is_file else "array"
+    held, n = [], 0
+    for c in chunks:
+        n += len(c)
+        if n <= IN_MEMORY_REQUESTS:
+            held.append(c)
+        else:
+            held = []                 # too long to hold: keep counting (and checking) only
+    if n > IN_MEMORY_REQUESTS and is_file:
+        return Trace(None, mhz, name, cfg, path=tr.open_trace(trace).path, n_requests=n)
+    return Trace(np.concatenate(held) if held else tr.check(trace), mhz, name, cfg)
 
 
 def parameters(prepared: Trace | None = None) -> DesignSpace:
@@ -200,10 +233,10 @@ def parameters(prepared: Trace | None = None) -> DesignSpace:
 def _source(trace, trace_clock_mhz: float | None) -> tuple[Iterator[np.ndarray], float | None]:
     """(chunk iterator, trace clock in MHz or None for the DRAM clock)."""
     if isinstance(trace, Trace):
-        return iter([trace.requests]), trace_clock_mhz if trace_clock_mhz is not None else trace.clock_mhz
+        return trace.chunks(), trace_clock_mhz if trace_clock_mhz is not None else trace.clock_mhz
     if isinstance(trace, str) or hasattr(trace, "__fspath__"):
         f = tr.open_trace(trace)
-        return f.chunks(), trace_clock_mhz if trace_clock_mhz is not None else f.clock_mhz
+        return textio.chunks(f), trace_clock_mhz if trace_clock_mhz is not None else f.clock_mhz
     return iter([tr.check(trace)]), trace_clock_mhz
 
 
@@ -253,7 +286,7 @@ def simulate(design: Mapping | None = None, trace=None, *, requests: bool = Fals
     while True:
         last = nxt is None
         n_total = base + len(cur) if last else np.iinfo(np.int64).max
-        status = K.run(P, cur, base, last, n_total, *state, resp)
+        status = K.run(P, cur, base, last, n_total, *state, resp, NO_PROFILE)
         if status == L.NEED_SLOTS:
             state[1], state[2] = L.grow(state[0], state[1], state[2])
         elif status == L.NEED_MORE:
@@ -293,7 +326,7 @@ def evaluate(designs: np.ndarray, trace: Trace) -> dict[str, np.ndarray]:
     n = len(designs)
     Ps = np.empty((n, L.N_PARAMS), np.int64)
     stds: list[Standard] = [None] * n  # type: ignore[list-item]
-    decoded: list[np.ndarray] = []
+    systems_used: list[MemorySystem] = []
     which = np.zeros(n, np.int64)
     sys_cols = designs[:, len(KNOBS):] if trace.config is None else np.zeros((n, 0))
     systems, inverse = np.unique(sys_cols, axis=0, return_inverse=True)
@@ -305,7 +338,7 @@ def evaluate(designs: np.ndarray, trace: Trace) -> dict[str, np.ndarray]:
         else:
             d, system = memory_system({}, trace.config)
         rows = np.flatnonzero(inverse.reshape(-1) == k)
-        decoded.append(trace.decoded(system))
+        systems_used.append(system)
         Ps[rows] = params(d, system, player_ratio(trace.clock_mhz, system.standard))
         which[rows] = k
         for r in rows.tolist():
@@ -313,8 +346,10 @@ def evaluate(designs: np.ndarray, trace: Trace) -> dict[str, np.ndarray]:
     Ps[:, L.P_PAGE:L.P_PAGE + len(KNOBS)] = designs[:, :len(KNOBS)].astype(np.int64)
     if n == 0:
         out = {m: np.zeros(0) for m in METRICS}
+    elif trace.requests is not None:
+        out = run_params(Ps, np.stack([trace.decoded(s) for s in systems_used]), which, stds)
     else:
-        out = run_params(Ps, np.stack(decoded), which, stds)
+        out = run_params_streamed(Ps, trace, systems_used, which, stds)
     out["feasible"] = np.ones(n, dtype=bool)
     out["violation"] = np.zeros(n)
     return out
@@ -325,7 +360,39 @@ def run_params(Ps: np.ndarray, traces: np.ndarray, which: np.ndarray, stds: Sequ
     i's decoded trace. Metric -> array (n,)."""
     kernel = batch.simulate_batch if len(Ps) >= 2 * numba.get_num_threads() else batch.simulate_serial
     S_all, H_all, B_all = kernel(Ps, traces, which)
-    stalled = np.flatnonzero(S_all[:, L.S_DELIVERED] < traces.shape[1])
+    return _batch_metrics(Ps, S_all, H_all, B_all, stds, traces.shape[1])
+
+
+def run_params_streamed(Ps: np.ndarray, trace: Trace, systems: Sequence[MemorySystem], which: np.ndarray,
+                        stds: Sequence[Standard]) -> dict[str, np.ndarray]:
+    """`run_params` on a trace read chunk by chunk: each design's kernel state carries from one
+    chunk to the next, so the result equals the whole-trace run (tests/test_dram_env.py)."""
+    state = list(batch.init_batch(Ps))
+    cap = np.full(len(Ps), state[1].shape[1], np.int64)
+    status = np.zeros(len(Ps), np.int64)
+    ratios = [player_ratio(trace.clock_mhz, s.standard) for s in systems]
+    base, chunks = 0, trace.chunks()
+    cur = next(chunks)
+    while cur is not None:
+        nxt = next(chunks, None)
+        last = nxt is None
+        n_total = base + len(cur) if last else np.iinfo(np.int64).max
+        decoded = np.stack([decode(cur, s, r, base) for s, r in zip(systems, ratios)])
+        status[:] = L.NEED_MORE
+        while True:
+            batch.run_chunk(Ps, decoded, which, base, last, n_total, cap, status, *state)
+            grow = np.flatnonzero(status == L.NEED_SLOTS)
+            if not len(grow):
+                break
+            for i in grow.tolist():
+                state[1], state[2] = batch.grow_design(i, cap, state[0], state[1], state[2])
+        base, cur = base + len(cur), nxt
+    S_all, bank_all, rank_all, H_all = state[0], state[3], state[5], state[7]
+    return _batch_metrics(Ps, S_all, H_all, batch.finish_batch(Ps, S_all, bank_all, rank_all), stds, base)
+
+
+def _batch_metrics(Ps, S_all, H_all, B_all, stds, n_requests: int) -> dict[str, np.ndarray]:
+    stalled = np.flatnonzero(S_all[:, L.S_DELIVERED] < n_requests)
     if len(stalled):
         raise RuntimeError(f"DRAM kernel stalled on parameter row {Ps[stalled[0]].tolist()}; please report this bug")
     rows = [_metrics(std, S_all[i], H_all[i], B_all[i, :Ps[i, L.P_NCH] * Ps[i, L.P_NRANK]])

@@ -1,14 +1,16 @@
-"""Whole traces through the DRAM kernel: closing the background accounts, one design, and many
-designs in parallel (prange over designs)."""
+"""Traces through the DRAM kernel: closing the background accounts, one design, many designs in
+parallel (prange over designs) on a whole in-memory trace, and many designs on a trace streamed in
+chunks (`BatchState`: every design's kernel state carried from one chunk to the next)."""
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
 
 from simulators.dram.kernel import run
-from simulators.dram.layout import (B_ACT_T, B_CLOSE_T, B_OPEN_ROW, HIST_BINS, INF, N_SCALARS, NEED_SLOTS, P_NBG,
-                                    P_NBPG, P_NCH, P_NRANK, R_ALLCLOSED, R_APD, R_BANK_ACT, R_IN_PD, R_N_OPEN,
-                                    R_PD_ENTER, R_PD_KIND, R_PPD, S_END, grow, init_state)
+from simulators.dram.layout import (B_ACT_T, BG_NONE, B_CLOSE_T, B_OPEN_ROW, DONE, HIST_BINS, INF, N_BF, N_CF, N_QF, N_RF,
+                                    N_SCALARS, NEED_SLOTS, P_NBG, P_NBPG, P_NCH, P_NRANK, R_ALLCLOSED, R_APD,
+                                    R_BANK_ACT, R_IN_PD, R_N_OPEN, R_PD_ENTER, R_PD_KIND, R_PPD, S_END,
+                                    SLOTS0, grow, init_state)
 
 
 @njit(cache=True)
@@ -49,11 +51,13 @@ def finish(P, S, bank, rank):
 
 
 @njit(cache=True)
-def simulate_one(P, trace, resp_out):
+def simulate_one(P, trace, resp_out, prof):
     """A whole in-memory decoded trace, one design: (scalars S, latency histogram, background
-    cycles). resp_out: (n, 2) acceptance and response cycle per request, or shape (0, 2) for none."""
+    cycles). resp_out: (n, 2) acceptance and response cycle per request, or shape (0, 2) for none;
+    prof: cycles per kernel phase to add to (kernel.PHASES), or shape (0,) for none."""
     S, slots, free, bank, bgn, rank, chan, hist = init_state(P)
-    while run(P, trace, 0, True, trace.shape[0], S, slots, free, bank, bgn, rank, chan, hist, resp_out) == NEED_SLOTS:
+    while run(P, trace, 0, True, trace.shape[0], S, slots, free, bank, bgn, rank, chan, hist, resp_out,
+              prof) == NEED_SLOTS:
         slots, free = grow(S, slots, free)
     return S, hist, finish(P, S, bank, rank)   # a stalled run ends with S_DELIVERED < n (checked by the caller)
 
@@ -70,7 +74,7 @@ def _alloc(Ps):
 
 @njit(cache=True)
 def _run_into(i, Ps, traces, which, S_all, H_all, B_all):
-    S, hist, bg = simulate_one(Ps[i], traces[which[i]], np.zeros((0, 2), np.int64))
+    S, hist, bg = simulate_one(Ps[i], traces[which[i]], np.zeros((0, 2), np.int64), np.zeros(0, np.int64))
     S_all[i] = S
     H_all[i] = hist
     B_all[i, :bg.shape[0]] = bg
@@ -94,3 +98,86 @@ def simulate_serial(Ps, traces, which):
     for i in range(Ps.shape[0]):
         _run_into(i, Ps, traces, which, S_all, H_all, B_all)
     return S_all, H_all, B_all
+
+
+@njit(cache=True)
+def init_batch(Ps):
+    """Every design's fresh kernel state, each table padded to the largest design's size:
+    S (n, N_SCALARS), slots (n, SLOTS0, N_QF), free (n, SLOTS0), bank, bgn, rank, chan, hist."""
+    n = Ps.shape[0]
+    nb, ng, nr, nc = 1, 1, 1, 1
+    for i in range(n):
+        r = Ps[i, P_NCH] * Ps[i, P_NRANK]
+        nb, ng, nr, nc = max(nb, r * Ps[i, P_NBG] * Ps[i, P_NBPG]), max(ng, r * Ps[i, P_NBG]), max(nr, r), max(nc, Ps[i, P_NCH])
+    S_all = np.zeros((n, N_SCALARS), np.int64)
+    slots_all = np.zeros((n, SLOTS0, N_QF), np.int64)
+    free_all = np.zeros((n, SLOTS0), np.int64)
+    bank_all = np.zeros((n, nb, N_BF), np.int64)
+    bgn_all = np.zeros((n, ng, BG_NONE + 1), np.int64)
+    rank_all = np.zeros((n, nr, N_RF), np.int64)
+    chan_all = np.zeros((n, nc, N_CF), np.int64)
+    hist_all = np.zeros((n, HIST_BINS), np.int64)
+    for i in range(n):
+        S, slots, free, bank, bgn, rank, chan, _ = init_state(Ps[i])
+        S_all[i] = S
+        slots_all[i] = slots
+        free_all[i] = free
+        bank_all[i, :bank.shape[0]] = bank
+        bgn_all[i, :bgn.shape[0]] = bgn
+        rank_all[i, :rank.shape[0]] = rank
+        chan_all[i, :chan.shape[0]] = chan
+    return S_all, slots_all, free_all, bank_all, bgn_all, rank_all, chan_all, hist_all
+
+
+@njit(cache=True, _nrt=False)
+def _run_chunk_one(i, Ps, chunks, which, base, last, n_total, cap, status, S_all, slots_all, free_all, bank_all,
+                   bgn_all, rank_all, chan_all, hist_all):
+    P = Ps[i]
+    if status[i] == DONE:
+        return
+    r = P[P_NCH] * P[P_NRANK]
+    nb, ng = r * P[P_NBG] * P[P_NBPG], r * P[P_NBG]
+    status[i] = run(P, chunks[which[i]], base, last, n_total, S_all[i], slots_all[i, :cap[i]], free_all[i, :cap[i]],
+                    bank_all[i, :nb], bgn_all[i, :ng], rank_all[i, :r], chan_all[i, :P[P_NCH]], hist_all[i],
+                    slots_all[i, :0, :2], free_all[i, :0])
+
+
+@njit(cache=True, parallel=True)
+def run_chunk(Ps, chunks, which, base, last, n_total, cap, status, S_all, slots_all, free_all, bank_all, bgn_all,
+              rank_all, chan_all, hist_all):
+    """Every design not yet DONE through one decoded chunk (request ids base..base+k-1;
+    chunks[which[i]] is design i's): status[i] becomes DONE, NEED_MORE, NEED_SLOTS or STALLED."""
+    for i in prange(Ps.shape[0]):
+        _run_chunk_one(i, Ps, chunks, which, base, last, n_total, cap, status, S_all, slots_all, free_all,
+                       bank_all, bgn_all, rank_all, chan_all, hist_all)
+
+
+@njit(cache=True)
+def grow_design(i, cap, S_all, slots_all, free_all):
+    """`layout.grow` for design i inside the batch tables (widened first if needed): the same new
+    free-slot order, so a design runs exactly as it does alone. Returns the (maybe new) tables."""
+    c = cap[i]
+    if 2 * c > slots_all.shape[1]:
+        n = slots_all.shape[0]
+        wide = np.zeros((n, 2 * c, N_QF), np.int64)
+        wide[:, :slots_all.shape[1]] = slots_all
+        wfree = np.zeros((n, 2 * c), np.int64)
+        wfree[:, :free_all.shape[1]] = free_all
+        slots_all, free_all = wide, wfree
+    slots, free = grow(S_all[i], slots_all[i, :c], free_all[i, :c])
+    slots_all[i, :2 * c] = slots
+    free_all[i, :2 * c] = free
+    cap[i] = 2 * c
+    return slots_all, free_all
+
+
+@njit(cache=True)
+def finish_batch(Ps, S_all, bank_all, rank_all):
+    """`finish` for every design: background cycles (n, ranks_max, 5)."""
+    n = Ps.shape[0]
+    B_all = np.zeros((n, rank_all.shape[1], 5), np.int64)
+    for i in range(n):
+        P = Ps[i]
+        r = P[P_NCH] * P[P_NRANK]
+        B_all[i, :r] = finish(P, S_all[i], bank_all[i, :r * P[P_NBG] * P[P_NBPG]], rank_all[i, :r])
+    return B_all

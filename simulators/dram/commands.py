@@ -8,13 +8,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from simulators.dram.layout import (ACT, B_ACT_T, B_AUTO, B_CAND, B_CAS, B_CLOSE_T, B_CMD, B_HEAD, B_NQ, B_OPEN_ROW,
-                                    B_RDA, B_TAIL, C_CMDBUS, C_LAST_WRITE, C_NR, C_NW, C_RQ_HEAD, C_RQ_TAIL, C_STALE,
+from simulators.dram.layout import (ACT, B_ACT_T, B_AUTO, B_BGCOL, B_CAND, B_CAS, B_CLOSE_T, B_CMD, B_GBG, B_GR,
+                                    B_HEAD, B_NQ, B_OPEN_ROW, B_RDACOL, B_ZERO, BG_NONE,
+                                    B_RDA, B_TAIL, B_X, B_CAND_ID, B_LOCAL, C_BEST, C_BEST_GB, C_CMDBUS, C_MIN, C_RESCAN, C_LAST_WRITE, C_NR, C_NW, C_RQ_HEAD, C_RQ_TAIL, C_STALE,
                                     CLOSED, CLOSED_ADAPTIVE, FIFO_SCHED, FR_FCFS_GRP, INF, NO_CMD, OPEN_ADAPTIVE,
-                                    P_BURST, P_CCDL, P_CCDS, P_CKE, P_CL, P_CWL, P_FAW, P_MAXPOST, P_MAXPULL, P_NBPG,
+                                    P_BURST, P_CCDL, P_CCDS, P_CKE, P_CL, P_CWL, P_FAW, P_MAXPOST, P_MAXPULL,
                                     P_NRANK, P_PAGE, P_RAS, P_RC, P_RCD, P_REFI, P_REFIPB, P_REFPOL, P_RESPQ, P_RFC,
                                     P_RFCPB, P_RP, P_RPAB, P_RRDL, P_RRDS, P_RTP, P_RTRS, P_SCHED, P_WR, P_WTRL, P_WTRS,
-                                    P_XP, PER_BANK, PRE, PREA, PULLEDIN, Q_ADDR, Q_DONE, Q_NEXT, Q_PREV, Q_RNEXT, Q_ROW,
+                                    P_XP, PER_BANK, PRE, PREA, PULLEDIN, Q_ADDR, Q_DONE, Q_ID, Q_NEXT, Q_PREV, Q_RNEXT, Q_ROW,
                                     Q_WRITE, R_ALLCLOSED, R_APD, R_BANK_ACT, R_BLOCKED, R_CMD, R_COUNTER, R_CURRENT,
                                     R_FAW0, R_FAW_I, R_IN_PD, R_N_OPEN, R_NQ, R_PD_ENTER, R_PD_KIND, R_PD_READY, R_PPD,
                                     R_REMAIN, R_SKIP, R_STATE, R_TRIGGER, R_WAKE, RD, REFA, REGULAR, RESP_FIFO, S_N_ACT,
@@ -22,7 +23,7 @@ from simulators.dram.layout import (ACT, B_ACT_T, B_AUTO, B_CAND, B_CAS, B_CLOSE
 
 
 # --- scheduler and page policy ------------------------------------------------------------------
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def pick(P, slots, bank, chan, gb, ch):
     """The bank's request: Scheduler{Fifo,FrFcfs,FrFcfsGrp}.cpp getNextRequest (-1: empty buffer)."""
     s = bank[gb, B_HEAD]
@@ -57,7 +58,7 @@ def pick(P, slots, bank, chan, gb, ch):
     return s
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def further_row_hit(P, slots, bank, gb):
     """Scheduler*::hasFurtherRowHit: two requests to the open row (fifo: the next one is)."""
     h = bank[gb, B_HEAD]
@@ -75,13 +76,14 @@ def further_row_hit(P, slots, bank, gb):
     return False
 
 
-@njit(cache=True, _nrt=False)
-def update_choice(P, slots, bank, chan, gb, ch):
+@njit(cache=True, _nrt=False, inline="always")
+def update_choice(P, slots, bank, bgn, rank, chan, gb, ch):
     """Cache bank gb's request, command and auto-precharge flag (BankMachine*::start)."""
     s = pick(P, slots, bank, chan, gb, ch)
     bank[gb, B_CAND] = s
-    chan[ch, C_STALE] = 1
+    chan[ch, C_RESCAN] = 1
     if s < 0:
+        bank[gb, B_X] = INF
         return
     row = bank[gb, B_OPEN_ROW]
     auto = 0
@@ -100,29 +102,62 @@ def update_choice(P, slots, bank, chan, gb, ch):
             auto = 0 if further_row_hit(P, slots, bank, gb) else 1
     bank[gb, B_CMD] = c
     bank[gb, B_AUTO] = auto
+    bank[gb, B_BGCOL] = BG_NONE if c == PRE else (0 if c == ACT else c - 1)
+    bank[gb, B_RDACOL] = B_RDA if c == RD and auto else B_ZERO
+    bank[gb, B_CAND_ID] = slots[s, Q_ID]
+    bank_time(bank, bgn, rank, gb)
 
 
-@njit(cache=True, _nrt=False)
-def update_channel(P, slots, bank, chan, ch, nbc):
+@njit(cache=True, _nrt=False, inline="always")
+def fold_bank(slots, bank, chan, gb, ch, t):
+    """Bank gb alone took a new request at cycle t: fold it into the channel's cached pick instead
+    of a kernel.scan_channel. Callers check that the pick is fresh, t <= C_MIN and gb was not the
+    pick; then every other bank's time max(B_X, command bus, t) equals the cached max(B_X, command
+    bus, scan time), so the pick is the better of the cached one and bank gb's (the scan's rule)."""
+    chan[ch, C_RESCAN] = 0
+    tl = max(bank[gb, B_X], chan[ch, C_CMDBUS], t)
+    if tl >= INF:
+        return
+    best = chan[ch, C_BEST]
+    if best < 0 or tl < chan[ch, C_MIN] or (tl == chan[ch, C_MIN] and bank[gb, B_CAND_ID] < slots[best, Q_ID]):
+        chan[ch, C_MIN] = tl
+        chan[ch, C_BEST_GB] = gb
+        chan[ch, C_BEST] = bank[gb, B_CAND]
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def update_channel(P, slots, bank, bgn, rank, chan, ch, nbc):
     """Every bank of channel ch (fr_fcfs_grp: the last CAS direction changed)."""
     for gb in range(ch * nbc, (ch + 1) * nbc):
-        update_choice(P, slots, bank, chan, gb, ch)
+        update_choice(P, slots, bank, bgn, rank, chan, gb, ch)
 
 
-@njit(cache=True, _nrt=False)
-def legal(P, bank, bgn, rank, chan, gb, gr, ch):
-    """Earliest cycle for bank gb's cached command (CheckerDDR3/DDR4::timeToSatisfyConstraints)."""
+@njit(cache=True, _nrt=False, inline="always")
+def bank_time(bank, bgn, rank, gb):
+    """Store in B_X the earliest cycle of bank gb's cached command by the bank's, rank's and bank
+    group's next-legal tables (CheckerDDR3/DDR4::timeToSatisfyConstraints without the command bus;
+    tRTP-after-write for a RD with auto-precharge), or INF if it has no request, its rank is in
+    power-down or refresh blocks it. No branches in the timing part (update_choice caches the columns)."""
+    gr = bank[gb, B_GR]
+    blocked = rank[gr, R_BLOCKED]
+    if bank[gb, B_CAND] < 0 or blocked == -1 or blocked == bank[gb, B_LOCAL] or rank[gr, R_IN_PD]:
+        bank[gb, B_X] = INF
+        return
     c = bank[gb, B_CMD]
-    t = max(chan[ch, C_CMDBUS], bank[gb, c], rank[gr, c])
-    if c != PRE:
-        t = max(t, bgn[gb // P[P_NBPG], 0 if c == ACT else c - 1])
-    if c == RD and bank[gb, B_AUTO]:
-        t = max(t, bank[gb, B_RDA])
-    return t
+    bank[gb, B_X] = max(bank[gb, c], rank[gr, c], bgn[bank[gb, B_GBG], bank[gb, B_BGCOL]], bank[gb, bank[gb, B_RDACOL]])
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def retime(bank, bgn, rank, b0, b1, c0, c1):
+    """B_X of the banks b0..b1-1 whose cached command is c0 or c1 (their tables just changed)."""
+    for gb in range(b0, b1):
+        c = bank[gb, B_CMD]
+        if (c == c0 or c == c1) and bank[gb, B_X] < INF:
+            bank_time(bank, bgn, rank, gb)
 
 
 # --- queues ----------------------------------------------------------------------------------------
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def bank_append(slots, bank, gb, s):
     t = bank[gb, B_TAIL]
     slots[s, Q_NEXT] = -1
@@ -135,7 +170,7 @@ def bank_append(slots, bank, gb, s):
     bank[gb, B_NQ] += 1
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def bank_remove(slots, bank, gb, s):
     p, n = slots[s, Q_PREV], slots[s, Q_NEXT]
     if p >= 0:
@@ -149,7 +184,7 @@ def bank_remove(slots, bank, gb, s):
     bank[gb, B_NQ] -= 1
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def respq_append(slots, chan, ch, s):
     slots[s, Q_RNEXT] = -1
     if chan[ch, C_RQ_HEAD] < 0:
@@ -160,7 +195,7 @@ def respq_append(slots, chan, ch, s):
 
 
 # --- command issue -------------------------------------------------------------------------------
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def close(P, S, bank, rank, gb, gr, t):
     """Bank gb's row closes at cycle t (PRE, PREA or auto-precharge)."""
     bank[gb, B_OPEN_ROW] = -1
@@ -172,7 +207,7 @@ def close(P, S, bank, rank, gb, gr, t):
     S[S_N_CLOSE] += 1
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def precharged_until(bank, rank, gr, t, nbanks):
     """Account the all-banks-closed time of rank gr that ends with an ACT or REF at cycle t."""
     if rank[gr, R_N_OPEN] == 0:
@@ -183,15 +218,14 @@ def precharged_until(bank, rank, gr, t, nbanks):
             rank[gr, R_ALLCLOSED] += t - m
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def issue(P, S, slots, bank, bgn, rank, chan, s, gb, gr, ch, t, nbanks, nrank):
     """Issue bank gb's cached command for slot s at cycle t and update every timing table.
     Returns True for a column command (its buffer entry is free)."""
     c = bank[gb, B_CMD]
-    gbg = gb // P[P_NBPG]
+    gbg = bank[gb, B_GBG]
     burst = P[P_BURST]
     chan[ch, C_CMDBUS] = t + 1
-    chan[ch, C_STALE] = 1
     if c == ACT:
         precharged_until(bank, rank, gr, t, nbanks)
         S[S_N_ACT] += 1
@@ -213,13 +247,14 @@ def issue(P, S, slots, bank, bgn, rank, chan, s, gb, gr, ch, t, nbanks, nrank):
         rank[gr, PREA] = max(rank[gr, PREA], t + P[P_RAS])
         rank[gr, REFA] = max(rank[gr, REFA], t + P[P_RC])
         rank[gr, R_PD_READY] = max(rank[gr, R_PD_READY], t + 1)
-        update_choice(P, slots, bank, chan, gb, ch)
+        retime(bank, bgn, rank, gr * nbanks, (gr + 1) * nbanks, ACT, ACT)   # the rank's and bank group's ACT limits
+        update_choice(P, slots, bank, bgn, rank, chan, gb, ch)
         return False
     if c == PRE:
         S[S_N_PRE] += 1
         close(P, S, bank, rank, gb, gr, t)
         bank[gb, ACT] = max(bank[gb, ACT], t + P[P_RP])
-        update_choice(P, slots, bank, chan, gb, ch)
+        update_choice(P, slots, bank, bgn, rank, chan, gb, ch)   # only this bank's tables changed
         return False
     write = c == WR
     bank_remove(slots, bank, gb, s)
@@ -268,15 +303,16 @@ def issue(P, S, slots, bank, bgn, rank, chan, s, gb, gr, ch, t, nbanks, nrank):
         p = bank[gb, PRE]
         close(P, S, bank, rank, gb, gr, p)
         bank[gb, ACT] = max(bank[gb, ACT], p + P[P_RP])
+    retime(bank, bgn, rank, r0 * nbanks, (r0 + nrank) * nbanks, RD, WR)   # column limits of the channel's ranks
     if P[P_SCHED] == FR_FCFS_GRP and turned:
-        update_channel(P, slots, bank, chan, ch, nrank * nbanks)
+        update_channel(P, slots, bank, bgn, rank, chan, ch, nrank * nbanks)
     else:
-        update_choice(P, slots, bank, chan, gb, ch)
+        update_choice(P, slots, bank, bgn, rank, chan, gb, ch)
     return True
 
 
 # --- refresh (RefreshManagerAllBank.cpp / RefreshManagerPerBank.cpp) ------------------------------
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def refresh_start(P, bank, rank, chan, gr, t, nbanks):
     """The refresh manager of rank gr at cycle t: sets R_CMD (PREA/REFA, per bank PRE/REFA) or
     NO_CMD, postpones, pulls in, blocks bank machines (start())."""
@@ -348,7 +384,7 @@ def refresh_start(P, bank, rank, chan, gr, t, nbanks):
         rank[gr, R_CMD] = REFA
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def refresh_legal(P, bank, rank, chan, gr, ch, nbanks):
     """Earliest cycle of rank gr's refresh command (PREA/REFA: the rank's accumulated constraints;
     per bank: the bank's, plus tXP after a power-down exit, which alone raises rank[gr, PRE])."""
@@ -359,8 +395,8 @@ def refresh_legal(P, bank, rank, chan, gr, ch, nbanks):
     return max(chan[ch, C_CMDBUS], rank[gr, c])
 
 
-@njit(cache=True, _nrt=False)
-def issue_refresh(P, S, slots, bank, rank, chan, gr, ch, t, nbanks):
+@njit(cache=True, _nrt=False, inline="always")
+def issue_refresh(P, S, slots, bank, bgn, rank, chan, gr, ch, t, nbanks):
     """Issue rank gr's refresh command at cycle t; REFA/REFB also update the manager's state."""
     c = rank[gr, R_CMD]
     per_bank = P[P_REFPOL] == PER_BANK
@@ -375,7 +411,7 @@ def issue_refresh(P, S, slots, bank, rank, chan, gr, ch, t, nbanks):
             if (not per_bank or i == rank[gr, R_CURRENT]) and bank[gb, B_OPEN_ROW] >= 0:
                 close(P, S, bank, rank, gb, gr, t)
                 bank[gb, ACT] = max(bank[gb, ACT], t + (P[P_RP] if per_bank else P[P_RPAB]))
-                update_choice(P, slots, bank, chan, gb, ch)
+                update_choice(P, slots, bank, bgn, rank, chan, gb, ch)
         if not per_bank:
             rank[gr, REFA] = max(rank[gr, REFA], t + P[P_RPAB])
             rank[gr, ACT] = max(rank[gr, ACT], t + P[P_RPAB])
@@ -409,7 +445,7 @@ def issue_refresh(P, S, slots, bank, rank, chan, gr, ch, t, nbanks):
 
 
 # --- power-down (ours; differences to DRAMSys's PowerDownManagerStaggered in docs/dram.md) ---------
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def pd_exit(P, rank, gr, t):
     """Rank gr leaves power-down at cycle t (not before tCKE in power-down); commands wait tXP."""
     x = max(t, rank[gr, R_PD_ENTER] + P[P_CKE])

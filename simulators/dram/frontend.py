@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from numba import njit
 
-from simulators.dram.commands import bank_append, pd_exit, respq_append, update_choice
-from simulators.dram.layout import (ARB_DS3, ARB_FIFO, ARB_REORDER, ARB_SIMPLE, B_NQ, BANKWISE, C_DRAIN, C_FIFO_HEAD,
-                                    C_FIFO_TAIL, C_LAST_BANK, C_LAST_END_REQ, C_NR, C_NW, C_RESP_BUSY, C_RESP_OK,
-                                    C_RQ_HEAD, C_TQ_NR, C_TQ_NW, C_WQ_HEAD, C_WQ_TAIL, DRAIN_LOW, HIST_BINS, P_ARB,
+from simulators.dram.commands import bank_append, fold_bank, pd_exit, respq_append, update_choice
+from simulators.dram.layout import (ARB_DS3, ARB_FIFO, ARB_REORDER, ARB_SIMPLE, B_GR, B_NQ, BANKWISE, C_BEST_GB, C_DRAIN, C_FIFO_HEAD,
+                                    C_FIFO_TAIL, C_LAST_BANK, C_LAST_END_REQ, C_MIN, C_NR, C_NW, C_RESP_BUSY, C_RESP_OK,
+                                    C_RESCAN, C_RQ_HEAD, C_STALE, C_TQ_NR, C_TQ_NW, C_WQ_HEAD, C_WQ_TAIL, DRAIN_LOW, HIST_BINS, P_ARB,
                                     P_BUFSZ, P_MAXACT, P_RATIO_DEN, P_RATIO_NUM, P_RESPQ, P_SBUF, Q_ACCEPT, Q_ADDR,
                                     Q_BANK, Q_DONE, Q_ID, Q_NEXT, Q_PUSHED, Q_RESPONDED, Q_RNEXT, Q_ROW, Q_UNEXT,
                                     Q_WRITE, R_IN_PD, R_NQ, READ_WRITE, RESP_REORDER, S_ACTIVE, S_DELIVERED, S_END,
@@ -18,7 +18,7 @@ from simulators.dram.layout import (ARB_DS3, ARB_FIFO, ARB_REORDER, ARB_SIMPLE, 
                                     S_PEND_TAIL, S_PROGRESS, S_RLAT_SUM, S_SEND_OK, S_UND_HEAD, S_UND_TAIL, S_WAITING)
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def next_edge(P, t):
     """The first controller cycle on a player-clock edge strictly after cycle t
     (DRAMSys/simulator/StlPlayer.cpp nextPayload: one player period after END_REQ, then tCK)."""
@@ -27,7 +27,7 @@ def next_edge(P, t):
     return -(-k * num // den)
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def has_space(P, bank, chan, ch):
     """scheduler/BufferCounter{Bankwise,ReadWrite,Shared}.cpp hasBufferSpace."""
     size = P[P_BUFSZ]
@@ -38,7 +38,7 @@ def has_space(P, bank, chan, ch):
     return chan[ch, C_NR] + chan[ch, C_NW] < size
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def fits(P, slots, bank, chan, s, ch):
     """Transaction queue: room for this request's own bank or direction (DRAMSim3
     CommandQueue::WillAcceptCommand for per-bank queues)."""
@@ -50,7 +50,7 @@ def fits(P, slots, bank, chan, s, ch):
     return chan[ch, C_NR] + chan[ch, C_NW] < size
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def push(slots, chan, s, ch, t, head, tail):
     """Append slot s to a channel queue (columns head, tail)."""
     slots[s, Q_PUSHED] = t
@@ -62,7 +62,7 @@ def push(slots, chan, s, ch, t, head, tail):
     chan[ch, tail] = s
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def front_accept(P, S, slots, chan, s, ch, t):
     """END_REQ from the front end: ArbiterFifo/ArbiterReorder::peqCallback BEGIN_REQ, or DRAMSim3
     Controller::AddTransaction (the latency clock starts here)."""
@@ -83,13 +83,13 @@ def front_accept(P, S, slots, chan, s, ch, t):
         push(slots, chan, s, ch, t, C_FIFO_HEAD, C_FIFO_TAIL)
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def tq_room(P, slots, chan, s, ch):
     """DRAMSim3 Controller::WillAcceptTransaction: a read queue and a write buffer of max_active_transactions."""
     return (chan[ch, C_TQ_NW] if slots[s, Q_WRITE] else chan[ch, C_TQ_NR]) < P[P_MAXACT]
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def tq_pick(P, slots, bank, chan, ch):
     """(slot, previous slot, drain) the transaction queue moves next (DRAMSim3
     Controller::ScheduleTransaction): writes while draining, else reads; the first that fits.
@@ -109,7 +109,7 @@ def tq_pick(P, slots, bank, chan, ch):
     return -1, -1, drain
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def acceptable(P, slots, bank, chan, ch):
     """The channel's next request to store now, or -1."""
     if P[P_ARB] == ARB_DS3:
@@ -118,8 +118,8 @@ def acceptable(P, slots, bank, chan, ch):
     return s if s >= 0 and has_space(P, bank, chan, ch) else -1
 
 
-@njit(cache=True, _nrt=False)
-def accept(P, S, slots, bank, rank, chan, ch, t, nbanks):
+@njit(cache=True, _nrt=False, inline="always")
+def accept(P, S, slots, bank, bgn, rank, chan, ch, t, nbanks):
     """controller/Controller.cpp manageRequests: store the front end's request in the scheduler
     buffer (one per cycle: the arbiter forwards the next one a cycle after END_REQ)."""
     if chan[ch, C_LAST_END_REQ] >= t:
@@ -149,7 +149,7 @@ def accept(P, S, slots, bank, rank, chan, ch, t, nbanks):
     chan[ch, C_LAST_END_REQ] = t
     S[S_PROGRESS] = t
     gb = slots[s, Q_BANK]
-    gr = gb // nbanks
+    gr = bank[gb, B_GR]
     bank_append(slots, bank, gb, s)
     chan[ch, C_LAST_BANK] = gb
     if slots[s, Q_WRITE]:
@@ -159,9 +159,14 @@ def accept(P, S, slots, bank, rank, chan, ch, t, nbanks):
     rank[gr, R_NQ] += 1
     if P[P_RESPQ] == RESP_REORDER:
         respq_append(slots, chan, ch, s)
+    fresh = chan[ch, C_STALE] == 0 and chan[ch, C_RESCAN] == 0 and gb != chan[ch, C_BEST_GB] and t <= chan[ch, C_MIN]
     if rank[gr, R_IN_PD]:
         pd_exit(P, rank, gr, t)
-    update_choice(P, slots, bank, chan, gb, ch)
+        chan[ch, C_STALE] = 1
+        fresh = False
+    update_choice(P, slots, bank, bgn, rank, chan, gb, ch)
+    if fresh:
+        fold_bank(slots, bank, chan, gb, ch, t)
     if P[P_ARB] == ARB_SIMPLE:        # ArbiterSimple passes END_REQ on to the player
         S[S_WAITING] = 0
         S[S_SEND_OK] = next_edge(P, t)
@@ -173,7 +178,7 @@ def accept(P, S, slots, bank, rank, chan, ch, t, nbanks):
             front_accept(P, S, slots, chan, p, ch, t)
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def respond(P, slots, chan, S, ch, t):
     """Controller::manageResponses with respqueue/RespQueue{Fifo,Reorder}.cpp: the head only."""
     if chan[ch, C_RESP_BUSY] or t < chan[ch, C_RESP_OK]:
@@ -196,7 +201,7 @@ def respond(P, slots, chan, S, ch, t):
         chan[ch, C_RESP_OK] = t + 1
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def deliver(P, S, slots, free, chan, hist, resp_out, t, nbc):
     """The player takes one response per cycle (TracePlayer::peqCallback answers END_RESP at once)."""
     if S[S_LAST_DELIV] >= t:
@@ -240,7 +245,7 @@ def deliver(P, S, slots, free, chan, hist, resp_out, t, nbc):
             S[S_ACTIVE] -= 1
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def send(P, S, slots, free, chan, trace, base, t, nbc):
     """The trace player's next request reaches the arbiter at cycle t."""
     row = trace[S[S_NEXT_ID] - base]

@@ -16,59 +16,89 @@ Every cycle t of the controller clock runs the same steps as the simpy golden mo
   6. power-down entry.
 Nothing can change between two events, so the kernel jumps from one event time to the next
 (cycle skipping); the differential test checks it against the per-cycle simpy model.
-Helpers are compiled with `_nrt=False`: they never allocate.
+Helpers are compiled with `_nrt=False` (they never allocate) and inlined into `run`
+(`inline="always"`: half the time per request; `run` itself is not inlined, which was slower).
+A pick reads each bank's cached earliest cycle B_X (commands.bank_time); see docs/dram.md, Speed.
 """
 from __future__ import annotations
 
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
-from simulators.dram.commands import issue, issue_refresh, legal, refresh_legal, refresh_start
+from simulators.dram.commands import bank_time, issue, issue_refresh, refresh_legal, refresh_start
 from simulators.dram.frontend import accept, acceptable, deliver, respond, send
-from simulators.dram.layout import (ARB_DS3, ARB_REORDER, B_CAND, C_BEST, C_BEST_GB, C_CMDBUS, C_LAST_END_REQ, C_MIN,
+from simulators.dram.layout import (ARB_DS3, ARB_REORDER, B_CAND, B_CAND_ID, B_GR, B_X, C_RESCAN, C_BEST, C_BEST_GB, C_CMDBUS, C_LAST_END_REQ, C_MIN,
                                     C_RESP_BUSY, C_RESP_OK, C_RQ_HEAD, C_RR, C_STALE, DONE, INF, NEED_MORE, NEED_SLOTS,
                                     NO_CMD, P_ARB, P_NBG, P_NBPG, P_NCH, P_NRANK, P_PDPOL, P_REFPOL, PER_BANK, Q_DONE,
-                                    Q_ID, Q_PUSHED, Q_RESPONDED, R_BLOCKED, R_CMD, R_IN_PD, R_N_OPEN, R_NQ, R_PD_ENTER,
+                                    Q_PUSHED, Q_RESPONDED, R_CMD, R_IN_PD, R_N_OPEN, R_NQ, R_PD_ENTER,
                                     R_PD_KIND, R_PD_READY, R_TRIGGER, R_WAKE, S_DELIVERED, S_EVENTS, S_FREE_N,
                                     S_LAST_DELIV, S_N_PD, S_NEXT_ID, S_NOW, S_PEND_HEAD, S_PROGRESS, S_SEND_OK,
                                     S_UND_HEAD, S_WAITING, STAGGERED, STALL_CYCLES, STALLED)
 
 
+# phases of one event for the profile (`run`'s prof argument; benchmarks/dram_speed.py --profile)
+PHASES = ("next event time", "scheduling scan", "responses", "player", "acceptance", "refresh", "command issue",
+          "power-down")
+PH_NEXT, PH_SCAN, PH_RESP, PH_PLAYER, PH_ACCEPT, PH_REFRESH, PH_ISSUE, PH_PD = range(len(PHASES))
+
+
+@intrinsic
+def cycle_counter(typingctx):
+    """The CPU's cycle counter (LLVM's llvm.readcyclecounter: rdtsc on x86), for the profile."""
+    def codegen(context, builder, signature, args):
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.IntType(64), []),
+                                            "llvm.readcyclecounter")
+        return builder.call(fn, [])
+    return types.int64(), codegen
+
+
 @njit(cache=True, _nrt=False)
-def scan_channel(P, bank, bgn, rank, chan, ch, now, nrank, nbanks, slots):
+def lap(prof, phase, t0):
+    """Add the cycles since t0 to prof[phase] (when profiling) and return the counter now."""
+    if prof.shape[0] == 0:
+        return t0
+    t1 = cycle_counter()
+    prof[phase] += t1 - t0
+    return t1
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def scan_channel(bank, bgn, rank, chan, ch, now, nbc):
     """Store in chan[ch] the earliest cycle >= now at which a bank command can issue (C_MIN) and
-    the one the mux picks then: the oldest request (CmdMuxOldest::selectCommand)."""
+    the one the mux picks then: the oldest request (CmdMuxOldest::selectCommand). C_STALE: every
+    bank's B_X is recomputed first (else the commands keep them current)."""
+    b0 = ch * nbc
+    if chan[ch, C_STALE]:
+        for gb in range(b0, b0 + nbc):
+            bank_time(bank, bgn, rank, gb)
+    floor = max(now, chan[ch, C_CMDBUS])
     best_t, best_id, best_gb = INF, INF, -1
-    for gr in range(ch * nrank, (ch + 1) * nrank):
-        blocked = rank[gr, R_BLOCKED]
-        if rank[gr, R_NQ] == 0 or blocked == -1 or rank[gr, R_IN_PD]:
-            continue
-        for gb in range(gr * nbanks, (gr + 1) * nbanks):
-            s = bank[gb, B_CAND]
-            if s < 0 or blocked == gb - gr * nbanks:
-                continue
-            tl = max(legal(P, bank, bgn, rank, chan, gb, gr, ch), now)
-            i = slots[s, Q_ID]
-            if tl < best_t or (tl == best_t and i < best_id):
-                best_t, best_id, best_gb = tl, i, gb
+    for gb in range(b0, b0 + nbc):
+        tl = max(bank[gb, B_X], floor)
+        i = bank[gb, B_CAND_ID]
+        if tl < best_t or (tl == best_t and i < best_id):
+            best_t, best_id, best_gb = tl, i, gb
+    if best_t >= INF:
+        best_gb = -1
     chan[ch, C_MIN] = best_t
     chan[ch, C_STALE] = 0
+    chan[ch, C_RESCAN] = 0
     chan[ch, C_BEST_GB] = best_gb
     chan[ch, C_BEST] = bank[best_gb, B_CAND] if best_gb >= 0 else -1
 
 
-@njit(cache=True, _nrt=False)
-def round_robin(P, bank, bgn, rank, chan, ch, t, nrank, nbanks):
+@njit(cache=True, _nrt=False, inline="always")
+def round_robin(bank, chan, ch, t, nbc):
     """DRAMSim3 CommandQueue::GetCommandToIssue: the first bank after the last one served whose
     command is ready (instead of the oldest request)."""
-    nbc = nrank * nbanks
     b0 = ch * nbc
-    for k in range(1, nbc + 1):
-        gb = b0 + (chan[ch, C_RR] + k) % nbc
-        gr = gb // nbanks
-        blocked = rank[gr, R_BLOCKED]
-        if bank[gb, B_CAND] < 0 or rank[gr, R_IN_PD] or blocked == -1 or blocked == gb - gr * nbanks:
-            continue
-        if legal(P, bank, bgn, rank, chan, gb, gr, ch) <= t:
+    floor = chan[ch, C_CMDBUS]
+    gb = b0 + chan[ch, C_RR]
+    for _ in range(nbc):
+        gb = gb + 1 if gb + 1 < b0 + nbc else b0
+        if max(bank[gb, B_X], floor) <= t:
             chan[ch, C_RR] = gb - b0
             chan[ch, C_BEST_GB] = gb
             chan[ch, C_BEST] = bank[gb, B_CAND]
@@ -76,7 +106,7 @@ def round_robin(P, bank, bgn, rank, chan, ch, t, nrank, nbanks):
 
 
 @njit(cache=True, _nrt=False)
-def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hist, resp_out):
+def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hist, resp_out, prof):
     """Simulate until every request is answered (DONE), until the player needs a request beyond
     this chunk (NEED_MORE: call again with the next chunk) or more request slots (NEED_SLOTS: call
     again after `layout.grow`). trace: (k, 5) int64 rows (address, is_write, arrival in controller
@@ -87,6 +117,7 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
     nr = nch * nrank
     nbc = nrank * nbanks
     k_avail = base + trace.shape[0]
+    t0 = cycle_counter() if prof.shape[0] else 0
     while True:
         now = S[S_NOW]
         if S[S_DELIVERED] == n_total:
@@ -120,8 +151,10 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
             elif rank[gr, R_CMD] != NO_CMD:
                 T = min(T, refresh_legal(P, bank, rank, chan, gr, gr // nrank, nbanks))
         for ch in range(nch):
-            if chan[ch, C_STALE]:
-                scan_channel(P, bank, bgn, rank, chan, ch, now, nrank, nbanks, slots)
+            if chan[ch, C_STALE] or chan[ch, C_RESCAN]:
+                t0 = lap(prof, PH_NEXT, t0)
+                scan_channel(bank, bgn, rank, chan, ch, now, nbc)
+                t0 = lap(prof, PH_SCAN, t0)
             T = min(T, chan[ch, C_MIN])
         if P[P_PDPOL] == STAGGERED:
             for gr in range(nr):
@@ -135,45 +168,54 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
         if S[S_NEXT_ID] > S[S_DELIVERED] and t - S[S_PROGRESS] > STALL_CYCLES:
             return STALLED
         S[S_EVENTS] += 1
+        t0 = lap(prof, PH_NEXT, t0)
         # ---- 1. responses, then the initiator ----------------------------------------------------
         for ch in range(nch):
             respond(P, slots, chan, S, ch, t)
         deliver(P, S, slots, free, chan, hist, resp_out, t, nbc)
+        t0 = lap(prof, PH_RESP, t0)
         # ---- 2. the player -----------------------------------------------------------------------
         if S[S_WAITING] == 0 and S[S_NEXT_ID] < k_avail and max(trace[S[S_NEXT_ID] - base, 2], S[S_SEND_OK]) <= t:
             send(P, S, slots, free, chan, trace, base, t, nbc)
+        t0 = lap(prof, PH_PLAYER, t0)
         for ch in range(nch):
             # ---- 3. acceptance ---------------------------------------------------------------
-            accept(P, S, slots, bank, rank, chan, ch, t, nbanks)
+            accept(P, S, slots, bank, bgn, rank, chan, ch, t, nbanks)
+            t0 = lap(prof, PH_ACCEPT, t0)
             # ---- 4. refresh managers ---------------------------------------------------------
             for gr in range(ch * nrank, (ch + 1) * nrank):
                 if rank[gr, R_WAKE] <= t:
                     rank[gr, R_WAKE] = INF
                 refresh_start(P, bank, rank, chan, gr, t, nbanks)
+            t0 = lap(prof, PH_REFRESH, t0)
             # ---- 5. one command --------------------------------------------------------------
             if chan[ch, C_CMDBUS] > t:
                 continue
             issued = False
             for gr in range(ch * nrank, (ch + 1) * nrank):
                 if rank[gr, R_CMD] != NO_CMD and refresh_legal(P, bank, rank, chan, gr, ch, nbanks) <= t:
-                    issue_refresh(P, S, slots, bank, rank, chan, gr, ch, t, nbanks)
+                    issue_refresh(P, S, slots, bank, bgn, rank, chan, gr, ch, t, nbanks)
                     issued = True
                     break
             if issued:
+                t0 = lap(prof, PH_ISSUE, t0)
                 continue
-            if chan[ch, C_STALE]:
-                scan_channel(P, bank, bgn, rank, chan, ch, t, nrank, nbanks, slots)
+            if chan[ch, C_STALE] or chan[ch, C_RESCAN]:
+                t0 = lap(prof, PH_ISSUE, t0)
+                scan_channel(bank, bgn, rank, chan, ch, t, nbc)
+                t0 = lap(prof, PH_SCAN, t0)
             if chan[ch, C_MIN] <= t:
                 if P[P_ARB] == ARB_DS3:
-                    round_robin(P, bank, bgn, rank, chan, ch, t, nrank, nbanks)
+                    round_robin(bank, chan, ch, t, nbc)
                 gb = chan[ch, C_BEST_GB]
-                if issue(P, S, slots, bank, bgn, rank, chan, chan[ch, C_BEST], gb, gb // nbanks, ch, t,
+                if issue(P, S, slots, bank, bgn, rank, chan, chan[ch, C_BEST], gb, bank[gb, B_GR], ch, t,
                          nbanks, nrank):
-                    accept(P, S, slots, bank, rank, chan, ch, t, nbanks)
+                    accept(P, S, slots, bank, bgn, rank, chan, ch, t, nbanks)
                     if P[P_REFPOL] == PER_BANK:   # which banks are idle changed: re-pick next cycle
                         for gr in range(ch * nrank, (ch + 1) * nrank):
                             if rank[gr, R_TRIGGER] <= t:
                                 rank[gr, R_WAKE] = t + 1
+            t0 = lap(prof, PH_ISSUE, t0)
         # ---- 6. power-down entry -------------------------------------------------------------
         if P[P_PDPOL] == STAGGERED:
             for gr in range(nr):
@@ -184,4 +226,5 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
                     rank[gr, R_PD_KIND] = 1 if rank[gr, R_N_OPEN] > 0 else 0
                     S[S_N_PD] += 1
                     chan[gr // nrank, C_STALE] = 1
+        t0 = lap(prof, PH_PD, t0)
         S[S_NOW] = t + 1

@@ -44,7 +44,14 @@ ACT, PRE, RD, WR, REFA, PREA = 0, 1, 2, 3, 4, 5
  Q_NEXT, Q_PREV, Q_RNEXT, Q_UNEXT, N_QF) = range(14)
 
 # bank fields after the 4 next-legal-time columns
-(B_RDA, B_OPEN_ROW, B_CLOSE_T, B_ACT_T, B_CAS, B_HEAD, B_TAIL, B_NQ, B_CAND, B_CMD, B_AUTO, N_BF) = range(4, 16)
+# (B_GR, B_GBG: the bank's global rank and bank group; B_BGCOL: the bank-group column of its cached
+# command, BG_NONE for PRE; B_RDACOL: B_RDA for a RD with auto-precharge, else B_ZERO, always 0)
+# B_X: the earliest cycle of the cached command by the bank's, rank's and bank group's tables (not the
+# command bus), INF when the bank has no request or may not issue; B_CAND_ID: its request's id; B_LOCAL:
+# the bank's index in its rank)
+(B_RDA, B_OPEN_ROW, B_CLOSE_T, B_ACT_T, B_CAS, B_HEAD, B_TAIL, B_NQ, B_CAND, B_CMD, B_AUTO, B_GR, B_GBG, B_BGCOL,
+ B_RDACOL, B_ZERO, B_X, B_CAND_ID, B_LOCAL, N_BF) = range(4, 24)
+BG_NONE = 3                  # bank-group columns: ACT, RD, WR, then one that stays 0
 
 # rank fields after the 6 next-legal-time columns (R_FAW0..+3: the last four ACT cycles, a ring)
 R_FAW0 = 6
@@ -57,7 +64,8 @@ NO_CMD = -1
 # channel fields (C_FIFO_*: the arbiter's queue, or the transaction queue's reads; C_WQ_*: its writes)
 (C_CMDBUS, C_FIFO_HEAD, C_FIFO_TAIL, C_LAST_END_REQ, C_NR, C_NW, C_LAST_BANK, C_LAST_WRITE,
  C_RQ_HEAD, C_RQ_TAIL, C_RESP_OK, C_RESP_BUSY, C_MIN, C_BEST, C_BEST_GB, C_STALE,
- C_WQ_HEAD, C_WQ_TAIL, C_TQ_NR, C_TQ_NW, C_DRAIN, C_RR, N_CF) = range(23)   # C_RR: DRAMSim3's round-robin bank
+ C_WQ_HEAD, C_WQ_TAIL, C_TQ_NR, C_TQ_NW, C_DRAIN, C_RR, C_RESCAN, N_CF) = range(24)   # C_RR: DRAMSim3's round-robin bank
+# C_STALE: every bank's B_X must be recomputed before the next pick; C_RESCAN: only the pick
 
 DONE, NEED_MORE, NEED_SLOTS, STALLED = 0, 1, 2, 3
 STALL_CYCLES = 1 << 32       # a request in flight this long without progress is a kernel bug
@@ -82,7 +90,13 @@ def init_state(P):
     bank[:, B_OPEN_ROW] = -1
     bank[:, B_HEAD] = -1
     bank[:, B_CAND] = -1
-    bgn = np.zeros((nr * nbg, 3), np.int64)     # ACT, RD, WR
+    bank[:, B_RDACOL] = B_ZERO
+    for gb in range(nb):
+        bank[gb, B_GR] = gb // nbanks
+        bank[gb, B_GBG] = gb // nbpg
+        bank[gb, B_LOCAL] = gb % nbanks
+    bank[:, B_X] = INF
+    bgn = np.zeros((nr * nbg, BG_NONE + 1), np.int64)     # ACT, RD, WR, none
     rank = np.zeros((nr, N_RF), np.int64)
     interval = P[P_REFIPB] if P[P_REFPOL] == PER_BANK else P[P_REFI]
     for gr in range(nr):
