@@ -34,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
+from archgym.analysis.stats import holm
+
 ROOT = Path(__file__).resolve().parent.parent
 ENVS = ("archgym/NB201-Systolic-v0", "archgym/NB201-FPGA-v0", "archgym/CoDesign-Systolic-v0", "archgym/CoDesign-FPGA-v0")
 BASELINES = ("sequential", "hardware_first", "latency_aware_nas")
@@ -158,8 +160,6 @@ def compare(df, envs):
     """Joint against each sequential variant: difference of means, bootstrap CI, Mann-Whitney p, Holm, verdict."""
     import pandas as pd
     from scipy import stats
-
-    from archgym.analysis.stats import holm
     out = []
     for env_id, d in df.groupby("env", sort=False):
         top = d["budget"].max()
