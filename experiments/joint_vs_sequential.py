@@ -276,10 +276,15 @@ def figure(df, envs, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     ids = list(envs)
-    fig, axes = plt.subplots(2, len(ids), figsize=(4.4 * len(ids), 6.6), squeeze=False)
-    for j, env_id in enumerate(ids):
+    cols = min(4, len(ids))  # envs in rows of four, each a pair of panels
+    rows = -(-len(ids) // cols)
+    fig, axes = plt.subplots(2 * rows, cols, figsize=(4.4 * cols, 3.3 * 2 * rows), squeeze=False)
+    for k in range(len(ids), rows * cols):
+        axes[2 * (k // cols), k % cols].remove()
+        axes[2 * (k // cols) + 1, k % cols].remove()
+    for k, env_id in enumerate(ids):
         d = df[df["env"] == env_id]
-        top, bottom = axes[0, j], axes[1, j]
+        top, bottom = axes[2 * (k // cols), k % cols], axes[2 * (k // cols) + 1, k % cols]
         for method, color in zip(("joint",) + BASELINES, ("tab:blue", "tab:orange", "tab:green", "tab:purple")):
             g = d[d["method"] == method].groupby("budget")["accuracy"].mean()
             if len(g):
