@@ -13,10 +13,11 @@ Every design of each co-design env with one latency limit is scored once (archgy
 - `coupling-sequential`: over 40 latency budgets (quantiles of the networks' fastest latencies), how
   often the exact joint optimum beats NAS first under a MACs budget, with the rule-of-thumb budget
   and with the best budget in hindsight (both stages searched exhaustively: a gap is the model's
-  coupling, not a search's luck).
+  coupling, not a search's luck), and the reference network's latency on the reference design (whether
+  it fits) that the rule of thumb scales by.
 - `coupling-hwnasbench`: Spearman of our NB201 latencies against HW-NAS-Bench's published Eyeriss and
-  FPGA latencies (archgym/data/nas/hwnasbench-nb201.csv.gz), and each model's per-op costs (a least
-  squares fit on the cell's op counts) that explain the differences.
+  FPGA latencies (archgym/data/nas/hwnasbench-nb201.csv.gz), each model's per-op costs (a least
+  squares fit on the cell's op counts) that explain the differences, and how many networks fit each design.
 """
 from __future__ import annotations
 
@@ -134,8 +135,9 @@ def sequential_block(studies: list[dict]) -> str:
              "by more than one training run's noise, *lower* by less than that, or *equal*.", "",
              "| env | latency budgets | NAS first, rule-of-thumb MACs budget: cannot run / misses / worse / lower / "
              "equal | NAS first, best MACs budget in hindsight: misses / worse / lower / equal | largest gap where "
-             "hindsight meets the budget (points) | at the env's budget: joint / rule of thumb / hindsight (%) |",
-             "|---|---|---|---|---:|---|"]
+             "hindsight meets the budget (points) | at the env's budget: joint / rule of thumb / hindsight (%) | "
+             "reference network: latency on the reference design (fits it?) / fastest on any design |",
+             "|---|---|---|---|---:|---|---|"]
     for s in studies:
         c, sj, noise = s["census"], s["sj"], s["noise"]
         joint, rule, hind = sj["joint"], sj["rule"], sj["hindsight"]
@@ -145,8 +147,17 @@ def sequential_block(studies: list[dict]) -> str:
         lines.append(f"| {s['env'].split('/')[1]} | {len(c.budgets)}: {c.budgets[0] * 1e6:.4g} .. "
                      f"{c.budgets[-1] * 1e6:.4g} µs | {_outcomes(joint, rule, noise, sj['rule_network'] < 0)} | "
                      f"{_outcomes(joint, hind, noise)} | "
-                     f"{100 * (joint - hind)[met].max() if met.any() else float('nan'):.2f} | {here} |")
+                     f"{100 * (joint - hind)[met].max() if met.any() else float('nan'):.2f} | {here} | "
+                     f"{_reference(c)} |")
     return "\n".join(lines)
+
+
+def _reference(c) -> str:
+    """The reference network's latency on the reference design (whether it fits) and on its fastest design:
+    the rule of thumb scales the MACs budget by the first."""
+    r = c.reference_network
+    fits = "fits" if c.reference_feasible[r] else "**does not fit**"
+    return f"{c.reference_latency[r] * 1e6:.4g} µs ({fits}) / {c.min_latency[r] * 1e6:.4g} µs"
 
 
 def _outcomes(joint, seq, noise, cannot=None) -> str:
@@ -162,33 +173,42 @@ def _outcomes(joint, seq, noise, cannot=None) -> str:
 def hwnasbench_block() -> str:
     import gymnasium as gym
 
-    from archgym.analysis.coupling import additive_fit
+    from archgym.analysis.coupling import NetworkGrid, additive_fit
     from archgym.envs.nb201 import NB201SystolicEvaluator
     from archgym.nas import nb201
     from archgym.nas.nb201_hwnas import read_hwnasbench
     pub = read_hwnasbench()
     number = nb201.number_of_index(np.arange(nb201.N_ARCHS))  # our numbers in NB201 index order
     counts = np.array([[nb201.ops_of_number(int(a)).count(op) for op in OPS] for a in number], dtype=np.float64)
-    ours = {}
+    ours, fits = {}, {}
     for name, d in SYSTOLIC.items():
         ev = NB201SystolicEvaluator(hardware={k: (v,) for k, v in d.items()})
-        ours[f"systolic {name}"] = ev.grid(np.array([0]))["latency_s"][0][number]
+        g = ev.grid(np.array([0]))
+        ours[f"systolic {name}"], fits[f"systolic {name}"] = g["latency_s"][0][number], g["feasible"][0][number]
     for env_id, label in (("archgym/NB201-Systolic-v0", "systolic"), ("archgym/NB201-FPGA-v0", "FPGA")):
         base = gym.make(env_id).unwrapped
         hw = base.evaluator.split(base.space.to_indices(base.space.default())[None, :])[1]
         g = base.evaluator.grid(hw)
         ref = {k: v for k, v in base.space.default().items() if k in base.space.groups["hardware"]}
-        ours[f"{label}, {env_id.split('/')[1]}'s reference design ({', '.join(map(str, ref.values()))})"] = \
-            g["latency_s"][0][number]
+        key = f"{label}, {env_id.split('/')[1]}'s reference design ({', '.join(map(str, ref.values()))})"
+        ours[key], fits[key] = g["latency_s"][0][number], g["feasible"][0][number]
+    # The FPGA env's most folded target, at its reference clock: the design on which the most networks fit the board.
+    base = gym.make("archgym/NB201-FPGA-v0").unwrapped
+    folded = {"target_cycles": base.space["target_cycles"].values[-1]}
+    g = NetworkGrid(base)(np.array([NetworkGrid(base).hw_number(folded)]))
+    key = f"FPGA, NB201-FPGA-v0's most folded design (target {folded['target_cycles']:,} cycles, otherwise the reference)"
+    ours[key], fits[key] = g["latency_s"][0][number], g["feasible"][0][number]
     macs = NB201SystolicEvaluator(hardware={"rows": (16,)}).network.macs[number]
     lines = ["| our model, design | Spearman vs HW-NAS-Bench Eyeriss | vs HW-NAS-Bench FPGA | vs MACs | additive fit "
-             "R² | per-op cost / conv3x3 edge: conv1x1, avg_pool, skip |", "|---|---:|---:|---:|---:|---|"]
+             "R² | per-op cost / conv3x3 edge: conv1x1, avg_pool, skip | networks that fit the design (the others' latency is "
+             "the model's, on hardware the board cannot hold) |", "|---|---:|---:|---:|---:|---|---:|"]
     for label, lat in [("**HW-NAS-Bench Eyeriss** (published)", pub["eyeriss_latency_ms"]),
                        ("**HW-NAS-Bench FPGA** (published)", pub["fpga_latency_ms"]), *ours.items()]:
         coef, r2 = additive_fit(lat / lat.mean(), counts)
         rel = ", ".join(f"{x / coef[1]:.2f}" for x in coef[2:])
         lines.append(f"| {label} | {_spearman(lat, pub['eyeriss_latency_ms']):.3f} | "
-                     f"{_spearman(lat, pub['fpga_latency_ms']):.3f} | {_spearman(lat, macs):.3f} | {r2:.4f} | {rel} |")
+                     f"{_spearman(lat, pub['fpga_latency_ms']):.3f} | {_spearman(lat, macs):.3f} | {r2:.4f} | {rel} | "
+                     f"{f'{int(fits[label].sum()):,}' if label in fits else 'all 15,625 (published)'} |")
     return "\n".join(lines)
 
 

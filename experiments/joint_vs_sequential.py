@@ -27,11 +27,14 @@ docs/codesign.md.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from archgym.analysis.stats import holm
 
 ROOT = Path(__file__).resolve().parent.parent
 ENVS = ("archgym/NB201-Systolic-v0", "archgym/NB201-FPGA-v0", "archgym/CoDesign-Systolic-v0", "archgym/CoDesign-FPGA-v0")
@@ -88,7 +91,22 @@ def variants(env_ids, quantiles, echo=print) -> list[tuple[str, str, dict]]:
     return out
 
 
-def run(specs, budgets, seeds, inner, echo=print):
+def run(specs, budgets, seeds, inner, workers: int = 1) -> tuple[list[dict], dict]:
+    """Every spec of `variants` (in `workers` processes; each search is seeded, so the rows do not depend
+    on `workers`): the rows of every search, and per env label its exact answer, noise and refusals."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+    jobs = [(spec, budgets, seeds, inner) for spec in specs]
+    if workers > 1:  # spawn: numba's thread pool does not survive a fork
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            done = list(pool.map(run_spec, *zip(*jobs)))
+    else:
+        done = [run_spec(*job) for job in jobs]
+    return [r for rows, _ in done for r in rows], {spec[0]: info for spec, (_, info) in zip(specs, done)}
+
+
+def run_spec(spec, budgets, seeds, inner, echo=print) -> tuple[list[dict], dict]:
+    """One env variant: joint search and each baseline per budget and seed, then the NAS-first MACs sweep."""
     import gymnasium as gym
 
     import archgym  # noqa: F401  (registers the envs)
@@ -96,56 +114,46 @@ def run(specs, budgets, seeds, inner, echo=print):
     from agents.codesign import BaselineConfigError
     from archgym.analysis.exact import exact_front
 
-    rows, envs = [], {}
-    for env_id, make_id, kwargs in specs:
-        env = gym.make(make_id, **kwargs)
-        base = env.unwrapped
-        obj = base.objective
-        t = time.perf_counter()
-        ex = exact_front(env)
-        best = base.evaluate(base.space.from_indices(ex.best_index))
-        noise, noise_src = noise_points(base)
-        envs[env_id] = {"exact": 100 * float(best[obj.optimize][0]), "n_meeting_spec": ex.n_meeting_spec,
-                        "size": ex.size, "noise": noise, "noise_source": noise_src, "limits": dict(obj.limits),
-                        "design": base.space.from_indices(ex.best_index), "errors": {},
-                        "latency_front": ex.latency_front}
-        echo(f"{env_id}: exact optimum {envs[env_id]['exact']:.2f} % over {ex.size:,} designs "
-             f"({time.perf_counter() - t:.0f} s); noise {noise:.2f} points")
+    env_id, make_id, kwargs = spec
+    rows = []
+    env = gym.make(make_id, **kwargs)
+    base = env.unwrapped
+    obj = base.objective
+    t = time.perf_counter()
+    ex = exact_front(env)
+    best = base.evaluate(base.space.from_indices(ex.best_index))
+    noise, noise_src = noise_points(base)
+    info = {"exact": 100 * float(best[obj.optimize][0]), "n_meeting_spec": ex.n_meeting_spec, "size": ex.size,
+            "noise": noise, "noise_source": noise_src, "limits": dict(obj.limits),
+            "design": base.space.from_indices(ex.best_index), "errors": {}, "latency_front": ex.latency_front}
+    echo(f"{env_id}: exact optimum {info['exact']:.2f} % over {ex.size:,} designs "
+         f"({time.perf_counter() - t:.0f} s); noise {noise:.2f} points", flush=True)
 
-        def one(method, agent, budget, seed, label=None, env=env, env_id=env_id, obj=obj, **kw):
-            try:
-                res = agent.search(env, budget, seed=seed)
-            except BaselineConfigError as e:
-                envs[env_id]["errors"][label or method] = str(e)
-                return None
-            acc, met = outcome(res, obj)
-            rows.append({"env": env_id, "budget": budget, "seed": seed, "method": label or method,
-                         "accuracy": 100 * acc, "meets_spec": met, **kw})
-            return res
+    def one(method, agent, budget, seed, label=None, **kw):
+        try:
+            res = agent.search(env, budget, seed=seed)
+        except BaselineConfigError as e:
+            info["errors"][label or method] = str(e)
+            return
+        acc, met = outcome(res, obj)
+        rows.append({"env": env_id, "budget": budget, "seed": seed, "method": label or method,
+                     "accuracy": 100 * acc, "meets_spec": met, **kw})
 
-        for budget in budgets:
-            for seed in range(seeds):
-                one("joint", make_agent(inner, seed=seed), budget, seed)
-                for b in BASELINES:
-                    one(b, make_agent(b, seed=seed, inner=inner), budget, seed)
-            echo(f"  budget {budget:,}: {seeds} seeds x {1 + len(BASELINES)} methods done")
-        grid = macs_grid(base)
-        for m in grid:
-            for seed in range(seeds):
-                one("sequential", make_agent("sequential", seed=seed, inner=inner, macs_budget=float(m)),
-                    max(budgets), seed, label=f"sequential@{m:.6g}", macs_budget=float(m))
-        echo(f"  MACs sweep done ({len(grid)} budgets from {grid[0]:.4g} to {grid[-1]:.4g})")
-    return rows, envs
-
-
-def holm(p: np.ndarray) -> np.ndarray:
-    """Holm-Bonferroni adjusted p-values (scipy has no Holm; statsmodels is not a dependency)."""
-    p = np.asarray(p, dtype=float)
-    order = np.argsort(p)
-    adj = np.minimum(1.0, np.maximum.accumulate((len(p) - np.arange(len(p))) * p[order]))
-    out = np.empty_like(adj)
-    out[order] = adj
-    return out
+    for budget in budgets:
+        for seed in range(seeds):
+            one("joint", make_agent(inner, seed=seed), budget, seed)
+            for b in BASELINES:
+                one(b, make_agent(b, seed=seed, inner=inner), budget, seed)
+        echo(f"{env_id}: budget {budget:,}: {seeds} seeds x {1 + len(BASELINES)} methods done "
+             f"({time.perf_counter() - t:.0f} s)", flush=True)
+    grid = macs_grid(base)
+    for m in grid:
+        for seed in range(seeds):
+            one("sequential", make_agent("sequential", seed=seed, inner=inner, macs_budget=float(m)),
+                max(budgets), seed, label=f"sequential@{m:.6g}", macs_budget=float(m))
+    echo(f"{env_id}: MACs sweep done ({len(grid)} budgets from {grid[0]:.4g} to {grid[-1]:.4g}; "
+         f"{time.perf_counter() - t:.0f} s)", flush=True)
+    return rows, info
 
 
 def compare(df, envs):
@@ -177,7 +185,7 @@ def compare(df, envs):
                 else:
                     ci = stats.bootstrap((joint, seq), lambda x, y, axis=-1: x.mean(axis=axis) - y.mean(axis=axis),
                                          n_resamples=10_000, method="percentile", vectorized=True,
-                                         random_state=np.random.default_rng(0)).confidence_interval
+                                         rng=np.random.default_rng(0)).confidence_interval
                     lo, hi = ci.low, ci.high
                     p = stats.mannwhitneyu(joint, seq, alternative="two-sided").pvalue
                 out.append({"env": env_id, "budget": budget, "baseline": "sequential, best MACs budget in hindsight"
@@ -268,10 +276,15 @@ def figure(df, envs, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     ids = list(envs)
-    fig, axes = plt.subplots(2, len(ids), figsize=(4.4 * len(ids), 6.6), squeeze=False)
-    for j, env_id in enumerate(ids):
+    cols = min(4, len(ids))  # envs in rows of four, each a pair of panels
+    rows = -(-len(ids) // cols)
+    fig, axes = plt.subplots(2 * rows, cols, figsize=(4.4 * cols, 3.3 * 2 * rows), squeeze=False)
+    for k in range(len(ids), rows * cols):
+        axes[2 * (k // cols), k % cols].remove()
+        axes[2 * (k // cols) + 1, k % cols].remove()
+    for k, env_id in enumerate(ids):
         d = df[df["env"] == env_id]
-        top, bottom = axes[0, j], axes[1, j]
+        top, bottom = axes[2 * (k // cols), k % cols], axes[2 * (k // cols) + 1, k % cols]
         for method, color in zip(("joint",) + BASELINES, ("tab:blue", "tab:orange", "tab:green", "tab:purple")):
             g = d[d["method"] == method].groupby("budget")["accuracy"].mean()
             if len(g):
@@ -300,17 +313,19 @@ def main(argv=None) -> int:
     p.add_argument("--nb201-quantiles", nargs="*", type=float, default=[0.25, 0.75],
                    help="NB201 envs also run at the budget rule's latency budget at these quantiles (the default "
                         "budget is the median's)")
+    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
+                   help="processes, one env variant each (the results do not depend on it)")
     p.add_argument("--out", default="runs/joint_vs_sequential")
     p.add_argument("--no-docs", action="store_true", help="do not write docs/codesign.md")
     args = p.parse_args(argv)
     if args.seeds < 20 and not args.no_docs:
         p.error("the docs need >= 20 seeds; use --no-docs for a quick look")
-    rows, envs = run(variants(args.envs, args.nb201_quantiles), args.budgets, args.seeds, args.inner)
+    rows, envs = run(variants(args.envs, args.nb201_quantiles), args.budgets, args.seeds, args.inner, args.workers)
     df = pd.DataFrame(rows)
-    res = compare(df, envs)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    df.to_csv(out / "runs.csv", index=False)
+    df.to_csv(out / "runs.csv", index=False)  # written first: the runs outlive any failure below
+    res = compare(df, envs)
     res.to_csv(out / "comparisons.csv", index=False)
     sys.path.insert(0, str(ROOT / "experiments"))
     from _docs import command_of, publish

@@ -65,3 +65,16 @@ def test_sequential_vs_joint_by_hand():
 
 def test_budget_rule_rounds_to_two_digits():
     assert coupling.round2(1.0645) == 1.1 and coupling.round2(1.5312e-4) == 1.5e-4 and coupling.round2(66.13e-6) == 6.6e-5
+
+
+def test_census_keeps_whether_networks_fit_the_reference_design():
+    """NB201-FPGA-v0's default folding target (65,536 cycles) does not fit the ResNet reference cell on the
+    Alveo U250, which the rule of thumb must be read against (docs/codesign.md, coupling-sequential)."""
+    from archgym.envs.nb201 import NB201FPGAEvaluator
+    env = ArchGymEnv(NB201FPGAEvaluator(hardware={"target_cycles": (65536, 2 ** 21), "clock_mhz": (200.0,),
+                                                  "mult_style": ("auto",), "ram_style": ("auto",)}))
+    gt = analysis.exhaustive(env)
+    c = coupling.census(env, budgets=lambda m: np.quantile(m[np.isfinite(m)], [0.5]), n_sample=2)
+    ref_hw = coupling.NetworkGrid(env).hw_number({})
+    np.testing.assert_array_equal(c.reference_feasible, gt.feasible.reshape(15625, 2)[:, ref_hw])
+    assert not c.reference_feasible[c.reference_network] and 0 < c.reference_feasible.mean() < 1

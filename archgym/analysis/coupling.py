@@ -54,6 +54,7 @@ class Census:
     #                                 e.g. over an FPGA's resources; other limits such as area are ignored here)
     budgets: np.ndarray             # (n_budgets,) latency budgets of the sweep
     reach: np.ndarray               # (n_budgets, n_net) best accuracy meeting each budget (-inf: none)
+    reference_feasible: np.ndarray | None = None  # (n_net,) whether each network fits the default hardware
 
 
 class NetworkGrid:
@@ -140,12 +141,12 @@ def census(env, named: Mapping[str, Mapping] | None = None, budgets=quantile_bud
             for b, budget in enumerate(budgets):
                 hit = np.where(ok & (out[metric] <= budget), out[acc_name], -np.inf).max(axis=0)
                 reach[b] = np.maximum(reach[b], hit)
-    ref_lat, _, ref_acc, macs = keep[ref_hw]
+    ref_lat, ref_ok, ref_acc, macs = keep[ref_hw]
     ref_net = int(np.ravel_multi_index(base.space.to_indices(base.space.default())[g.net_cols], g.net_nvec))
     sample = np.stack([np.where(keep[h][1], keep[h][0], np.nan) for h in sample_hw.tolist()])
     return Census(env_id or type(base.evaluator).__name__, metric, g.n_net, g.n_hw, macs, ref_acc, ref_lat, ref_net,
                   min_lat, best_any, {k: (h, keep[h][0], keep[h][1]) for k, h in named_hw.items()}, sample, budgets,
-                  reach)
+                  reach, ref_ok)
 
 
 def round2(x: float) -> float:
