@@ -4,7 +4,7 @@
     archgym bench --tasks codesign-fpga --agents random,hill_climbing,tpe --seeds 5 --budget 300
     archgym bench --report --docs docs             # + RUN_DIR/leaderboard.html, docs/leaderboard.md
     archgym sweep experiments/lottery.yaml --out runs/lottery     # the lottery's tuning sweep
-    archgym bench --held-out --lottery runs/lottery --suite-run runs/bench-v1-suite --report --docs docs
+    archgym bench --held-out --lottery runs/lottery --suite-run runs/bench-v2-suite --report --docs docs
 
 A benchmark run is a sweep (resumable; RUN_DIR/experiment.yaml reruns with `archgym sweep`).
 """
@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 LEADERBOARD_CMD = "archgym bench --report --docs docs"
-LOTTERY_CMD = "archgym bench --held-out --lottery runs/lottery --suite-run runs/bench-v1-suite --report --docs docs"
 
 
 def parse_seeds(text: str | None):
@@ -144,7 +143,9 @@ def _write_report(args, out: Path, p, data, results, choice) -> None:
                                            note=f"Run directory {out}.")
         (out / "lottery.html").write_text(html_text, encoding="utf-8")
         if args.docs:
-            write_block(Path(args.docs) / "lottery.md", "lottery", LOTTERY_CMD, md)
+            command = (f"archgym bench --held-out --lottery {args.lottery or 'runs/lottery'} --suite-run "
+                       f"{args.suite_run or 'runs/' + p.name.rsplit('-', 1)[0] + '-suite'} --report --docs {args.docs}")
+            write_block(Path(args.docs) / "lottery.md", "lottery", command, md)
         print(f"wrote {out / 'lottery.md'}, {out / 'lottery.html'}")
         return
     md = leaderboard.leaderboard_markdown(data)

@@ -98,10 +98,13 @@ class _Grid:
 
 def _choices(full: DesignSpace, values: Mapping[str, Sequence], reference: Mapping) -> list[Categorical]:
     """Searched simulator parameters: each a Categorical over allowed values of `full` (unit kept),
-    defaulting to the reference design's value when it is offered."""
+    defaulting to the reference design's value when it is offered. They follow the simulator's
+    parameter order, so the space does not depend on the order of the `values` mapping."""
     out = []
-    for name, vals in values.items():
-        vals, p = _values(vals), full[name]
+    for name in values:
+        full[name]  # DesignError names an unknown parameter
+    for name in (q.name for q in full.params if q.name in values):
+        vals, p = _values(values[name]), full[name]
         for v in vals:
             p.index(v)  # DesignError names the parameter and its range
         default = reference.get(name) if reference.get(name) in vals else vals[len(vals) // 2]
