@@ -38,12 +38,17 @@ def tiny(tmp_path):
 
 def test_the_shipped_suite_is_valid_and_holds_the_required_tasks():
     suite = bench.load_suite()
-    assert {"codesign-fpga", "systolic-bert-capped", "systolic-vit-front"} <= set(suite.tasks)
-    assert any(t.id.startswith("archgym/DRAMController") for t in suite.tasks.values())
+    assert {"codesign-fpga", "systolic-bert-capped", "systolic-vit-front", "nb201-systolic", "nb201-fpga"} <= set(suite.tasks)
     assert any(t.multi_objective for t in suite.tasks.values())
     assert not set(suite.tasks) & set(suite.tuning_tasks) and suite.tuning_seeds == tuple(range(10))
     from agents import AGENTS
     assert set(suite.agents) <= set(AGENTS) and {"hill_climbing", "one_plus_one_ea", "random"} <= set(suite.agents)
+
+
+@pytest.mark.xfail(strict=True, reason="finding: under DRAMSys 4.0 semantics no DRAM task passes the suite's admission "
+                                       "rule yet (suite v2 dropped dram-cloud1-powercap; docs/leaderboard.md)")
+def test_the_shipped_suite_holds_a_dram_task():
+    assert any(t.id.startswith("archgym/DRAMController") for t in bench.load_suite().tasks.values())
 
 
 @pytest.mark.parametrize("kwargs, field", [
