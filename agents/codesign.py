@@ -119,13 +119,19 @@ class Sequential(_TwoStage):
 
     @staticmethod
     def derived_macs_budget(base) -> float:
-        """MACs of the reference network x latency budget / latency of the reference design (the defaults)."""
+        """MACs of the reference network x latency budget / latency of the reference design (the
+        defaults), which must be feasible."""
         lat = _latency_limits(base.objective)
         if not lat:
             raise BaselineConfigError("sequential: the env objective has no latency limit to derive macs_budget from; "
                                       "pass macs_budget=")
         k = next(iter(lat))
         out = base.evaluate(base.space.default())
+        if not out["feasible"][0]:  # a reference that does not fit its chip has no meaningful latency
+            raise BaselineConfigError(
+                f"sequential: the reference design (the space's defaults) is infeasible (violation "
+                f"{float(out['violation'][0]):.3g}), so its {k} cannot set the MACs budget; pass macs_budget= or "
+                f"make the env's default hardware fit")
         return float(out["macs"][0] * lat[k] / out[k][0])
 
 

@@ -195,6 +195,27 @@ def test_a_macs_budget_below_every_network_is_an_error(env):
     assert len(res.history) == 50 and res.extra["macs_budget"] == 3.3e5
 
 
+@pytest.mark.parametrize("env_id", ["archgym/NB201-Systolic-v0", "archgym/NB201-FPGA-v0", "archgym/CoDesign-Systolic-v0",
+                                    "archgym/CoDesign-FPGA-v0", "archgym/CoDesign-NASAIC-v0"])
+def test_every_co_design_env_has_a_reference_design_that_fits(env_id):
+    """The sequential baselines read their budgets off the space's default design, so it must fit its chip."""
+    base = gym.make(env_id).unwrapped
+    assert base.evaluate(base.space.default())["feasible"][0]
+
+
+def test_the_rule_of_thumb_refuses_a_reference_design_that_does_not_fit():
+    """At 8-bit activations CoDesign-FPGA's reference network exceeds the Pynq-Z1 at every folding (it
+    was the env's default until the sequential baseline was found reading its budget off it)."""
+    from agents.codesign import BaselineConfigError, Sequential
+    env = gym.make("archgym/CoDesign-FPGA-v0", weight_bits=(8,), act_bits=(8,))
+    with pytest.raises(BaselineConfigError, match=r"the reference design \(the space's defaults\) is infeasible "
+                                                  r"\(violation 20.7\), so its latency_s cannot set the MACs budget"):
+        Sequential(seed=0).search(env, 20)
+    fits = gym.make("archgym/CoDesign-FPGA-v0")
+    budget = Sequential.derived_macs_budget(fits.unwrapped)  # 863,872 MACs x 66 us / 262.63 us at W4A4, 2^13, 200 MHz
+    assert budget == pytest.approx(863872 * 66e-6 / 262.63e-6, rel=1e-5)
+
+
 def test_hardware_first_and_latency_aware_nas_stages():
     from agents.codesign import HardwareFirst, LatencyAwareNAS
     env = gym.make("archgym/NB201-Systolic-v0")
