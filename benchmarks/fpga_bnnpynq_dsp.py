@@ -83,7 +83,7 @@ def multiplies(products):
 
 def rules(consts: dict[str, list[int]]):
     """Every DSPs-per-product rule of the three families that gives all five published counts."""
-    keys = {"bit width": int.bit_length, "set bits": lambda c: bin(c).count("1"),
+    keys = {"bit width": int.bit_length, "set bits": int.bit_count,
             "odd-factor bit width": lambda c: (c // (c & -c)).bit_length()}
     found = {}
     for name, key in keys.items():
