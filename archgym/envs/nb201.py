@@ -11,8 +11,8 @@
 No torch and no per-layer Python at step time: the systolic model runs once per (hardware design,
 unique layer row in its feature-map context; 392 rows cover all 15,625 networks) and
 `archgym.envs.composed` sums each network's rows; the FPGA model runs once per (hardware design,
-class of networks with the same MAC and pooling layers). Both are checked against the simulators on
-whole networks in tests/test_nb201_env.py.
+class of networks with the same MAC and pooling layers), and the env keeps every pair it computed.
+Both are checked against the simulators on whole networks in tests/test_nb201_env.py.
 """
 from __future__ import annotations
 
@@ -212,8 +212,8 @@ _FPGA_COSTS = ("throughput_fps", "latency_s", "energy_j", "power_w", "resource_u
 # (hardware design, network class) costs kept in memory up to this many pairs, 97 bytes each with the
 # done flag: the default space's 2,220 x 1,093 pairs take 235 MB once all are seen (pages are committed as filled)
 CACHE_PAIRS = 1 << 22
-# A batch that needs at least 1/ROW_SHARE of a hardware design's classes computes all of them, so a large
-# random batch leaves no pair for the next one to compute; a smaller need computes just the pairs needed.
+# A batch that needs at least 1/ROW_SHARE of a hardware design's classes computes all of them (at most 8x
+# the pairs it needs), so a large random batch leaves no pair for the next one; a smaller need computes just those.
 ROW_SHARE = 8
 # Two cells with the same layers in another order: the probe of whether the FPGA model depends on layer order.
 PROBE = (("nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3", "skip_connect", "nor_conv_1x1", "nor_conv_3x3"),
@@ -229,7 +229,9 @@ class NB201FPGAEvaluator(_Grid, Evaluator):
 
     The FPGA model runs once per (hardware design, class of networks with the same layer table):
     the same layers in any order when the model ignores their order (checked with PROBE when the
-    env is made), else the same layers in the same order (4,096 classes)."""
+    env is made), else the same layers in the same order (1,093 classes). Each pair's costs are
+    kept once computed (up to CACHE_PAIRS pairs), so a batch runs the model only on pairs no
+    earlier batch needed, one batch kernel call per class present."""
     metric_names = FPGA_METRICS
 
     def __init__(self, hardware: Mapping[str, Sequence] | None = None, board: str = "u250", accuracy: str = "ptq",
@@ -319,6 +321,8 @@ class NB201FPGAEvaluator(_Grid, Evaluator):
     def _run(self, pairs: np.ndarray):
         """Run the FPGA model on the distinct pair numbers `pairs`: one batch kernel call per class
         present, on all its hardware designs. Yields (positions in `pairs`, (len, n_costs) costs)."""
+        if not len(pairs):
+            return
         n_classes = len(self.representatives)
         cls = pairs % n_classes
         hw_ids, at = np.unique(pairs // n_classes, return_inverse=True)
