@@ -14,9 +14,9 @@ import simulators.systolic as systolic
 from archgym import analysis
 from archgym.analysis.exact import _chunks, exact_front, fingerprint, regret
 from archgym.core.errors import DesignError
-from archgym.envs.base import ArchGymEnv
 from archgym.envs import nb201 as nb201_env
-from archgym.envs.nb201 import _FPGA_COSTS, SUMMED, NB201FPGAEvaluator, NB201SystolicEvaluator
+from archgym.envs.base import ArchGymEnv
+from archgym.envs.nb201 import SUMMED, NB201FPGAEvaluator, NB201SystolicEvaluator
 from archgym.nas import get_space, nb201
 from archgym.nas.nb201_table import read_nb201_table
 
@@ -97,7 +97,7 @@ def test_fpga_batch_paths_equal_the_model_run_per_design(fpga_env, monkeypatch):
     in_rows = 0
     for i, design in enumerate(map(ev.space.from_indices, idx)):
         res = models[arch[i]].simulate(ev.hardware.design_dict(design)).metrics
-        for m in _FPGA_COSTS:
+        for m in nb201_env._FPGA_COSTS:
             assert batch[m][i] == again[m][i] == direct[m][i] == res[m], (m, i)
             for r in np.flatnonzero(hws[:2] == hw[i]):
                 assert rows[m][r, arch[i]] == res[m], (m, i)
