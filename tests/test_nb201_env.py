@@ -14,6 +14,7 @@ import simulators.systolic as systolic
 from archgym import analysis
 from archgym.analysis.exact import _chunks, exact_front, fingerprint, regret
 from archgym.core.errors import DesignError
+from archgym.envs import nb201 as nb201_env
 from archgym.envs.base import ArchGymEnv
 from archgym.envs.nb201 import SUMMED, NB201FPGAEvaluator, NB201SystolicEvaluator
 from archgym.nas import get_space, nb201
@@ -68,6 +69,41 @@ def test_fpga_costs_are_the_model_on_the_whole_network(fpga_env):
         assert bool(out["feasible"][i]) == res.metrics["feasible"]
         assert out["accuracy"][i] == read_nb201_table().percent["ptq"][net.index(arch)] / 100
     assert 0.05 < out["feasible"].mean() < 0.95  # the board's resources bind
+
+
+def test_fpga_batch_paths_equal_the_model_run_per_design(fpga_env, monkeypatch):
+    """Every way the env costs a batch (pairs computed one by one, whole hardware rows, the cached
+    table, no table) gives bit-identical metrics to fpga.Model.simulate on each design's network."""
+    ev = fpga_env.unwrapped.evaluator
+    rng = np.random.default_rng(5)
+    archs, hws = rng.choice(nb201.N_ARCHS, 40, replace=False), rng.choice(ev.n_hardware, 60, replace=False)
+    arch, hw = archs[rng.integers(0, len(archs), 3000)], hws[rng.integers(0, len(hws), 3000)]
+    idx = ev.indices(arch, hw)
+    n_classes = len(ev.representatives)
+    pairs = np.unique(hw * n_classes + ev.classes[arch])
+    done = ev._done.copy()
+    batch = ev(idx)  # each hardware design needs few of its classes: only those pairs run
+    done[pairs] = True
+    np.testing.assert_array_equal(ev._done, done)
+    rows = ev.grid(hws[:2])  # whole hardware rows
+    assert ev._done.reshape(ev.n_hardware, n_classes)[hws[:2]].all()
+    again = ev(idx)  # from the table
+    monkeypatch.setattr(nb201_env, "CACHE_PAIRS", 0)
+    uncached = NB201FPGAEvaluator()
+    assert uncached._costs is None
+    direct = uncached(idx)
+    net = get_space("nb201")
+    models = {a: fpga.Model(net.layer_table(nb201.ops_of_number(a))) for a in archs}
+    in_rows = 0
+    for i, design in enumerate(map(ev.space.from_indices, idx)):
+        res = models[arch[i]].simulate(ev.hardware.design_dict(design)).metrics
+        for m in nb201_env._FPGA_COSTS:
+            assert batch[m][i] == again[m][i] == direct[m][i] == res[m], (m, i)
+            for r in np.flatnonzero(hws[:2] == hw[i]):
+                assert rows[m][r, arch[i]] == res[m], (m, i)
+                in_rows += 1
+    assert in_rows > 0
+    assert 0.05 < batch["feasible"].mean() < 0.95
 
 
 def test_both_envs_pass_stable_baselines3_checker(sys_env, fpga_env):

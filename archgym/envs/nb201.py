@@ -11,13 +11,14 @@
 No torch and no per-layer Python at step time: the systolic model runs once per (hardware design,
 unique layer row in its feature-map context; 392 rows cover all 15,625 networks) and
 `archgym.envs.composed` sums each network's rows; the FPGA model runs once per (hardware design,
-class of networks with the same MAC and pooling layers). Both are checked against the simulators on
-whole networks in tests/test_nb201_env.py.
+class of networks with the same MAC and pooling layers), and the env keeps every pair it computed.
+Both are checked against the simulators on whole networks in tests/test_nb201_env.py.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numba
 import numpy as np
 
 import simulators.systolic as systolic
@@ -211,7 +212,12 @@ FPGA_METRICS = ("accuracy", "throughput_fps", "latency_s", "energy_j", "power_w"
                 "bram18", "uram", "dsp", "macs")
 _FPGA_COSTS = ("throughput_fps", "latency_s", "energy_j", "power_w", "resource_util", "lut", "ff", "bram18", "uram",
                "dsp", "violation", "feasible")
-CACHE_PAIRS = 1 << 21  # (hardware design, network class) costs kept in memory up to this many pairs
+# (hardware design, network class) costs kept in memory up to this many pairs, 97 bytes each with the
+# done flag: the default space's 2,220 x 1,093 pairs take 235 MB once all are seen (pages are committed as filled)
+CACHE_PAIRS = 1 << 22
+# A batch that needs at least 1/ROW_SHARE of a hardware design's classes computes all of them (at most 8x
+# the pairs it needs), so a large random batch leaves no pair for the next one; a smaller need computes just those.
+ROW_SHARE = 8
 # Two cells with the same layers in another order: the probe of whether the FPGA model depends on layer order.
 PROBE = (("nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3", "skip_connect", "nor_conv_1x1", "nor_conv_3x3"),
          ("avg_pool_3x3", "nor_conv_3x3", "nor_conv_3x3", "nor_conv_1x1", "skip_connect", "nor_conv_1x1"))
@@ -226,7 +232,9 @@ class NB201FPGAEvaluator(_Grid, Evaluator):
 
     The FPGA model runs once per (hardware design, class of networks with the same layer table):
     the same layers in any order when the model ignores their order (checked with PROBE when the
-    env is made), else the same layers in the same order (4,096 classes)."""
+    env is made), else the same layers in the same order (1,093 classes). Each pair's costs are
+    kept once computed (up to CACHE_PAIRS pairs), so a batch runs the model only on pairs no
+    earlier batch needed, one batch kernel call per class present."""
     metric_names = FPGA_METRICS
 
     def __init__(self, hardware: Mapping[str, Sequence] | None = None, board: str = "u250", accuracy: str = "ptq",
@@ -243,24 +251,28 @@ class NB201FPGAEvaluator(_Grid, Evaluator):
         self._n_net = len(self.network.net.space)
         hw_nvec = self.space.nvec[self._n_net:]
         self._hw_strides, self._hw_nvec = _strides(hw_nvec), hw_nvec
-        self._models: dict[int, object] = {}
         self.order_matters = not self._order_free()
         self.classes, self.representatives = _layer_classes(self.network, ordered=self.order_matters)
-        self._models = {}
+        self._compiled: dict[int, tuple] = {}
         n_pairs = self.n_hardware * len(self.representatives)
-        self.costs = CostTable(self.n_hardware, np.arange(nb201.N_ARCHS + 1), self.classes, np.ones(nb201.N_ARCHS),
-                               len(_FPGA_COSTS), self._class_costs) if n_pairs <= CACHE_PAIRS else None
+        # by pair number hw * n_classes + class; np.zeros commits memory only as pairs are filled
+        self._costs = np.zeros((n_pairs, len(_FPGA_COSTS))) if n_pairs <= CACHE_PAIRS else None
+        self._done = np.zeros(n_pairs if self._costs is not None else 0, dtype=bool)
         self.latency_budget_s = float(latency_budget_s)
         self.objective_defaults = _objectives(["accuracy", "latency_s", "energy_j", "resource_util"],
                                               {"latency_s": self.latency_budget_s})
 
     def model(self, c: int):
-        """The compiled FPGA model of network class c (compiled on first use)."""
-        m = self._models.get(c)
-        if m is None:
-            m = self._models[c] = self._fpga.Model(self.network.net.layer_table(nb201.ops_of_number(
-                self.representatives[c])))
-        return m
+        """The FPGA model of network class c, compiled anew (the env keeps only `_kernel_args`)."""
+        return self._fpga.Model(self.network.net.layer_table(nb201.ops_of_number(self.representatives[c])))
+
+    def _kernel_args(self, c: int) -> tuple:
+        """Class c's compiled network and options for the simulators.fpga kernels, kept once made: a
+        quarter of its Model's memory (0.22 of 0.88 MB for an NB201 network; 240 MB for all classes)."""
+        args = self._compiled.get(c)
+        if args is None:
+            args = self._compiled[c] = self.model(c)._args
+        return args
 
     def _designs(self, hw: np.ndarray) -> np.ndarray:
         return self.hardware.designs(np.stack(np.unravel_index(hw, self._hw_nvec), axis=1))
@@ -272,35 +284,64 @@ class NB201FPGAEvaluator(_Grid, Evaluator):
         a, b = (self.model(c).evaluate(designs) for c in (0, 1))
         return all(np.array_equal(a[m], b[m]) for m in _FPGA_COSTS)
 
-    def _class_costs(self, hw: np.ndarray) -> np.ndarray:
-        """(len(hw), n_classes, n_costs): every class on each hardware design number in `hw`."""
-        designs = self._designs(hw)
-        out = np.empty((len(hw), len(self.representatives), len(_FPGA_COSTS)))
-        for c in range(len(self.representatives)):
-            out[:, c] = self._evaluate(c, designs)
-        return out
-
-    def _evaluate(self, c: int, designs: np.ndarray) -> np.ndarray:
-        res = self.model(c).evaluate(designs)
-        return np.stack([np.asarray(res[m], dtype=np.float64) for m in _FPGA_COSTS], axis=1)
-
     def __call__(self, idx: np.ndarray) -> dict[str, np.ndarray]:
         idx = np.asarray(idx, dtype=np.int64).reshape(-1, len(self.space))
         arch, hw = self.split(idx)
-        if self.costs is not None:
-            return self._metrics(self.costs.compose(hw, arch), arch)
-        cls = self.classes[arch]  # too many (design, class) pairs to keep: one kernel call per class in the batch
-        out = np.empty((len(idx), len(_FPGA_COSTS)))
-        order = np.argsort(cls, kind="stable")
-        for rows in np.split(order, np.flatnonzero(np.diff(cls[order])) + 1):
-            out[rows] = self._evaluate(int(cls[rows[0]]), self._designs(hw[rows]))
-        return self._metrics(out, arch)
+        return self._metrics(self._lookup(hw * len(self.representatives) + self.classes[arch]), arch)
 
     def grid(self, hw: np.ndarray) -> dict[str, np.ndarray]:
-        costs = self.costs.grid(hw) if self.costs is not None else self._class_costs(hw)[:, self.classes]
+        n_classes = len(self.representatives)
+        pairs = (np.asarray(hw, np.int64)[:, None] * n_classes + np.arange(n_classes)).reshape(-1)
+        costs = self._lookup(pairs).reshape(len(hw), n_classes, -1)[:, self.classes]
         shape = costs.shape[:2]
         out = self._metrics(costs.reshape(-1, len(_FPGA_COSTS)), np.tile(np.arange(shape[1]), len(hw)))
         return {k: v.reshape(shape) for k, v in out.items()}
+
+    def _lookup(self, pairs: np.ndarray) -> np.ndarray:
+        """(n, n_costs) costs of pair numbers hw * n_classes + class, each computed once and kept
+        when the table fits in CACHE_PAIRS, else the batch's distinct pairs, each run once."""
+        if self._costs is None:
+            distinct, at = np.unique(pairs, return_inverse=True)
+            costs = np.empty((len(distinct), len(_FPGA_COSTS)))
+            for rows, c in self._run(distinct):
+                costs[rows] = c
+            return costs[at.reshape(-1)]
+        missing = pairs[~self._done[pairs]]
+        if len(missing):
+            self._fill(np.unique(missing))
+        return self._costs[pairs]
+
+    def _fill(self, pairs: np.ndarray) -> None:
+        """Compute and keep the distinct pair numbers `pairs` (none done yet), whole hardware rows
+        where they cover at least 1/ROW_SHARE of a row."""
+        n_classes = len(self.representatives)
+        rows, per_row = np.unique(pairs // n_classes, return_counts=True)
+        whole = rows[per_row * ROW_SHARE >= n_classes]
+        if len(whole):
+            row_pairs = (whole[:, None] * n_classes + np.arange(n_classes)).reshape(-1)
+            pairs = np.union1d(pairs, row_pairs[~self._done[row_pairs]])
+        for rows, c in self._run(pairs):
+            self._costs[pairs[rows]] = c
+        self._done[pairs] = True
+
+    def _run(self, pairs: np.ndarray):
+        """Run the FPGA model on the distinct pair numbers `pairs`: one batch kernel call per class
+        present, on all its hardware designs, as Model.evaluate makes it. Yields (positions in
+        `pairs`, (len, n_costs) costs)."""
+        if not len(pairs):
+            return
+        n_classes = len(self.representatives)
+        cls = pairs % n_classes
+        hw_ids, at = np.unique(pairs // n_classes, return_inverse=True)
+        designs, at = np.asarray(self._designs(hw_ids), dtype=np.float64), at.reshape(-1)
+        fpga, set_folding = self._fpga, np.zeros((0, 0), dtype=np.int64)  # no explicit PE/SIMD: SetFolding's
+        columns = [fpga.METRICS.index(m) for m in _FPGA_COSTS]
+        order = np.argsort(cls, kind="stable")
+        for rows in np.split(order, np.flatnonzero(np.diff(cls[order])) + 1):
+            args, d = self._kernel_args(int(cls[rows[0]])), np.ascontiguousarray(designs[at[rows]])
+            out = fpga.kernels.simulate_batch(*args, d, set_folding, set_folding, 16 * numba.get_num_threads()) \
+                if len(d) >= fpga.PARALLEL_MIN else fpga.kernels.simulate_serial(*args, d, set_folding, set_folding)
+            yield rows, out[columns].T
 
     def _metrics(self, costs: np.ndarray, arch: np.ndarray) -> dict[str, np.ndarray]:
         out = {m: costs[:, j] for j, m in enumerate(_FPGA_COSTS)}
