@@ -1,10 +1,10 @@
 """Traces through the DRAM kernel: closing the background accounts, one design, many designs in
-parallel (prange over designs) on a whole in-memory trace, and many designs on a trace streamed in
+parallel (prange over designs, handed to the threads one at a time) on a whole in-memory trace, and many designs on a trace streamed in
 chunks (`BatchState`: every design's kernel state carried from one chunk to the next)."""
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, set_parallel_chunksize
 
 from simulators.dram.kernel import run
 from simulators.dram.layout import (B_ACT_T, BG_NONE, B_CLOSE_T, B_OPEN_ROW, DONE, HIST_BINS, INF, N_BF, N_CF, N_QF, N_RF,
@@ -86,8 +86,10 @@ def simulate_batch(Ps, traces, which):
     i's memory system (arrivals in its clock).
     Returns scalars (n, N_SCALARS), histograms (n, HIST_BINS), background (n, ranks_max, 5)."""
     S_all, H_all, B_all = _alloc(Ps)
+    old = set_parallel_chunksize(1)   # designs differ in cost many times over, so hand them out one at a time
     for i in prange(Ps.shape[0]):
         _run_into(i, Ps, traces, which, S_all, H_all, B_all)
+    set_parallel_chunksize(old)
     return S_all, H_all, B_all
 
 
@@ -147,9 +149,11 @@ def run_chunk(Ps, chunks, which, base, last, n_total, cap, status, S_all, slots_
               rank_all, chan_all, hist_all):
     """Every design not yet DONE through one decoded chunk (request ids base..base+k-1;
     chunks[which[i]] is design i's): status[i] becomes DONE, NEED_MORE, NEED_SLOTS or STALLED."""
+    old = set_parallel_chunksize(1)   # one design at a time, as in simulate_batch
     for i in prange(Ps.shape[0]):
         _run_chunk_one(i, Ps, chunks, which, base, last, n_total, cap, status, S_all, slots_all, free_all,
                        bank_all, bgn_all, rank_all, chan_all, hist_all)
+    set_parallel_chunksize(old)
 
 
 @njit(cache=True)
