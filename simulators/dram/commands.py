@@ -186,13 +186,20 @@ def bank_remove(slots, bank, gb, s):
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def respq_append(slots, chan, ch, s):
-    slots[s, Q_RNEXT] = -1
-    if chan[ch, C_RQ_HEAD] < 0:
-        chan[ch, C_RQ_HEAD] = s
+def list_append(slots, link, ends, head, tail, s):
+    """Append slot s to a singly linked list through slots[:, link] whose first and last slots are
+    ends[head] and ends[tail] (ends: S, or a channel's row of chan)."""
+    slots[s, link] = -1
+    if ends[head] < 0:
+        ends[head] = s
     else:
-        slots[chan[ch, C_RQ_TAIL], Q_RNEXT] = s
-    chan[ch, C_RQ_TAIL] = s
+        slots[ends[tail], link] = s
+    ends[tail] = s
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def respq_append(slots, chan, ch, s):
+    list_append(slots, Q_RNEXT, chan[ch], C_RQ_HEAD, C_RQ_TAIL, s)
 
 
 # --- command issue -------------------------------------------------------------------------------
