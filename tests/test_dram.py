@@ -205,6 +205,29 @@ def test_batch_equals_single_runs():
         assert batch["latency_s"][i] == dram.simulate(d, t).metrics["latency_s"]
 
 
+def test_parallel_batch_equals_serial():
+    """prange hands designs to threads one at a time; every design's counters, histogram and
+    background equal the one-thread kernel's, and the parallel kernels stay in numba's disk cache
+    (a dynamic global such as a chunk-size call inside them would recompile them in every process)."""
+    from simulators.dram import batch
+    t = tr.mixed(800, sequential_fraction=0.5, write_fraction=0.3, seed=5)
+    designs = [{}, {"page_policy": "closed"}, {"request_buffer_size": 1}, {"arbiter": "fifo", "max_active_transactions": 1},
+               {"scheduler": "fr_fcfs_grp", "refresh_policy": "per_bank"}, {"power_down_policy": "staggered"},
+               {"arbiter": "dramsim3", "scheduler_buffer": "shared"}, {"ranks": 2, "page_policy": "open_adaptive"}]
+    rows = [dram.memory_system(d) for d in designs]
+    systems = list({id(s): s for _, s in rows}.values())
+    Ps = np.stack([dram.params(d, s) for d, s in rows])
+    which = np.array([systems.index(s) for _, s in rows], np.int64)
+    traces = np.stack([dram.decode(t, s, (1, 1)) for s in systems])
+    par, ser = batch.simulate_batch(Ps, traces, which), batch.simulate_serial(Ps, traces, which)
+    for a, b in zip(par, ser):
+        np.testing.assert_array_equal(a, b)
+    assert batch._simulate_batch.overloads
+    for kernel in (batch._simulate_batch, batch._run_chunk, batch.simulate_serial):
+        for cres in kernel.overloads.values():
+            assert kernel._cache._impl.check_cachable(cres), kernel
+
+
 # --- bad input -----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("design,exc,text", [
     ({"standard": "ddr5_4800"}, DesignError, "standard"),

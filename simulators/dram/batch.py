@@ -1,10 +1,10 @@
 """Traces through the DRAM kernel: closing the background accounts, one design, many designs in
-parallel (prange over designs) on a whole in-memory trace, and many designs on a trace streamed in
+parallel (prange over designs, handed to the threads one at a time) on a whole in-memory trace, and many designs on a trace streamed in
 chunks (`BatchState`: every design's kernel state carried from one chunk to the next)."""
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, parallel_chunksize, prange
 
 from simulators.dram.kernel import run
 from simulators.dram.layout import (B_ACT_T, BG_NONE, B_CLOSE_T, B_OPEN_ROW, DONE, HIST_BINS, INF, N_BF, N_CF, N_QF, N_RF,
@@ -80,11 +80,16 @@ def _run_into(i, Ps, traces, which, S_all, H_all, B_all):
     B_all[i, :bg.shape[0]] = bg
 
 
-@njit(cache=True, parallel=True)
 def simulate_batch(Ps, traces, which):
     """Many designs (rows of Ps) on one trace; traces[which[i]] is the trace decoded for design
     i's memory system (arrivals in its clock).
     Returns scalars (n, N_SCALARS), histograms (n, HIST_BINS), background (n, ranks_max, 5)."""
+    with parallel_chunksize(1):       # designs differ in cost many times over: hand them out one at a time
+        return _simulate_batch(Ps, traces, which)
+
+
+@njit(cache=True, parallel=True)
+def _simulate_batch(Ps, traces, which):
     S_all, H_all, B_all = _alloc(Ps)
     for i in prange(Ps.shape[0]):
         _run_into(i, Ps, traces, which, S_all, H_all, B_all)
@@ -142,11 +147,17 @@ def _run_chunk_one(i, Ps, chunks, which, base, last, n_total, cap, status, S_all
                     slots_all[i, :0, :2], free_all[i, :0])
 
 
-@njit(cache=True, parallel=True)
-def run_chunk(Ps, chunks, which, base, last, n_total, cap, status, S_all, slots_all, free_all, bank_all, bgn_all,
-              rank_all, chan_all, hist_all):
+def run_chunk(Ps, chunks, which, base, last, n_total, cap, status, *state):
     """Every design not yet DONE through one decoded chunk (request ids base..base+k-1;
-    chunks[which[i]] is design i's): status[i] becomes DONE, NEED_MORE, NEED_SLOTS or STALLED."""
+    chunks[which[i]] is design i's): status[i] becomes DONE, NEED_MORE, NEED_SLOTS or STALLED.
+    state: S_all, slots_all, free_all, bank_all, bgn_all, rank_all, chan_all, hist_all."""
+    with parallel_chunksize(1):       # one design at a time, as in simulate_batch
+        _run_chunk(Ps, chunks, which, base, last, n_total, cap, status, *state)
+
+
+@njit(cache=True, parallel=True)
+def _run_chunk(Ps, chunks, which, base, last, n_total, cap, status, S_all, slots_all, free_all, bank_all, bgn_all,
+               rank_all, chan_all, hist_all):
     for i in prange(Ps.shape[0]):
         _run_chunk_one(i, Ps, chunks, which, base, last, n_total, cap, status, S_all, slots_all, free_all,
                        bank_all, bgn_all, rank_all, chan_all, hist_all)

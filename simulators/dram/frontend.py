@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from numba import njit
 
-from simulators.dram.commands import bank_append, fold_bank, pd_exit, respq_append, update_choice
+from simulators.dram.commands import bank_append, fold_bank, list_append, pd_exit, respq_append, update_choice
 from simulators.dram.layout import (ARB_DS3, ARB_FIFO, ARB_REORDER, ARB_SIMPLE, B_GR, B_NQ, BANKWISE, C_BEST_GB, C_DRAIN, C_FIFO_HEAD,
                                     C_FIFO_TAIL, C_LAST_BANK, C_LAST_END_REQ, C_MIN, C_NR, C_NW, C_RESP_BUSY, C_RESP_OK,
                                     C_RESCAN, C_RQ_HEAD, C_STALE, C_TQ_NR, C_TQ_NW, C_WQ_HEAD, C_WQ_TAIL, DRAIN_LOW, HIST_BINS, P_ARB,
@@ -54,12 +54,7 @@ def fits(P, slots, bank, chan, s, ch):
 def push(slots, chan, s, ch, t, head, tail):
     """Append slot s to a channel queue (columns head, tail)."""
     slots[s, Q_PUSHED] = t
-    slots[s, Q_NEXT] = -1
-    if chan[ch, head] < 0:
-        chan[ch, head] = s
-    else:
-        slots[chan[ch, tail], Q_NEXT] = s
-    chan[ch, tail] = s
+    list_append(slots, Q_NEXT, chan[ch], head, tail, s)
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -69,12 +64,7 @@ def front_accept(P, S, slots, chan, s, ch, t):
     slots[s, Q_ACCEPT] = t
     S[S_SEND_OK] = next_edge(P, t)
     if P[P_ARB] == ARB_REORDER:       # responses go back in this order
-        slots[s, Q_UNEXT] = -1
-        if S[S_UND_HEAD] < 0:
-            S[S_UND_HEAD] = s
-        else:
-            slots[S[S_UND_TAIL], Q_UNEXT] = s
-        S[S_UND_TAIL] = s
+        list_append(slots, Q_UNEXT, S, S_UND_HEAD, S_UND_TAIL, s)
     if P[P_ARB] == ARB_DS3 and slots[s, Q_WRITE]:
         chan[ch, C_TQ_NW] += 1
         push(slots, chan, s, ch, t, C_WQ_HEAD, C_WQ_TAIL)
@@ -189,12 +179,7 @@ def respond(P, slots, chan, S, ch, t):
     chan[ch, C_RQ_HEAD] = slots[s, Q_RNEXT]
     slots[s, Q_RESPONDED] = 1
     if P[P_ARB] != ARB_REORDER:
-        slots[s, Q_RNEXT] = -1
-        if S[S_PEND_HEAD] < 0:
-            S[S_PEND_HEAD] = s
-        else:
-            slots[S[S_PEND_TAIL], Q_RNEXT] = s
-        S[S_PEND_TAIL] = s
+        list_append(slots, Q_RNEXT, S, S_PEND_HEAD, S_PEND_TAIL, s)
     if P[P_ARB] == ARB_SIMPLE:        # ArbiterSimple returns END_RESP only when the player does
         chan[ch, C_RESP_BUSY] = 1
     else:
