@@ -3,6 +3,8 @@ cached truth, the report, the held-out lottery protocol and the CLI's errors."""
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
 
 import numpy as np
 import pytest
@@ -123,6 +125,13 @@ def test_a_tiny_benchmark_runs_reproduces_bit_for_bit_and_ranks_hill_climbing_ab
     b = _run(tiny, tmp_path / "b")
     ja, jb = analysis.to_json(analysis.leaderboard(a)), analysis.to_json(analysis.leaderboard(b))
     assert ja == jb  # the same seeds give the same leaderboard, bit for bit
+    shutil.copytree(tmp_path / "a", tmp_path / "c")  # a run resumed after losing cells logs them last
+    with sqlite3.connect(tmp_path / "c" / "log.sqlite") as db:
+        db.execute("DELETE FROM evaluations WHERE cell IN (SELECT cell FROM cells WHERE seed = 0)")
+        db.execute("DELETE FROM cells WHERE seed = 0")
+    c = _run(tiny, tmp_path / "c")
+    assert c["small"].cells.groupby("label")["seed"].apply(list).map([0, 1, 2].__eq__).all()  # curves in seed order
+    assert analysis.to_json(analysis.leaderboard(c)) == ja
     r = a["small"]
     assert r.checkpoints == [20, 40] and set(r.labels) == {"random", "hill_climbing", "one_plus_one_ea"}
     assert np.all(np.diff(r.curves["random"], axis=1) <= 0)  # regret never grows

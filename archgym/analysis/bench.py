@@ -183,8 +183,8 @@ def _task_result(task, truth: Truth, info, rows, walls) -> TaskResult:
     ref = np.asarray(truth.ref_point)
     true_front = truth.front_array
     records, curves, distinct = [], {}, {}
-    for cell, g in rows.groupby("cell", sort=False):
-        g = g.sort_values("step")
+    # cells in seed order, not the log's order: a resumed run appends cells, and bootstrap resamples by position
+    for cell, g in rows.sort_values(["seed", "cell", "step"]).groupby("cell", sort=False):
         n = len(g)
         if n != budget:
             raise ArchGymError(f"task {task.name!r}: cell {cell} has {n} evaluations, not {budget}; "
