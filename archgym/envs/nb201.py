@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import numba
 import numpy as np
 
 import simulators.systolic as systolic
@@ -334,14 +333,10 @@ class NB201FPGAEvaluator(_Grid, Evaluator):
         cls = pairs % n_classes
         hw_ids, at = np.unique(pairs // n_classes, return_inverse=True)
         designs, at = np.asarray(self._designs(hw_ids), dtype=np.float64), at.reshape(-1)
-        fpga, set_folding = self._fpga, np.zeros((0, 0), dtype=np.int64)  # no explicit PE/SIMD: SetFolding's
-        columns = [fpga.METRICS.index(m) for m in _FPGA_COSTS]
+        columns = [self._fpga.METRICS.index(m) for m in _FPGA_COSTS]
         order = np.argsort(cls, kind="stable")
         for rows in np.split(order, np.flatnonzero(np.diff(cls[order])) + 1):
-            args, d = self._kernel_args(int(cls[rows[0]])), np.ascontiguousarray(designs[at[rows]])
-            out = fpga.kernels.simulate_batch(*args, d, set_folding, set_folding, 16 * numba.get_num_threads()) \
-                if len(d) >= fpga.PARALLEL_MIN else fpga.kernels.simulate_serial(*args, d, set_folding, set_folding)
-            yield rows, out[columns].T
+            yield rows, self._fpga.run_kernel(self._kernel_args(int(cls[rows[0]])), designs[at[rows]])[columns].T
 
     def _metrics(self, costs: np.ndarray, arch: np.ndarray) -> dict[str, np.ndarray]:
         out = {m: costs[:, j] for j, m in enumerate(_FPGA_COSTS)}

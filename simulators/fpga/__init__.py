@@ -168,16 +168,7 @@ class Model:
         """Batch: (n, 7) design vectors (design_vector), optional (n, n_layers) PE/SIMD choice indices
         (into network.pe_choices / simd_choices, already in range) -> {metric: (n,) array} with
         `feasible` (bool) and `overflow`. One kernel call."""
-        designs = np.ascontiguousarray(designs, dtype=np.float64).reshape(-1, len(K.DESIGN_FIELDS))
-        n_layers = len(self.network)
-        if pe is None:
-            pe = simd = np.zeros((0, n_layers), dtype=np.int64)
-        pe = np.ascontiguousarray(pe, dtype=np.int64)
-        simd = np.ascontiguousarray(simd, dtype=np.int64)
-        if len(designs) < PARALLEL_MIN:  # small batches: cheaper than a thread-pool launch
-            out = kernels.simulate_serial(*self._args, designs, pe, simd)
-        else:
-            out = kernels.simulate_batch(*self._args, designs, pe, simd, 16 * numba.get_num_threads())
+        out = run_kernel(self._args, designs, pe, simd)
         res = dict(zip(METRICS, out))
         res["feasible"] = out[K.M_FEAS] > 0
         res["overflow"] = out[K.M_OVER].astype(np.int64)
@@ -220,6 +211,20 @@ def parameters(model: Model) -> DesignSpace:
     """PARAMETERS plus `<layer>.pe` and `<layer>.simd` for every layer of the model's network
     (allowed values: the divisors FINN allows; 0, the default, lets SetFolding choose)."""
     return DesignSpace([*PARAMETERS, *model.folding_parameters])
+
+
+def run_kernel(args: tuple, designs: np.ndarray, pe: np.ndarray | None = None,
+               simd: np.ndarray | None = None) -> np.ndarray:
+    """(N_METRICS, n) metrics of (n, 7) design vectors on a compiled network (`Model._args`), with
+    optional PE/SIMD choice indices (SetFolding's without): one serial or prange kernel call."""
+    designs = np.ascontiguousarray(designs, dtype=np.float64).reshape(-1, len(K.DESIGN_FIELDS))
+    if pe is None:
+        pe = simd = np.zeros((0, 0), dtype=np.int64)
+    pe = np.ascontiguousarray(pe, dtype=np.int64)
+    simd = np.ascontiguousarray(simd, dtype=np.int64)
+    if len(designs) < PARALLEL_MIN:  # small batches: cheaper than a thread-pool launch
+        return kernels.simulate_serial(*args, designs, pe, simd)
+    return kernels.simulate_batch(*args, designs, pe, simd, 16 * numba.get_num_threads())
 
 
 def evaluate(designs: np.ndarray, model: Model) -> dict[str, np.ndarray]:
@@ -268,6 +273,5 @@ def set_folding(design: Mapping | None = None, workload="cnv", **options) -> lis
     return Model(workload, **options).set_folding(design)
 
 
-__all__ = ["PARAMETERS", "METRICS", "CODES", "RESOURCES", "BOARDS", "BOARD_NAMES", "Model", "prepare", "parameters",
-           "evaluate", "simulate", "set_folding",
-           "check_design", "design_vector", "compile_network"]
+__all__ = ["PARAMETERS", "METRICS", "CODES", "RESOURCES", "BOARDS", "BOARD_NAMES", "Model", "run_kernel", "prepare",
+           "parameters", "evaluate", "simulate", "set_folding", "check_design", "design_vector", "compile_network"]
