@@ -64,3 +64,15 @@ def test_cli_bad_input_exits_2_with_one_line(capsys, args, text):
     assert main(["simulate", "dram", *args]) == 2
     err = capsys.readouterr().err.strip()
     assert text in err and "\n" not in err
+
+
+def test_mixed_latency_keeps_refresh_on_as_the_bench_task():
+    # left open, SA and GA (1,500 evaluations) both ended on refresh_policy=no_refresh: a 50-us trace
+    # rewards skipping refresh, which no DRAM may do; the env fixes what dram-mix-p99 fixes
+    from archgym.experiments.bench import load_suite
+    task = load_suite().tasks["dram-mix-p99"]
+    env = gym.make("archgym/DRAMController-MixedLatency-v0").unwrapped
+    fixed = {k: v for k, v in task.kwargs.items() if k != "trace"}
+    assert set(fixed) == {"refresh_policy", "refresh_max_postponed", "refresh_max_pulledin", "power_down_policy"}
+    assert {k: env.evaluator.fixed[k] for k in fixed} == fixed and not set(fixed) & set(env.space.names)
+    assert len(env.space.names) == 7
