@@ -32,7 +32,7 @@ def has_space(P, bank, chan, ch):
     """scheduler/BufferCounter{Bankwise,ReadWrite,Shared}.cpp hasBufferSpace."""
     size = P[P_BUFSZ]
     if P[P_SBUF] == BANKWISE:     # the bank of the last stored request, not the incoming one's
-        return bank[chan[ch, C_LAST_BANK], B_NQ] < size
+        return bank[B_NQ, chan[ch, C_LAST_BANK]] < size
     if P[P_SBUF] == READ_WRITE:   # both counts below the size, whatever the incoming direction
         return chan[ch, C_NR] < size and chan[ch, C_NW] < size
     return chan[ch, C_NR] + chan[ch, C_NW] < size
@@ -44,7 +44,7 @@ def fits(P, slots, bank, chan, s, ch):
     CommandQueue::WillAcceptCommand for per-bank queues)."""
     size = P[P_BUFSZ]
     if P[P_SBUF] == BANKWISE:
-        return bank[slots[s, Q_BANK], B_NQ] < size
+        return bank[B_NQ, slots[s, Q_BANK]] < size
     if P[P_SBUF] == READ_WRITE:
         return (chan[ch, C_NW] if slots[s, Q_WRITE] else chan[ch, C_NR]) < size
     return chan[ch, C_NR] + chan[ch, C_NW] < size
@@ -139,7 +139,7 @@ def accept(P, S, slots, bank, bgn, rank, chan, ch, t, nbanks):
     chan[ch, C_LAST_END_REQ] = t
     S[S_PROGRESS] = t
     gb = slots[s, Q_BANK]
-    gr = bank[gb, B_GR]
+    gr = bank[B_GR, gb]
     bank_append(slots, bank, gb, s)
     chan[ch, C_LAST_BANK] = gb
     if slots[s, Q_WRITE]:

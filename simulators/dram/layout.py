@@ -86,16 +86,16 @@ def init_state(P):
     S[S_FREE_N] = SLOTS0
     slots = np.zeros((SLOTS0, N_QF), np.int64)
     free = np.arange(SLOTS0 - 1, -1, -1).astype(np.int64)   # a stack: slot 0 is popped first
-    bank = np.zeros((nb, N_BF), np.int64)
-    bank[:, B_OPEN_ROW] = -1
-    bank[:, B_HEAD] = -1
-    bank[:, B_CAND] = -1
-    bank[:, B_RDACOL] = B_ZERO
+    bank = np.zeros((N_BF, nb), np.int64)   # field-major: one field of every bank is contiguous
+    bank[B_OPEN_ROW, :] = -1
+    bank[B_HEAD, :] = -1
+    bank[B_CAND, :] = -1
+    bank[B_RDACOL, :] = B_ZERO
     for gb in range(nb):
-        bank[gb, B_GR] = gb // nbanks
-        bank[gb, B_GBG] = gb // nbpg
-        bank[gb, B_LOCAL] = gb % nbanks
-    bank[:, B_X] = INF
+        bank[B_GR, gb] = gb // nbanks
+        bank[B_GBG, gb] = gb // nbpg
+        bank[B_LOCAL, gb] = gb % nbanks
+    bank[B_X, :] = INF
     bgn = np.zeros((nr * nbg, BG_NONE + 1), np.int64)     # ACT, RD, WR, none
     rank = np.zeros((nr, N_RF), np.int64)
     interval = P[P_REFIPB] if P[P_REFPOL] == PER_BANK else P[P_REFI]
