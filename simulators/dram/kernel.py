@@ -176,11 +176,11 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
         # ---- 1. responses, then the initiator ----------------------------------------------------
         for ch in range(nch):
             respond(P, slots, chan, S, ch, t)
-        deliver(P, S, slots, free, chan, hist, resp_out, t, nbc)
+        deliver(P, S, slots, free, bank, chan, hist, resp_out, t, nbc)
         t0 = lap(prof, PH_RESP, t0)
         # ---- 2. the player -----------------------------------------------------------------------
         if S[S_WAITING] == 0 and S[S_NEXT_ID] < k_avail and max(trace[S[S_NEXT_ID] - base, 2], S[S_SEND_OK]) <= t:
-            send(P, S, slots, free, chan, trace, base, t, nbc)
+            send(P, S, slots, free, bank, chan, trace, base, t, nbc)
         t0 = lap(prof, PH_PLAYER, t0)
         for ch in range(nch):
             # ---- 3. acceptance ---------------------------------------------------------------
