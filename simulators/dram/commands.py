@@ -12,7 +12,7 @@ from simulators.dram.layout import (ACT, B_ACT_T, B_AUTO, B_BGCOL, B_CAND, B_CAS
                                     B_HEAD, B_NQ, B_OPEN_ROW, B_RDACOL, B_ZERO, BG_NONE,
                                     B_RDA, B_TAIL, B_X, B_CAND_ID, B_LOCAL, C_BEST, C_BEST_GB, C_CMDBUS, C_MIN, C_RESCAN, C_LAST_WRITE, C_NR, C_NW, C_RQ_HEAD, C_RQ_TAIL, C_STALE,
                                     CLOSED, CLOSED_ADAPTIVE, FIFO_SCHED, FR_FCFS_GRP, INF, NO_CMD, OPEN_ADAPTIVE,
-                                    P_BURST, P_CCDL, P_CCDS, P_CKE, P_CL, P_CWL, P_FAW, P_MAXPOST, P_MAXPULL,
+                                    P_BURST, P_CCDL, P_CCDS, P_CKE, P_CL, P_CWL, P_FAW, P_MAXPOST, P_MAXPULL, P_NBPG,
                                     P_NRANK, P_PAGE, P_RAS, P_RC, P_RCD, P_REFI, P_REFIPB, P_REFPOL, P_RESPQ, P_RFC,
                                     P_RFCPB, P_RP, P_RPAB, P_RRDL, P_RRDS, P_RTP, P_RTRS, P_SCHED, P_WR, P_WTRL, P_WTRS,
                                     P_XP, PER_BANK, PRE, PREA, PULLEDIN, Q_ADDR, Q_DONE, Q_ID, Q_NEXT, Q_PREV, Q_RNEXT, Q_ROW,
@@ -148,13 +148,22 @@ def bank_time(bank, bgn, rank, gb):
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def retime(bank, bgn, rank, b0, b1):
-    """B_X of the banks b0..b1-1 after their ranks' or bank groups' tables rose. Tables only rise, so
-    max(B_X, the bank's rank and bank-group entries) equals a fresh bank_time, and for a bank whose
-    entries did not rise it changes nothing: no test of the bank's command (random, so a branch on
-    it mispredicts; 13% of the kernel's time on 1 M random requests)."""
-    for gb in range(b0, b1):
-        bank[B_X, gb] = max(bank[B_X, gb], rank[bank[B_GR, gb], bank[B_CMD, gb]], bgn[bank[B_GBG, gb], bank[B_BGCOL, gb]])
+def retime_rank(bank, rank, gr, nbanks, c0, c1):
+    """B_X of rank gr's banks after its columns c0 and c1 rose: a bank whose command is c0 or c1
+    takes the max with that entry (tables only rise, so this equals a fresh bank_time); the others'
+    entries did not change. Selects over the rank's contiguous banks, which the compiler vectorises."""
+    b0 = gr * nbanks
+    x, c = bank[B_X, b0:b0 + nbanks], bank[B_CMD, b0:b0 + nbanks]
+    v0, v1 = rank[gr, c0], rank[gr, c1]
+    for i in range(nbanks):
+        x[i] = max(x[i], v0 if c[i] == c0 else (v1 if c[i] == c1 else x[i]))
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def retime_group(bank, bgn, gbg, nbpg):
+    """B_X of bank group gbg's banks after its table rose."""
+    for gb in range(gbg * nbpg, (gbg + 1) * nbpg):
+        bank[B_X, gb] = max(bank[B_X, gb], bgn[gbg, bank[B_BGCOL, gb]])
 
 
 # --- queues ----------------------------------------------------------------------------------------
@@ -255,7 +264,8 @@ def issue(P, S, slots, bank, bgn, rank, chan, s, gb, gr, ch, t, nbanks, nrank):
         rank[gr, PREA] = max(rank[gr, PREA], t + P[P_RAS])
         rank[gr, REFA] = max(rank[gr, REFA], t + P[P_RC])
         rank[gr, R_PD_READY] = max(rank[gr, R_PD_READY], t + 1)
-        retime(bank, bgn, rank, gr * nbanks, (gr + 1) * nbanks)   # the rank's and bank group's ACT limits
+        retime_rank(bank, rank, gr, nbanks, ACT, ACT)       # the rank's and bank group's ACT limits
+        retime_group(bank, bgn, gbg, P[P_NBPG])
         update_choice(P, slots, bank, bgn, rank, chan, gb, ch)
         return False
     if c == PRE:
@@ -311,7 +321,9 @@ def issue(P, S, slots, bank, bgn, rank, chan, s, gb, gr, ch, t, nbanks, nrank):
         p = bank[PRE, gb]
         close(P, S, bank, rank, gb, gr, p)
         bank[ACT, gb] = max(bank[ACT, gb], p + P[P_RP])
-    retime(bank, bgn, rank, r0 * nbanks, (r0 + nrank) * nbanks)   # column limits of the channel's ranks
+    for g2 in range(r0, r0 + nrank):     # column limits of the channel's ranks and the bank group
+        retime_rank(bank, rank, g2, nbanks, RD, WR)
+    retime_group(bank, bgn, gbg, P[P_NBPG])
     if P[P_SCHED] == FR_FCFS_GRP and turned:
         update_channel(P, slots, bank, bgn, rank, chan, ch, nrank * nbanks)
     else:
