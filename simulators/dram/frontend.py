@@ -8,7 +8,7 @@ from __future__ import annotations
 from numba import njit
 
 from simulators.dram.commands import bank_append, fold_bank, list_append, pd_exit, respq_append, update_choice
-from simulators.dram.layout import (B_TQH, B_TQI, B_TQT, INF, Q_PREV, Q_TNEXT, ARB_DS3, ARB_FIFO, ARB_REORDER, ARB_SIMPLE, B_GR, B_NQ, BANKWISE, C_BEST_GB, C_DRAIN, C_FIFO_HEAD,
+from simulators.dram.layout import (C_TQ_DIRTY, C_TQ_DRAIN, C_TQ_PICK, C_TQ_PREV, B_TQH, B_TQI, B_TQT, INF, Q_PREV, Q_TNEXT, ARB_DS3, ARB_FIFO, ARB_REORDER, ARB_SIMPLE, B_GR, B_NQ, BANKWISE, C_BEST_GB, C_DRAIN, C_FIFO_HEAD,
                                     C_FIFO_TAIL, C_LAST_BANK, C_LAST_END_REQ, C_MIN, C_NR, C_NW, C_RESP_BUSY, C_RESP_OK,
                                     C_RESCAN, C_RQ_HEAD, C_STALE, C_TQ_NR, C_TQ_NW, C_WQ_HEAD, C_WQ_TAIL, DRAIN_LOW, HIST_BINS, P_ARB,
                                     P_BUFSZ, P_MAXACT, P_RATIO_DEN, P_RATIO_NUM, P_RESPQ, P_SBUF, Q_ACCEPT, Q_ADDR,
@@ -94,6 +94,7 @@ def front_accept(P, S, slots, bank, chan, s, ch, t):
         list_append(slots, Q_UNEXT, S, S_UND_HEAD, S_UND_TAIL, s)
     if P[P_ARB] == ARB_DS3 and P[P_SBUF] == BANKWISE:
         tq_bank_append(slots, bank, s)
+    chan[ch, C_TQ_DIRTY] = 1
     if P[P_ARB] == ARB_DS3 and slots[s, Q_WRITE]:
         chan[ch, C_TQ_NW] += 1
         push(slots, chan, s, ch, t, C_WQ_HEAD, C_WQ_TAIL)
@@ -115,7 +116,18 @@ def tq_pick(P, slots, bank, chan, ch):
     Ours: with no read waiting a write moves too (DRAMSim3 posts writes, so it may leave them
     queued; here a write answers only once written). A queue holds one direction, so with a shared
     or read/write buffer its head fits or none does; with a bankwise buffer the first that fits is
-    the oldest of the banks' first requests (ids rise along a queue) among the banks with room."""
+    the oldest of the banks' first requests (ids rise along a queue) among the banks with room.
+    Cached in chan until a request enters or leaves a queue or a buffer (C_TQ_DIRTY)."""
+    if chan[ch, C_TQ_DIRTY]:
+        s, prev, drain = tq_first(P, slots, bank, chan, ch)
+        chan[ch, C_TQ_PICK], chan[ch, C_TQ_PREV], chan[ch, C_TQ_DRAIN] = s, prev, drain
+        chan[ch, C_TQ_DIRTY] = 0
+    return chan[ch, C_TQ_PICK], chan[ch, C_TQ_PREV], chan[ch, C_TQ_DRAIN]
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def tq_first(P, slots, bank, chan, ch):
+    """tq_pick, computed."""
     drain = chan[ch, C_DRAIN]
     if drain == 0 and (chan[ch, C_TQ_NW] >= P[P_MAXACT]
                        or (chan[ch, C_TQ_NW] > DRAIN_LOW and chan[ch, C_NR] + chan[ch, C_NW] == 0)):
@@ -183,6 +195,7 @@ def accept(P, S, slots, bank, bgn, rank, chan, ch, t, nbanks):
             return
         chan[ch, C_FIFO_HEAD] = slots[s, Q_NEXT]
     chan[ch, C_LAST_END_REQ] = t
+    chan[ch, C_TQ_DIRTY] = 1
     S[S_PROGRESS] = t
     gb = slots[s, Q_BANK]
     gr = bank[B_GR, gb]
