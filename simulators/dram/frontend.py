@@ -140,15 +140,12 @@ def tq_first(P, slots, bank, chan, ch):
     b0 = ch * nbc
     ids, nq = bank[B_TQI + w, b0:b0 + nbc], bank[B_NQ, b0:b0 + nbc]
     size = P[P_BUFSZ]
-    best = INF                          # min-reductions the compiler vectorises, as kernel.scan_channel
+    key = INF                           # the oldest id and its bank in one key, as kernel.scan_channel
     for i in range(nbc):
-        best = min(best, ids[i] if nq[i] < size else INF)
-    if best >= INF:
+        key = min(key, (ids[i] << 8) | i if nq[i] < size and ids[i] < INF else INF)
+    if key >= INF:
         return -1, -1, drain
-    k = INF
-    for i in range(nbc):
-        k = min(k, i if ids[i] == best else INF)
-    s = bank[B_TQH + w, b0 + k]
+    s = bank[B_TQH + w, b0 + (key & 255)]
     return s, slots[s, Q_PREV], drain
 
 

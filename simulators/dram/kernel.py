@@ -79,13 +79,10 @@ def scan_channel(bank, bgn, rank, chan, ch, now, nbc):
     for i in range(nbc):
         m = min(m, x[i])
     best_t = max(m, chan[ch, C_CMDBUS], now)
-    best_id = INF                       # a bank is ready at best_t exactly when its B_X <= best_t
-    for i in range(nbc):
-        best_id = min(best_id, ids[i] if x[i] <= best_t else INF)
-    best = INF
-    for i in range(nbc):
-        best = min(best, i if x[i] <= best_t and ids[i] == best_id else INF)
-    best_gb = b0 + best if best_t < INF else -1
+    key = INF                           # a bank is ready at best_t exactly when its B_X <= best_t;
+    for i in range(nbc):                # the oldest request's id and its bank in one key (< 256 banks)
+        key = min(key, (ids[i] << 8) | i if x[i] <= best_t else INF)
+    best_gb = b0 + (key & 255) if best_t < INF else -1
     chan[ch, C_MIN] = best_t
     chan[ch, C_STALE] = 0
     chan[ch, C_RESCAN] = 0
