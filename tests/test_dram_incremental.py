@@ -10,10 +10,7 @@ from simulators import dram
 from simulators.dram import batch, frontend
 from simulators.dram import kernel as K
 from simulators.dram import layout as L
-
-KNOBS = {p.name: st.sampled_from(p.values) for p in dram.PARAMETERS
-         if p.name not in ("request_buffer_size", "max_active_transactions", "standard",
-                           "refresh_max_postponed", "refresh_max_pulledin")}
+from test_dram_reference import cases as reference_cases
 
 
 def fresh_time(P, bank, bgn, rank, gb):
@@ -68,20 +65,8 @@ def check_state(P, S, slots, bank, bgn, rank, chan):
 
 @st.composite
 def cases(draw):
-    design = {name: draw(s) for name, s in KNOBS.items()}
-    design["request_buffer_size"] = draw(st.integers(1, 12))
-    design["max_active_transactions"] = draw(st.integers(1, 40))
-    design["refresh_max_postponed"] = draw(st.integers(0, 2))
-    design["refresh_max_pulledin"] = draw(st.integers(0, 2))
-    n = draw(st.integers(1, 300))
-    span = min(dram.capacity_bytes(design), draw(st.sampled_from([1 << 16, 1 << 20, 1 << 26])))
-    seed = draw(st.integers(0, 2**31))
-    w = draw(st.sampled_from([0.0, 0.3, 0.7]))
-    if draw(st.booleans()):
-        trace = tr.random(n, span=span, gap=draw(st.integers(0, 6)), write_fraction=w, seed=seed)
-    else:   # idle gaps long enough for refresh, pull-in and power-down
-        trace = tr.random(n, span=span, write_fraction=w, seed=seed)
-        trace[:, 2] = np.sort(np.random.default_rng(seed).integers(0, 40000, n))
+    """The differential test's random design and trace, and a chunk length."""
+    design, trace = draw(reference_cases())
     return design, trace, draw(st.integers(1, 8))
 
 
