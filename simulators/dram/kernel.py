@@ -93,17 +93,21 @@ def scan_channel(bank, bgn, rank, chan, ch, now, nbc):
 @njit(cache=True, _nrt=False, inline="always")
 def round_robin(bank, chan, ch, t, nbc):
     """DRAMSim3 CommandQueue::GetCommandToIssue: the first bank after the last one served whose
-    command is ready (instead of the oldest request)."""
+    command is ready (instead of the oldest request). The caller checked the command bus is free at t,
+    so a bank is ready when B_X <= t; the first in turn is a vectorised min over the distances."""
     b0 = ch * nbc
-    floor = chan[ch, C_CMDBUS]
-    gb = b0 + chan[ch, C_RR]
-    for _ in range(nbc):
-        gb = gb + 1 if gb + 1 < b0 + nbc else b0
-        if max(bank[B_X, gb], floor) <= t:
-            chan[ch, C_RR] = gb - b0
-            chan[ch, C_BEST_GB] = gb
-            chan[ch, C_BEST] = bank[B_CAND, gb]
-            return
+    start = chan[ch, C_RR] + 1
+    x = bank[B_X, b0:b0 + nbc]
+    d = INF
+    for i in range(nbc):
+        k = i - start
+        d = min(d, (k + nbc if k < 0 else k) if x[i] <= t else INF)
+    if d >= INF:
+        return
+    gb = b0 + (start + d) % nbc
+    chan[ch, C_RR] = gb - b0
+    chan[ch, C_BEST_GB] = gb
+    chan[ch, C_BEST] = bank[B_CAND, gb]
 
 
 @njit(cache=True, _nrt=False)
