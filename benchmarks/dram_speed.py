@@ -10,7 +10,8 @@ command queues of 8, a 32-entry transaction queue); ours runs the design that co
 - end to end: DRAMSim3's `dramsim3main` on the file, and `simulators.dram.simulate(DESIGN, path)` on
   the same file in this process (warm: numba code loaded), plus `archgym simulate dram --trace FILE`
   as a fresh process (interpreter start and numba cache load included);
-- kernel only: ours on the trace already decoded in memory; with the phase profile (cycle counter);
+- kernel only: ours on the trace already decoded in memory, for DESIGN and for SHARED32 (the same
+  design with one shared scheduler buffer of 32 instead of 8 per bank); with the phase profile (cycle counter);
 - the simpy golden model on the first --simpy-requests requests (it must give the same metrics);
 - env batch: designs/s on `cloud-1` for 64 designs: one design per call, one batch call on one thread,
   and one batch call on every thread (the scaling over cores).
@@ -34,6 +35,7 @@ import numpy as np
 
 DESIGN = {"arbiter": "dramsim3", "max_active_transactions": 32, "request_buffer_size": 8,
           "scheduler_buffer": "bankwise", "scheduler": "fr_fcfs", "page_policy": "open", "ranks": 2}
+SHARED32 = {**DESIGN, "scheduler_buffer": "shared", "request_buffer_size": 32}
 DEFAULT_BIN = "/work/ext/dramsim3-build/build/dramsim3main"   # where build_dramsim3.sh puts it here
 BATCH = 64
 
@@ -164,6 +166,10 @@ def main(argv=None) -> int:
     rows.append(("kernel only (decoded trace in memory)", "ours: `batch.simulate_one`", n, wall, cpu))
     phases = profile(P, decoded)
     kernel_cpu = cpu
+    P32 = dram.params(*dram.memory_system(SHARED32))
+    batch.simulate_one(P32, decoded[:1000], np.zeros((0, 2), np.int64), none)   # warm
+    _, wall, cpu = timed(lambda: batch.simulate_one(P32, decoded, np.zeros((0, 2), np.int64), none))
+    rows.append(("kernel only (decoded trace in memory)", "ours: `batch.simulate_one`, SHARED32", n, wall, cpu))
 
     m = min(args.simpy_requests, n)
     slow, wall, cpu = timed(lambda: reference.simulate(DESIGN, trace[:m]))
@@ -184,7 +190,7 @@ def main(argv=None) -> int:
         ratio = "\n".join([
             "| ours vs DRAMSim3, same run | wall | CPU |", "|---|---|---|",
             *[f"| {r[1].split(':')[0]}: {r[0]} ({r[1].split(': ')[1]}) | {ds[3] / r[3]:.1f}x | {ds[4] / r[4]:.1f}x |"
-              for r in (rows[0], rows[1], rows[3])]])
+              for r in (rows[0], rows[1], rows[3], rows[4])]])
     ns = kernel_cpu / n * 1e9
     prof = "\n".join(["| kernel phase | share | ns per request (CPU) |", "|---|---|---|",
                       *[f"| {name} | {share:.0%} | {share * ns:.0f} |" for name, share in phases]])
@@ -194,7 +200,8 @@ Machine: {_machine()}; load average (1, 5, 15 min) {load0[0]:.2f}, {load0[1]:.2f
 the start and {load1[0]:.2f}, {load1[1]:.2f}, {load1[2]:.2f} at the end (2 shared cores: wall times
 swing; the ratios below are from this one run, and CPU-time ratios are the steadier ones).
 Trace: {n:,} random requests over 16 GiB, 33% writes, one per cycle (`reference_trace("random", 0.33)`),
-one DRAMSim3-format text file; DDR4-2400, design {DESIGN} (= DRAMSim3's DDR4_8Gb_x8_2400.ini).
+one DRAMSim3-format text file; DDR4-2400, design {DESIGN} (= DRAMSim3's DDR4_8Gb_x8_2400.ini);
+SHARED32: the same with one shared scheduler buffer of 32 requests instead of 8 per bank.
 Our run: {res.metrics['cycles']:,.0f} cycles, {res.metrics['avg_read_latency_ns']:.0f} ns average read latency.
 {"" if stats is None else f"DRAMSim3: {stats['num_reads_done'] + stats['num_writes_done']:,} requests done (it reads the last line twice), {stats['average_read_latency']:.0f} cycles average read latency."}
 

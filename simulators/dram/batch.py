@@ -27,10 +27,10 @@ def finish(P, S, bank, rank):
         ppd, apd, bank_act = rank[gr, R_PPD], rank[gr, R_APD], rank[gr, R_BANK_ACT]
         m = np.int64(0)
         for gb in range(gr * nbanks, (gr + 1) * nbanks):
-            c = bank[gb, B_CLOSE_T]
+            c = bank[B_CLOSE_T, gb]
             m = max(m, c)
-            if bank[gb, B_OPEN_ROW] >= 0 and c == INF:
-                bank_act += end - bank[gb, B_ACT_T]
+            if bank[B_OPEN_ROW, gb] >= 0 and c == INF:
+                bank_act += end - bank[B_ACT_T, gb]
             elif c > end:                       # closes (auto-precharge, refresh) after the end
                 bank_act -= c - end
         if rank[gr, R_N_OPEN] == 0 and m < end:
@@ -117,7 +117,7 @@ def init_batch(Ps):
     S_all = np.zeros((n, N_SCALARS), np.int64)
     slots_all = np.zeros((n, SLOTS0, N_QF), np.int64)
     free_all = np.zeros((n, SLOTS0), np.int64)
-    bank_all = np.zeros((n, nb, N_BF), np.int64)
+    bank_all = np.zeros((n, N_BF, nb), np.int64)
     bgn_all = np.zeros((n, ng, BG_NONE + 1), np.int64)
     rank_all = np.zeros((n, nr, N_RF), np.int64)
     chan_all = np.zeros((n, nc, N_CF), np.int64)
@@ -127,7 +127,7 @@ def init_batch(Ps):
         S_all[i] = S
         slots_all[i] = slots
         free_all[i] = free
-        bank_all[i, :bank.shape[0]] = bank
+        bank_all[i, :, :bank.shape[1]] = bank
         bgn_all[i, :bgn.shape[0]] = bgn
         rank_all[i, :rank.shape[0]] = rank
         chan_all[i, :chan.shape[0]] = chan
@@ -143,7 +143,7 @@ def _run_chunk_one(i, Ps, chunks, which, base, last, n_total, cap, status, S_all
     r = P[P_NCH] * P[P_NRANK]
     nb, ng = r * P[P_NBG] * P[P_NBPG], r * P[P_NBG]
     status[i] = run(P, chunks[which[i]], base, last, n_total, S_all[i], slots_all[i, :cap[i]], free_all[i, :cap[i]],
-                    bank_all[i, :nb], bgn_all[i, :ng], rank_all[i, :r], chan_all[i, :P[P_NCH]], hist_all[i],
+                    bank_all[i, :, :nb], bgn_all[i, :ng], rank_all[i, :r], chan_all[i, :P[P_NCH]], hist_all[i],
                     slots_all[i, :0, :2], free_all[i, :0])
 
 
@@ -190,5 +190,5 @@ def finish_batch(Ps, S_all, bank_all, rank_all):
     for i in range(n):
         P = Ps[i]
         r = P[P_NCH] * P[P_NRANK]
-        B_all[i, :r] = finish(P, S_all[i], bank_all[i, :r * P[P_NBG] * P[P_NBPG]], rank_all[i, :r])
+        B_all[i, :r] = finish(P, S_all[i], bank_all[i, :, :r * P[P_NBG] * P[P_NBPG]], rank_all[i, :r])
     return B_all

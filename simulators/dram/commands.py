@@ -10,9 +10,9 @@ from numba import njit
 
 from simulators.dram.layout import (ACT, B_ACT_T, B_AUTO, B_BGCOL, B_CAND, B_CAS, B_CLOSE_T, B_CMD, B_GBG, B_GR,
                                     B_HEAD, B_NQ, B_OPEN_ROW, B_RDACOL, B_ZERO, BG_NONE,
-                                    B_RDA, B_TAIL, B_X, B_CAND_ID, B_LOCAL, C_BEST, C_BEST_GB, C_CMDBUS, C_MIN, C_RESCAN, C_LAST_WRITE, C_NR, C_NW, C_RQ_HEAD, C_RQ_TAIL, C_STALE,
+                                    B_RDA, B_TAIL, B_X, B_CAND_ID, B_LOCAL, C_BEST, C_BEST_GB, C_CMDBUS, C_MIN, C_TQ_DIRTY, C_RESCAN, C_LAST_WRITE, C_NR, C_NW, C_RQ_HEAD, C_RQ_TAIL, C_STALE,
                                     CLOSED, CLOSED_ADAPTIVE, FIFO_SCHED, FR_FCFS_GRP, INF, NO_CMD, OPEN_ADAPTIVE,
-                                    P_BURST, P_CCDL, P_CCDS, P_CKE, P_CL, P_CWL, P_FAW, P_MAXPOST, P_MAXPULL,
+                                    P_BURST, P_CCDL, P_CCDS, P_CKE, P_CL, P_CWL, P_FAW, P_MAXPOST, P_MAXPULL, P_NBPG,
                                     P_NRANK, P_PAGE, P_RAS, P_RC, P_RCD, P_REFI, P_REFIPB, P_REFPOL, P_RESPQ, P_RFC,
                                     P_RFCPB, P_RP, P_RPAB, P_RRDL, P_RRDS, P_RTP, P_RTRS, P_SCHED, P_WR, P_WTRL, P_WTRS,
                                     P_XP, PER_BANK, PRE, PREA, PULLEDIN, Q_ADDR, Q_DONE, Q_ID, Q_NEXT, Q_PREV, Q_RNEXT, Q_ROW,
@@ -26,8 +26,8 @@ from simulators.dram.layout import (ACT, B_ACT_T, B_AUTO, B_BGCOL, B_CAND, B_CAS
 @njit(cache=True, _nrt=False, inline="always")
 def pick(P, slots, bank, chan, gb, ch):
     """The bank's request: Scheduler{Fifo,FrFcfs,FrFcfsGrp}.cpp getNextRequest (-1: empty buffer)."""
-    s = bank[gb, B_HEAD]
-    row = bank[gb, B_OPEN_ROW]
+    s = bank[B_HEAD, gb]
+    row = bank[B_OPEN_ROW, gb]
     if s < 0 or P[P_SCHED] == FIFO_SCHED or row < 0:
         return s
     first = -1
@@ -61,8 +61,8 @@ def pick(P, slots, bank, chan, gb, ch):
 @njit(cache=True, _nrt=False, inline="always")
 def further_row_hit(P, slots, bank, gb):
     """Scheduler*::hasFurtherRowHit: two requests to the open row (fifo: the next one is)."""
-    h = bank[gb, B_HEAD]
-    row = bank[gb, B_OPEN_ROW]
+    h = bank[B_HEAD, gb]
+    row = bank[B_OPEN_ROW, gb]
     if P[P_SCHED] == FIFO_SCHED:
         nxt = slots[h, Q_NEXT]
         return nxt >= 0 and slots[nxt, Q_ROW] == row
@@ -80,12 +80,12 @@ def further_row_hit(P, slots, bank, gb):
 def update_choice(P, slots, bank, bgn, rank, chan, gb, ch):
     """Cache bank gb's request, command and auto-precharge flag (BankMachine*::start)."""
     s = pick(P, slots, bank, chan, gb, ch)
-    bank[gb, B_CAND] = s
+    bank[B_CAND, gb] = s
     chan[ch, C_RESCAN] = 1
     if s < 0:
-        bank[gb, B_X] = INF
+        bank[B_X, gb] = INF
         return
-    row = bank[gb, B_OPEN_ROW]
+    row = bank[B_OPEN_ROW, gb]
     auto = 0
     if row < 0:
         c = ACT
@@ -97,14 +97,14 @@ def update_choice(P, slots, bank, bgn, rank, chan, gb, ch):
         elif row != slots[s, Q_ROW]:
             c = PRE
         elif page == OPEN_ADAPTIVE:
-            auto = 1 if bank[gb, B_NQ] >= 2 and not further_row_hit(P, slots, bank, gb) else 0
+            auto = 1 if bank[B_NQ, gb] >= 2 and not further_row_hit(P, slots, bank, gb) else 0
         elif page == CLOSED_ADAPTIVE:
             auto = 0 if further_row_hit(P, slots, bank, gb) else 1
-    bank[gb, B_CMD] = c
-    bank[gb, B_AUTO] = auto
-    bank[gb, B_BGCOL] = BG_NONE if c == PRE else (0 if c == ACT else c - 1)
-    bank[gb, B_RDACOL] = B_RDA if c == RD and auto else B_ZERO
-    bank[gb, B_CAND_ID] = slots[s, Q_ID]
+    bank[B_CMD, gb] = c
+    bank[B_AUTO, gb] = auto
+    bank[B_BGCOL, gb] = BG_NONE if c == PRE else (0 if c == ACT else c - 1)
+    bank[B_RDACOL, gb] = B_RDA if c == RD and auto else B_ZERO
+    bank[B_CAND_ID, gb] = slots[s, Q_ID]
     bank_time(bank, bgn, rank, gb)
 
 
@@ -115,14 +115,14 @@ def fold_bank(slots, bank, chan, gb, ch, t):
     pick; then every other bank's time max(B_X, command bus, t) equals the cached max(B_X, command
     bus, scan time), so the pick is the better of the cached one and bank gb's (the scan's rule)."""
     chan[ch, C_RESCAN] = 0
-    tl = max(bank[gb, B_X], chan[ch, C_CMDBUS], t)
+    tl = max(bank[B_X, gb], chan[ch, C_CMDBUS], t)
     if tl >= INF:
         return
     best = chan[ch, C_BEST]
-    if best < 0 or tl < chan[ch, C_MIN] or (tl == chan[ch, C_MIN] and bank[gb, B_CAND_ID] < slots[best, Q_ID]):
+    if best < 0 or tl < chan[ch, C_MIN] or (tl == chan[ch, C_MIN] and bank[B_CAND_ID, gb] < slots[best, Q_ID]):
         chan[ch, C_MIN] = tl
         chan[ch, C_BEST_GB] = gb
-        chan[ch, C_BEST] = bank[gb, B_CAND]
+        chan[ch, C_BEST] = bank[B_CAND, gb]
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -138,37 +138,46 @@ def bank_time(bank, bgn, rank, gb):
     group's next-legal tables (CheckerDDR3/DDR4::timeToSatisfyConstraints without the command bus;
     tRTP-after-write for a RD with auto-precharge), or INF if it has no request, its rank is in
     power-down or refresh blocks it. No branches in the timing part (update_choice caches the columns)."""
-    gr = bank[gb, B_GR]
+    gr = bank[B_GR, gb]
     blocked = rank[gr, R_BLOCKED]
-    if bank[gb, B_CAND] < 0 or blocked == -1 or blocked == bank[gb, B_LOCAL] or rank[gr, R_IN_PD]:
-        bank[gb, B_X] = INF
+    if bank[B_CAND, gb] < 0 or blocked == -1 or blocked == bank[B_LOCAL, gb] or rank[gr, R_IN_PD]:
+        bank[B_X, gb] = INF
         return
-    c = bank[gb, B_CMD]
-    bank[gb, B_X] = max(bank[gb, c], rank[gr, c], bgn[bank[gb, B_GBG], bank[gb, B_BGCOL]], bank[gb, bank[gb, B_RDACOL]])
+    c = bank[B_CMD, gb]
+    bank[B_X, gb] = max(bank[c, gb], rank[gr, c], bgn[bank[B_GBG, gb], bank[B_BGCOL, gb]], bank[bank[B_RDACOL, gb], gb])
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def retime(bank, bgn, rank, b0, b1):
-    """B_X of the banks b0..b1-1 after their ranks' or bank groups' tables rose. Tables only rise, so
-    max(B_X, the bank's rank and bank-group entries) equals a fresh bank_time, and for a bank whose
-    entries did not rise it changes nothing: no test of the bank's command (random, so a branch on
-    it mispredicts; 13% of the kernel's time on 1 M random requests)."""
-    for gb in range(b0, b1):
-        bank[gb, B_X] = max(bank[gb, B_X], rank[bank[gb, B_GR], bank[gb, B_CMD]], bgn[bank[gb, B_GBG], bank[gb, B_BGCOL]])
+def retime_rank(bank, rank, gr, nbanks, c0, c1):
+    """B_X of rank gr's banks after its columns c0 and c1 rose: a bank whose command is c0 or c1
+    takes the max with that entry (tables only rise, so this equals a fresh bank_time); the others'
+    entries did not change. Selects over the rank's contiguous banks, which the compiler vectorises."""
+    b0 = gr * nbanks
+    x, c = bank[B_X, b0:b0 + nbanks], bank[B_CMD, b0:b0 + nbanks]
+    v0, v1 = rank[gr, c0], rank[gr, c1]
+    for i in range(nbanks):
+        x[i] = max(x[i], v0 if c[i] == c0 else (v1 if c[i] == c1 else x[i]))
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def retime_group(bank, bgn, gbg, nbpg):
+    """B_X of bank group gbg's banks after its table rose."""
+    for gb in range(gbg * nbpg, (gbg + 1) * nbpg):
+        bank[B_X, gb] = max(bank[B_X, gb], bgn[gbg, bank[B_BGCOL, gb]])
 
 
 # --- queues ----------------------------------------------------------------------------------------
 @njit(cache=True, _nrt=False, inline="always")
 def bank_append(slots, bank, gb, s):
-    t = bank[gb, B_TAIL]
+    t = bank[B_TAIL, gb]
     slots[s, Q_NEXT] = -1
-    slots[s, Q_PREV] = t if bank[gb, B_HEAD] >= 0 else -1
-    if bank[gb, B_HEAD] < 0:
-        bank[gb, B_HEAD] = s
+    slots[s, Q_PREV] = t if bank[B_HEAD, gb] >= 0 else -1
+    if bank[B_HEAD, gb] < 0:
+        bank[B_HEAD, gb] = s
     else:
         slots[t, Q_NEXT] = s
-    bank[gb, B_TAIL] = s
-    bank[gb, B_NQ] += 1
+    bank[B_TAIL, gb] = s
+    bank[B_NQ, gb] += 1
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -177,12 +186,12 @@ def bank_remove(slots, bank, gb, s):
     if p >= 0:
         slots[p, Q_NEXT] = n
     else:
-        bank[gb, B_HEAD] = n
+        bank[B_HEAD, gb] = n
     if n >= 0:
         slots[n, Q_PREV] = p
     else:
-        bank[gb, B_TAIL] = p
-    bank[gb, B_NQ] -= 1
+        bank[B_TAIL, gb] = p
+    bank[B_NQ, gb] -= 1
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -206,10 +215,10 @@ def respq_append(slots, chan, ch, s):
 @njit(cache=True, _nrt=False, inline="always")
 def close(P, S, bank, rank, gb, gr, t):
     """Bank gb's row closes at cycle t (PRE, PREA or auto-precharge)."""
-    bank[gb, B_OPEN_ROW] = -1
-    bank[gb, B_CLOSE_T] = t
+    bank[B_OPEN_ROW, gb] = -1
+    bank[B_CLOSE_T, gb] = t
     rank[gr, R_N_OPEN] -= 1
-    rank[gr, R_BANK_ACT] += t - bank[gb, B_ACT_T]
+    rank[gr, R_BANK_ACT] += t - bank[B_ACT_T, gb]
     rank[gr, REFA] = max(rank[gr, REFA], t + P[P_RP])
     rank[gr, R_PD_READY] = max(rank[gr, R_PD_READY], t + 1)
     S[S_N_CLOSE] += 1
@@ -221,7 +230,7 @@ def precharged_until(bank, rank, gr, t, nbanks):
     if rank[gr, R_N_OPEN] == 0:
         m = np.int64(0)
         for gb in range(gr * nbanks, (gr + 1) * nbanks):
-            m = max(m, bank[gb, B_CLOSE_T])
+            m = max(m, bank[B_CLOSE_T, gb])
         if m < t:
             rank[gr, R_ALLCLOSED] += t - m
 
@@ -230,22 +239,22 @@ def precharged_until(bank, rank, gr, t, nbanks):
 def issue(P, S, slots, bank, bgn, rank, chan, s, gb, gr, ch, t, nbanks, nrank):
     """Issue bank gb's cached command for slot s at cycle t and update every timing table.
     Returns True for a column command (its buffer entry is free)."""
-    c = bank[gb, B_CMD]
-    gbg = bank[gb, B_GBG]
+    c = bank[B_CMD, gb]
+    gbg = bank[B_GBG, gb]
     burst = P[P_BURST]
     chan[ch, C_CMDBUS] = t + 1
     if c == ACT:
         precharged_until(bank, rank, gr, t, nbanks)
         S[S_N_ACT] += 1
-        bank[gb, B_OPEN_ROW] = slots[s, Q_ROW]
-        bank[gb, B_CLOSE_T] = INF
-        bank[gb, B_ACT_T] = t
-        bank[gb, B_CAS] = 0
+        bank[B_OPEN_ROW, gb] = slots[s, Q_ROW]
+        bank[B_CLOSE_T, gb] = INF
+        bank[B_ACT_T, gb] = t
+        bank[B_CAS, gb] = 0
         rank[gr, R_N_OPEN] += 1
-        bank[gb, RD] = max(bank[gb, RD], t + P[P_RCD])
-        bank[gb, WR] = max(bank[gb, WR], t + P[P_RCD])
-        bank[gb, PRE] = max(bank[gb, PRE], t + P[P_RAS])
-        bank[gb, ACT] = max(bank[gb, ACT], t + P[P_RC])
+        bank[RD, gb] = max(bank[RD, gb], t + P[P_RCD])
+        bank[WR, gb] = max(bank[WR, gb], t + P[P_RCD])
+        bank[PRE, gb] = max(bank[PRE, gb], t + P[P_RAS])
+        bank[ACT, gb] = max(bank[ACT, gb], t + P[P_RC])
         bgn[gbg, 0] = max(bgn[gbg, 0], t + P[P_RRDL])
         i = rank[gr, R_FAW_I]
         rank[gr, R_FAW0 + i] = t
@@ -255,17 +264,19 @@ def issue(P, S, slots, bank, bgn, rank, chan, s, gb, gr, ch, t, nbanks, nrank):
         rank[gr, PREA] = max(rank[gr, PREA], t + P[P_RAS])
         rank[gr, REFA] = max(rank[gr, REFA], t + P[P_RC])
         rank[gr, R_PD_READY] = max(rank[gr, R_PD_READY], t + 1)
-        retime(bank, bgn, rank, gr * nbanks, (gr + 1) * nbanks)   # the rank's and bank group's ACT limits
+        retime_rank(bank, rank, gr, nbanks, ACT, ACT)       # the rank's and bank group's ACT limits
+        retime_group(bank, bgn, gbg, P[P_NBPG])
         update_choice(P, slots, bank, bgn, rank, chan, gb, ch)
         return False
     if c == PRE:
         S[S_N_PRE] += 1
         close(P, S, bank, rank, gb, gr, t)
-        bank[gb, ACT] = max(bank[gb, ACT], t + P[P_RP])
+        bank[ACT, gb] = max(bank[ACT, gb], t + P[P_RP])
         update_choice(P, slots, bank, bgn, rank, chan, gb, ch)   # only this bank's tables changed
         return False
     write = c == WR
     bank_remove(slots, bank, gb, s)
+    chan[ch, C_TQ_DIRTY] = 1
     rank[gr, R_NQ] -= 1
     if P[P_RESPQ] == RESP_FIFO:
         respq_append(slots, chan, ch, s)
@@ -278,8 +289,8 @@ def issue(P, S, slots, bank, bgn, rank, chan, s, gb, gr, ch, t, nbanks, nrank):
         bgn[gbg, 1] = max(bgn[gbg, 1], t + P[P_CWL] + burst + P[P_WTRL])
         rank[gr, WR] = max(rank[gr, WR], t + P[P_CCDS])
         rank[gr, RD] = max(rank[gr, RD], t + P[P_CWL] + burst + P[P_WTRS])
-        bank[gb, PRE] = max(bank[gb, PRE], t + wrpre)
-        bank[gb, B_RDA] = max(bank[gb, B_RDA], t + wrpre - P[P_RTP])
+        bank[PRE, gb] = max(bank[PRE, gb], t + wrpre)
+        bank[B_RDA, gb] = max(bank[B_RDA, gb], t + wrpre - P[P_RTP])
         rank[gr, PREA] = max(rank[gr, PREA], t + wrpre)
         rank[gr, R_PD_READY] = max(rank[gr, R_PD_READY], t + wrpre)
     else:
@@ -289,7 +300,7 @@ def issue(P, S, slots, bank, bgn, rank, chan, s, gb, gr, ch, t, nbanks, nrank):
         bgn[gbg, 1] = max(bgn[gbg, 1], t + P[P_CCDL])
         rank[gr, RD] = max(rank[gr, RD], t + P[P_CCDS])
         rank[gr, WR] = max(rank[gr, WR], t + P[P_CL] + burst + 2 - P[P_CWL])
-        bank[gb, PRE] = max(bank[gb, PRE], t + P[P_RTP])
+        bank[PRE, gb] = max(bank[PRE, gb], t + P[P_RTP])
         rank[gr, PREA] = max(rank[gr, PREA], t + P[P_RTP])
         rank[gr, R_PD_READY] = max(rank[gr, R_PD_READY], t + P[P_CL] + burst + 1)
     r0 = ch * nrank
@@ -301,17 +312,19 @@ def issue(P, S, slots, bank, bgn, rank, chan, s, gb, gr, ch, t, nbanks, nrank):
             else:
                 rank[g2, RD] = max(rank[g2, RD], t + burst + P[P_RTRS])
                 rank[g2, WR] = max(rank[g2, WR], t + P[P_CL] + burst + P[P_RTRS] - P[P_CWL])
-    if bank[gb, B_CAS] > 0:              # a row hit: not the first column command since the ACT
+    if bank[B_CAS, gb] > 0:              # a row hit: not the first column command since the ACT
         S[S_N_HITS] += 1
-    bank[gb, B_CAS] += 1
+    bank[B_CAS, gb] += 1
     turned = chan[ch, C_LAST_WRITE] != write
     chan[ch, C_LAST_WRITE] = write
-    if bank[gb, B_AUTO]:
+    if bank[B_AUTO, gb]:
         S[S_N_AUTOPRE] += 1
-        p = bank[gb, PRE]
+        p = bank[PRE, gb]
         close(P, S, bank, rank, gb, gr, p)
-        bank[gb, ACT] = max(bank[gb, ACT], p + P[P_RP])
-    retime(bank, bgn, rank, r0 * nbanks, (r0 + nrank) * nbanks)   # column limits of the channel's ranks
+        bank[ACT, gb] = max(bank[ACT, gb], p + P[P_RP])
+    for g2 in range(r0, r0 + nrank):     # column limits of the channel's ranks and the bank group
+        retime_rank(bank, rank, g2, nbanks, RD, WR)
+    retime_group(bank, bgn, gbg, P[P_NBPG])
     if P[P_SCHED] == FR_FCFS_GRP and turned:
         update_channel(P, slots, bank, bgn, rank, chan, ch, nrank * nbanks)
     else:
@@ -343,7 +356,7 @@ def refresh_start(P, bank, rank, chan, gr, t, nbanks):
         idle = -1
         rem = rank[gr, R_REMAIN]
         for i in range(nbanks):
-            if (rem >> i) & 1 and bank[b0 + i, B_NQ] == 0:
+            if (rem >> i) & 1 and bank[B_NQ, b0 + i] == 0:
                 idle = i
                 break
         forced = False
@@ -364,7 +377,7 @@ def refresh_start(P, bank, rank, chan, gr, t, nbanks):
             return
         else:
             rank[gr, R_CURRENT] = idle
-        if bank[b0 + rank[gr, R_CURRENT], B_OPEN_ROW] >= 0:
+        if bank[B_OPEN_ROW, b0 + rank[gr, R_CURRENT]] >= 0:
             rank[gr, R_CMD] = PRE
         else:
             rank[gr, R_CMD] = REFA
@@ -399,7 +412,7 @@ def refresh_legal(P, bank, rank, chan, gr, ch, nbanks):
     c = rank[gr, R_CMD]
     if P[P_REFPOL] == PER_BANK:
         gb = gr * nbanks + rank[gr, R_CURRENT]
-        return max(chan[ch, C_CMDBUS], rank[gr, PRE], bank[gb, PRE] if c == PRE else bank[gb, ACT])
+        return max(chan[ch, C_CMDBUS], rank[gr, PRE], bank[PRE, gb] if c == PRE else bank[ACT, gb])
     return max(chan[ch, C_CMDBUS], rank[gr, c])
 
 
@@ -416,9 +429,9 @@ def issue_refresh(P, S, slots, bank, bgn, rank, chan, gr, ch, t, nbanks):
         S[S_N_PRE] += 1
         for i in range(nbanks):
             gb = b0 + i
-            if (not per_bank or i == rank[gr, R_CURRENT]) and bank[gb, B_OPEN_ROW] >= 0:
+            if (not per_bank or i == rank[gr, R_CURRENT]) and bank[B_OPEN_ROW, gb] >= 0:
                 close(P, S, bank, rank, gb, gr, t)
-                bank[gb, ACT] = max(bank[gb, ACT], t + (P[P_RP] if per_bank else P[P_RPAB]))
+                bank[ACT, gb] = max(bank[ACT, gb], t + (P[P_RP] if per_bank else P[P_RPAB]))
                 update_choice(P, slots, bank, bgn, rank, chan, gb, ch)
         if not per_bank:
             rank[gr, REFA] = max(rank[gr, REFA], t + P[P_RPAB])
@@ -429,8 +442,8 @@ def issue_refresh(P, S, slots, bank, bgn, rank, chan, gr, ch, t, nbanks):
     for i in range(nbanks):
         if not per_bank or i == rank[gr, R_CURRENT]:
             gb = b0 + i
-            bank[gb, ACT] = max(bank[gb, ACT], t + rfc)
-            bank[gb, B_CLOSE_T] = t + rfc
+            bank[ACT, gb] = max(bank[ACT, gb], t + rfc)
+            bank[B_CLOSE_T, gb] = t + rfc
             rank[gr, R_BANK_ACT] += rfc
     rank[gr, R_PD_READY] = max(rank[gr, R_PD_READY], t + rfc)
     rank[gr, R_BLOCKED] = -2

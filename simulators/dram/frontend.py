@@ -8,7 +8,7 @@ from __future__ import annotations
 from numba import njit
 
 from simulators.dram.commands import bank_append, fold_bank, list_append, pd_exit, respq_append, update_choice
-from simulators.dram.layout import (ARB_DS3, ARB_FIFO, ARB_REORDER, ARB_SIMPLE, B_GR, B_NQ, BANKWISE, C_BEST_GB, C_DRAIN, C_FIFO_HEAD,
+from simulators.dram.layout import (C_TQ_DIRTY, C_TQ_DRAIN, C_TQ_PICK, C_TQ_PREV, B_TQH, B_TQI, B_TQT, INF, Q_PREV, Q_TNEXT, ARB_DS3, ARB_FIFO, ARB_REORDER, ARB_SIMPLE, B_GR, B_NQ, BANKWISE, C_BEST_GB, C_DRAIN, C_FIFO_HEAD,
                                     C_FIFO_TAIL, C_LAST_BANK, C_LAST_END_REQ, C_MIN, C_NR, C_NW, C_RESP_BUSY, C_RESP_OK,
                                     C_RESCAN, C_RQ_HEAD, C_STALE, C_TQ_NR, C_TQ_NW, C_WQ_HEAD, C_WQ_TAIL, DRAIN_LOW, HIST_BINS, P_ARB,
                                     P_BUFSZ, P_MAXACT, P_RATIO_DEN, P_RATIO_NUM, P_RESPQ, P_SBUF, Q_ACCEPT, Q_ADDR,
@@ -32,7 +32,7 @@ def has_space(P, bank, chan, ch):
     """scheduler/BufferCounter{Bankwise,ReadWrite,Shared}.cpp hasBufferSpace."""
     size = P[P_BUFSZ]
     if P[P_SBUF] == BANKWISE:     # the bank of the last stored request, not the incoming one's
-        return bank[chan[ch, C_LAST_BANK], B_NQ] < size
+        return bank[B_NQ, chan[ch, C_LAST_BANK]] < size
     if P[P_SBUF] == READ_WRITE:   # both counts below the size, whatever the incoming direction
         return chan[ch, C_NR] < size and chan[ch, C_NW] < size
     return chan[ch, C_NR] + chan[ch, C_NW] < size
@@ -44,7 +44,7 @@ def fits(P, slots, bank, chan, s, ch):
     CommandQueue::WillAcceptCommand for per-bank queues)."""
     size = P[P_BUFSZ]
     if P[P_SBUF] == BANKWISE:
-        return bank[slots[s, Q_BANK], B_NQ] < size
+        return bank[B_NQ, slots[s, Q_BANK]] < size
     if P[P_SBUF] == READ_WRITE:
         return (chan[ch, C_NW] if slots[s, Q_WRITE] else chan[ch, C_NR]) < size
     return chan[ch, C_NR] + chan[ch, C_NW] < size
@@ -52,19 +52,49 @@ def fits(P, slots, bank, chan, s, ch):
 
 @njit(cache=True, _nrt=False, inline="always")
 def push(slots, chan, s, ch, t, head, tail):
-    """Append slot s to a channel queue (columns head, tail)."""
+    """Append slot s to a channel queue (columns head, tail), linked both ways (Q_NEXT, Q_PREV)."""
     slots[s, Q_PUSHED] = t
+    slots[s, Q_PREV] = chan[ch, tail] if chan[ch, head] >= 0 else -1
     list_append(slots, Q_NEXT, chan[ch], head, tail, s)
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def front_accept(P, S, slots, chan, s, ch, t):
+def tq_bank_append(slots, bank, s):
+    """Append slot s to its bank's transaction-queue list of its direction."""
+    gb, w = slots[s, Q_BANK], slots[s, Q_WRITE]
+    slots[s, Q_TNEXT] = -1
+    if bank[B_TQH + w, gb] < 0:
+        bank[B_TQH + w, gb] = s
+        bank[B_TQI + w, gb] = slots[s, Q_ID]
+    else:
+        slots[bank[B_TQT + w, gb], Q_TNEXT] = s
+    bank[B_TQT + w, gb] = s
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def tq_bank_pop(slots, bank, s):
+    """Remove slot s, the first of its bank's transaction-queue list, from that list."""
+    gb, w = slots[s, Q_BANK], slots[s, Q_WRITE]
+    n = slots[s, Q_TNEXT]
+    bank[B_TQH + w, gb] = n
+    if n < 0:
+        bank[B_TQT + w, gb] = -1
+        bank[B_TQI + w, gb] = INF
+    else:
+        bank[B_TQI + w, gb] = slots[n, Q_ID]
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def front_accept(P, S, slots, bank, chan, s, ch, t):
     """END_REQ from the front end: ArbiterFifo/ArbiterReorder::peqCallback BEGIN_REQ, or DRAMSim3
     Controller::AddTransaction (the latency clock starts here)."""
     slots[s, Q_ACCEPT] = t
     S[S_SEND_OK] = next_edge(P, t)
     if P[P_ARB] == ARB_REORDER:       # responses go back in this order
         list_append(slots, Q_UNEXT, S, S_UND_HEAD, S_UND_TAIL, s)
+    if P[P_ARB] == ARB_DS3 and P[P_SBUF] == BANKWISE:
+        tq_bank_append(slots, bank, s)
+    chan[ch, C_TQ_DIRTY] = 1
     if P[P_ARB] == ARB_DS3 and slots[s, Q_WRITE]:
         chan[ch, C_TQ_NW] += 1
         push(slots, chan, s, ch, t, C_WQ_HEAD, C_WQ_TAIL)
@@ -84,19 +114,39 @@ def tq_pick(P, slots, bank, chan, ch):
     """(slot, previous slot, drain) the transaction queue moves next (DRAMSim3
     Controller::ScheduleTransaction): writes while draining, else reads; the first that fits.
     Ours: with no read waiting a write moves too (DRAMSim3 posts writes, so it may leave them
-    queued; here a write answers only once written)."""
+    queued; here a write answers only once written). A queue holds one direction, so with a shared
+    or read/write buffer its head fits or none does; with a bankwise buffer the first that fits is
+    the oldest of the banks' first requests (ids rise along a queue) among the banks with room.
+    Cached in chan until a request enters or leaves a queue or a buffer (C_TQ_DIRTY)."""
+    if chan[ch, C_TQ_DIRTY]:
+        s, prev, drain = tq_first(P, slots, bank, chan, ch)
+        chan[ch, C_TQ_PICK], chan[ch, C_TQ_PREV], chan[ch, C_TQ_DRAIN] = s, prev, drain
+        chan[ch, C_TQ_DIRTY] = 0
+    return chan[ch, C_TQ_PICK], chan[ch, C_TQ_PREV], chan[ch, C_TQ_DRAIN]
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def tq_first(P, slots, bank, chan, ch):
+    """tq_pick, computed."""
     drain = chan[ch, C_DRAIN]
     if drain == 0 and (chan[ch, C_TQ_NW] >= P[P_MAXACT]
                        or (chan[ch, C_TQ_NW] > DRAIN_LOW and chan[ch, C_NR] + chan[ch, C_NW] == 0)):
         drain = chan[ch, C_TQ_NW]
-    s = chan[ch, C_WQ_HEAD] if drain > 0 or chan[ch, C_TQ_NR] == 0 else chan[ch, C_FIFO_HEAD]
-    prev = -1
-    while s >= 0:
-        if fits(P, slots, bank, chan, s, ch):
-            return s, prev, drain
-        prev = s
-        s = slots[s, Q_NEXT]
-    return -1, -1, drain
+    w = drain > 0 or chan[ch, C_TQ_NR] == 0
+    if P[P_SBUF] != BANKWISE:
+        s = chan[ch, C_WQ_HEAD] if w else chan[ch, C_FIFO_HEAD]
+        return (s if s >= 0 and fits(P, slots, bank, chan, s, ch) else -1), -1, drain
+    nbc = bank.shape[1] // chan.shape[0]
+    b0 = ch * nbc
+    ids, nq = bank[B_TQI + w, b0:b0 + nbc], bank[B_NQ, b0:b0 + nbc]
+    size = P[P_BUFSZ]
+    key = INF                           # the oldest id and its bank in one key, as kernel.scan_channel
+    for i in range(nbc):
+        key = min(key, (ids[i] << 8) | i if nq[i] < size and ids[i] < INF else INF)
+    if key >= INF:
+        return -1, -1, drain
+    s = bank[B_TQH + w, b0 + (key & 255)]
+    return s, slots[s, Q_PREV], drain
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -119,12 +169,17 @@ def accept(P, S, slots, bank, bgn, rank, chan, ch, t, nbanks):
         if s < 0:
             return
         head, tail = (C_WQ_HEAD, C_WQ_TAIL) if slots[s, Q_WRITE] else (C_FIFO_HEAD, C_FIFO_TAIL)
+        nxt = slots[s, Q_NEXT]
         if prev < 0:
-            chan[ch, head] = slots[s, Q_NEXT]
+            chan[ch, head] = nxt
         else:
-            slots[prev, Q_NEXT] = slots[s, Q_NEXT]
+            slots[prev, Q_NEXT] = nxt
+        if nxt >= 0:
+            slots[nxt, Q_PREV] = prev
         if chan[ch, tail] == s:
             chan[ch, tail] = prev
+        if P[P_SBUF] == BANKWISE:
+            tq_bank_pop(slots, bank, s)
         if slots[s, Q_WRITE]:
             chan[ch, C_TQ_NW] -= 1
             chan[ch, C_DRAIN] = max(drain - 1, 0)
@@ -137,9 +192,10 @@ def accept(P, S, slots, bank, bgn, rank, chan, ch, t, nbanks):
             return
         chan[ch, C_FIFO_HEAD] = slots[s, Q_NEXT]
     chan[ch, C_LAST_END_REQ] = t
+    chan[ch, C_TQ_DIRTY] = 1
     S[S_PROGRESS] = t
     gb = slots[s, Q_BANK]
-    gr = bank[gb, B_GR]
+    gr = bank[B_GR, gb]
     bank_append(slots, bank, gb, s)
     chan[ch, C_LAST_BANK] = gb
     if slots[s, Q_WRITE]:
@@ -165,7 +221,7 @@ def accept(P, S, slots, bank, bgn, rank, chan, ch, t, nbanks):
         if slots[p, Q_PUSHED] == ch and tq_room(P, slots, chan, p, ch):
             S[S_PARKED] = -1
             S[S_WAITING] = 0
-            front_accept(P, S, slots, chan, p, ch, t)
+            front_accept(P, S, slots, bank, chan, p, ch, t)
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -187,7 +243,7 @@ def respond(P, slots, chan, S, ch, t):
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def deliver(P, S, slots, free, chan, hist, resp_out, t, nbc):
+def deliver(P, S, slots, free, bank, chan, hist, resp_out, t, nbc):
     """The player takes one response per cycle (TracePlayer::peqCallback answers END_RESP at once)."""
     if S[S_LAST_DELIV] >= t:
         return
@@ -225,13 +281,13 @@ def deliver(P, S, slots, free, chan, hist, resp_out, t, nbc):
             p = S[S_PARKED]
             S[S_PARKED] = -1
             S[S_WAITING] = 0
-            front_accept(P, S, slots, chan, p, slots[p, Q_PUSHED], t)
+            front_accept(P, S, slots, bank, chan, p, slots[p, Q_PUSHED], t)
         else:
             S[S_ACTIVE] -= 1
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def send(P, S, slots, free, chan, trace, base, t, nbc):
+def send(P, S, slots, free, bank, chan, trace, base, t, nbc):
     """The trace player's next request reaches the arbiter at cycle t."""
     row = trace[S[S_NEXT_ID] - base]
     S[S_FREE_N] -= 1
@@ -251,14 +307,14 @@ def send(P, S, slots, free, chan, trace, base, t, nbc):
         push(slots, chan, s, ch, t, C_FIFO_HEAD, C_FIFO_TAIL)
     elif P[P_ARB] == ARB_DS3:
         if tq_room(P, slots, chan, s, ch):
-            front_accept(P, S, slots, chan, s, ch, t)
+            front_accept(P, S, slots, bank, chan, s, ch, t)
         else:
             slots[s, Q_PUSHED] = ch   # parked: remember the channel
             S[S_PARKED] = s
             S[S_WAITING] = 1
     elif S[S_ACTIVE] < P[P_MAXACT]:
         S[S_ACTIVE] += 1
-        front_accept(P, S, slots, chan, s, ch, t)
+        front_accept(P, S, slots, bank, chan, s, ch, t)
     else:
         slots[s, Q_PUSHED] = ch
         S[S_PARKED] = s

@@ -39,18 +39,21 @@ ACT, PRE, RD, WR, REFA, PREA = 0, 1, 2, 3, 4, 5
  S_RLAT_SUM, S_N_RLAT, S_LAT_SUM, S_EVENTS, S_PROGRESS, N_SCALARS) = range(30)   # S_PROGRESS: last acceptance or response
 
 # slot fields (one slot per request in flight); NEXT/PREV link the channel queue, then the bank
-# queue; RNEXT the response queue, then the initiator's pending responses; UNEXT the undelivered list
+# queue; RNEXT the response queue, then the initiator's pending responses; UNEXT the undelivered list;
+# TNEXT the bank's transaction-queue list (DRAMSim3 arbiter with a bankwise buffer)
 (Q_ID, Q_ADDR, Q_WRITE, Q_BANK, Q_ROW, Q_PUSHED, Q_ACCEPT, Q_DONE, Q_RESPONDED,
- Q_NEXT, Q_PREV, Q_RNEXT, Q_UNEXT, N_QF) = range(14)
+ Q_NEXT, Q_PREV, Q_RNEXT, Q_UNEXT, Q_TNEXT, N_QF) = range(15)
 
 # bank fields after the 4 next-legal-time columns
 # (B_GR, B_GBG: the bank's global rank and bank group; B_BGCOL: the bank-group column of its cached
 # command, BG_NONE for PRE; B_RDACOL: B_RDA for a RD with auto-precharge, else B_ZERO, always 0)
 # B_X: the earliest cycle of the cached command by the bank's, rank's and bank group's tables (not the
 # command bus), INF when the bank has no request or may not issue; B_CAND_ID: its request's id; B_LOCAL:
-# the bank's index in its rank)
+# the bank's index in its rank; B_TQH/B_TQT/B_TQI + 0 (reads) or + 1 (writes): the first and last slot
+# and the first's id (INF: none) of the bank's requests in the transaction queue, oldest first, kept
+# for the DRAMSim3 arbiter with a bankwise buffer: its pick is a min over the banks, not a queue walk)
 (B_RDA, B_OPEN_ROW, B_CLOSE_T, B_ACT_T, B_CAS, B_HEAD, B_TAIL, B_NQ, B_CAND, B_CMD, B_AUTO, B_GR, B_GBG, B_BGCOL,
- B_RDACOL, B_ZERO, B_X, B_CAND_ID, B_LOCAL, N_BF) = range(4, 24)
+ B_RDACOL, B_ZERO, B_X, B_CAND_ID, B_LOCAL, B_TQH, _, B_TQT, _, B_TQI, _, N_BF) = range(4, 30)
 BG_NONE = 3                  # bank-group columns: ACT, RD, WR, then one that stays 0
 
 # rank fields after the 6 next-legal-time columns (R_FAW0..+3: the last four ACT cycles, a ring)
@@ -64,8 +67,10 @@ NO_CMD = -1
 # channel fields (C_FIFO_*: the arbiter's queue, or the transaction queue's reads; C_WQ_*: its writes)
 (C_CMDBUS, C_FIFO_HEAD, C_FIFO_TAIL, C_LAST_END_REQ, C_NR, C_NW, C_LAST_BANK, C_LAST_WRITE,
  C_RQ_HEAD, C_RQ_TAIL, C_RESP_OK, C_RESP_BUSY, C_MIN, C_BEST, C_BEST_GB, C_STALE,
- C_WQ_HEAD, C_WQ_TAIL, C_TQ_NR, C_TQ_NW, C_DRAIN, C_RR, C_RESCAN, N_CF) = range(24)   # C_RR: DRAMSim3's round-robin bank
+ C_WQ_HEAD, C_WQ_TAIL, C_TQ_NR, C_TQ_NW, C_DRAIN, C_RR, C_RESCAN,
+ C_TQ_PICK, C_TQ_PREV, C_TQ_DRAIN, C_TQ_DIRTY, N_CF) = range(28)   # C_RR: DRAMSim3's round-robin bank
 # C_STALE: every bank's B_X must be recomputed before the next pick; C_RESCAN: only the pick
+# C_TQ_PICK/PREV/DRAIN: frontend.tq_pick's answer, valid until C_TQ_DIRTY (the queues or the buffer changed)
 
 DONE, NEED_MORE, NEED_SLOTS, STALLED = 0, 1, 2, 3
 STALL_CYCLES = 1 << 32       # a request in flight this long without progress is a kernel bug
@@ -86,16 +91,18 @@ def init_state(P):
     S[S_FREE_N] = SLOTS0
     slots = np.zeros((SLOTS0, N_QF), np.int64)
     free = np.arange(SLOTS0 - 1, -1, -1).astype(np.int64)   # a stack: slot 0 is popped first
-    bank = np.zeros((nb, N_BF), np.int64)
-    bank[:, B_OPEN_ROW] = -1
-    bank[:, B_HEAD] = -1
-    bank[:, B_CAND] = -1
-    bank[:, B_RDACOL] = B_ZERO
+    bank = np.zeros((N_BF, nb), np.int64)   # field-major: one field of every bank is contiguous
+    bank[B_OPEN_ROW, :] = -1
+    bank[B_HEAD, :] = -1
+    bank[B_CAND, :] = -1
+    bank[B_RDACOL, :] = B_ZERO
     for gb in range(nb):
-        bank[gb, B_GR] = gb // nbanks
-        bank[gb, B_GBG] = gb // nbpg
-        bank[gb, B_LOCAL] = gb % nbanks
-    bank[:, B_X] = INF
+        bank[B_GR, gb] = gb // nbanks
+        bank[B_GBG, gb] = gb // nbpg
+        bank[B_LOCAL, gb] = gb % nbanks
+    bank[B_X, :] = INF
+    bank[B_TQH:B_TQT + 2, :] = -1
+    bank[B_TQI:B_TQI + 2, :] = INF
     bgn = np.zeros((nr * nbg, BG_NONE + 1), np.int64)     # ACT, RD, WR, none
     rank = np.zeros((nr, N_RF), np.int64)
     interval = P[P_REFIPB] if P[P_REFPOL] == PER_BANK else P[P_REFI]
@@ -120,6 +127,7 @@ def init_state(P):
     chan[:, C_LAST_END_REQ] = -1
     chan[:, C_RQ_HEAD] = -1
     chan[:, C_STALE] = 1
+    chan[:, C_TQ_DIRTY] = 1
     for ch in range(nch):
         chan[ch, C_LAST_BANK] = ch * nrank * nbanks
     hist = np.zeros(HIST_BINS, np.int64)
