@@ -20,11 +20,14 @@ MVAU_LUT_PER_PE = 1.1
 # BNN-PYNQ utilisation reports of tests/fixtures/fpga/published_designs.csv (published.calibration;
 # `python benchmarks/fpga_published.py` prints the fit; the Model option `lut_coefficients` takes others).
 MAC_LANE_LUT = 0.58
-SWU_LUT_BASE = 2000.0
+SWU_LUT_BASE = 1930.0
 FINN_LUT_COEFFICIENTS = (1.1, 300.0)  # FINN's own values of the two
 # FIFOs up to this depth are SRL shift registers (FINN InsertAndSetFIFODepths max_qsrl_depth=256),
 # deeper ones Vivado FIFOs (set_fifo_depths.py).
 MAX_SRL_DEPTH = 256
+# An HLS stream FIFO holding more bits than this is RAM-based, fewer are shift registers: Vitis HLS
+# config_storage fifo, auto_srl_max_bits default 1024 (UG1399, "config_storage").
+HLS_SRL_MAX_BITS = 1024
 # Threshold and weight memories up to this depth sit in LUTRAM (FINN's embedded-mode rule,
 # matrixvectoractivation.py MVAU.bram_estimation: "internal_embedded and calc_wmem() <= 128").
 LUTRAM_MAX_DEPTH = 128
@@ -246,6 +249,17 @@ def fifo_cost(depth, width):
         return 2 * clog2(depth) + cdiv(depth, 32) * cdiv(width, 2), 0
     d = 1 << clog2(depth)
     return 2 * clog2(d), ramb18(d, width)
+
+
+@njit(cache=True)
+def hls_stream_fifo(depth, width):
+    """(LUT, BRAM18) of an HLS `hls::stream` FIFO of `depth` words of `width` bits, as BNN-PYNQ's
+    top.cpp sets them (`#pragma HLS STREAM depth=`): up to HLS_SRL_MAX_BITS an SRL FIFO at FINN's SRL
+    cost (fifo_cost), larger a RAM FIFO of RAMB18s by FINN's table (StreamingFIFO.bram_estimation) plus
+    its two address counters, 2*ceil(log2 depth) LUTs."""
+    if depth * width <= HLS_SRL_MAX_BITS:
+        return fifo_cost(depth, width)
+    return 2 * clog2(depth), ramb18(depth, width)
 
 
 @njit(cache=True)
