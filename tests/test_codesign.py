@@ -209,7 +209,7 @@ def test_the_rule_of_thumb_refuses_a_reference_design_that_does_not_fit():
     from agents.codesign import BaselineConfigError, Sequential
     env = gym.make("archgym/CoDesign-FPGA-v0", weight_bits=(8,), act_bits=(8,))
     with pytest.raises(BaselineConfigError, match=r"the reference design \(the space's defaults\) is infeasible "
-                                                  r"\(violation 20.7\), so its latency_s cannot set the MACs budget"):
+                                                  r"\(violation 21\), so its latency_s cannot set the MACs budget"):
         Sequential(seed=0).search(env, 20)
     fits = gym.make("archgym/CoDesign-FPGA-v0")
     budget = Sequential.derived_macs_budget(fits.unwrapped)  # 863,872 MACs x 66 us / 262.63 us at W4A4, 2^13, 200 MHz

@@ -156,7 +156,7 @@ def test_conv_swu_by_hand():
     wl = net(conv_row(32, 32, 64, 64, 3), conv_row(30, 30, 64, 10, 1))
     res = fpga.simulate({"weight_bits": 1, "act_bits": 1}, wl, folding=[(16, 32), (10, 64)])
     c = layer(res, "l0")
-    assert (c["cycles"], c["swu_simd"], c["swu_cycles"], c["swu_bram18"], c["swu_lut"]) == (64800, 32, 16392, 32, 2000)
+    assert (c["cycles"], c["swu_simd"], c["swu_cycles"], c["swu_bram18"], c["swu_lut"]) == (64800, 32, 16392, 32, E.SWU_LUT_BASE)
     assert layer(res, "l1")["swu_cycles"] == 0
     assert res.metrics["ii_cycles"] == 64800
     # latency, 30 rows each: the MVAU starts when the window's first 3x3 window is out (9*64/32 = 18
@@ -287,7 +287,8 @@ def test_feasibility_uses_the_whole_device():
 
 def test_feasibility_edge_for_every_resource():
     # The kernel compares used*100 <= cap% * available in integers (caps are 100%): a board of
-    # exactly `used` units is feasible, one unit less is not, and the violation is the overshoot.
+    # exactly `used` units is feasible, one unit less is not, and the violation is the overshoot;
+    # except block RAM, whose overflow becomes LUTRAM (estimators.bram_spill).
     model = fpga.Model("cnv")
     d = fpga.design_vector(fpga.check_design({"board": "u250", "target_cycles": 4096, "ram_style": "ultra",
                                               "mult_style": "dsp"}))
@@ -302,7 +303,12 @@ def test_feasibility_edge_for_every_resource():
         ok = kernels.simulate_layers(table, tab, need, acc, board, power, caps, opts, d, empty, empty, False)[0]
         board[d[K.D_BOARD].astype(int), r] -= 1
         bad = kernels.simulate_layers(table, tab, need, acc, board, power, caps, opts, d, empty, empty, False)[0]
-        assert ok[K.M_FEAS, 0] == 1 and bad[K.M_FEAS, 0] == 0 and bad[K.M_OVER, 0] == r
+        assert ok[K.M_FEAS, 0] == 1 and ok[K.M_SPILL, 0] == 0
+        if r == K.R_BRAM:  # one BRAM18 short: it spills to LUTRAM (288 LUTs), still feasible on this board
+            assert bad[K.M_FEAS, 0] == 1 and bad[K.M_BRAM, 0] == used[r] - 1 and bad[K.M_SPILL, 0] == 288
+            assert bad[K.M_LUT, 0] == used[0] + 288 and bad[K.M_FF, 0] == ok[K.M_FF, 0]
+            continue
+        assert bad[K.M_FEAS, 0] == 0 and bad[K.M_OVER, 0] == r
         assert bad[K.M_VIOL, 0] == pytest.approx(1 / (used[r] - 1))
 
 
@@ -366,3 +372,30 @@ def test_unmappable_layers_say_which_and_why():
         fpga.simulate({}, grouped)
     with pytest.raises(WorkloadError, match=r"layer 'l1'.*matmul"):
         fpga.simulate({}, net(linear_row(8, 8), matmul_row(4, 4, 4)))
+
+
+def test_bram_overflow_spills_to_lutram_by_hand():
+    # TFC W1A1, BNN-PYNQ-style per-PE weight memories in BRAM, folding 16:49 8:8 8:8 10:8. By hand
+    # (estimators.ramb18): fc1 16 PEs x (64 x 49 bit: 2 RAMB18) = 32, fc2 and fc3 8 x (64 x 8: 1) = 8
+    # each, fc4 10 x (8 x 8: 1) = 10, DMA shell 4: 62 BRAM18; thresholds (4-8 deep) are LUTRAM and
+    # the FIFOs (<= 32 deep) SRLs. On a board with 50 BRAM18 the other 12 spill: 12 x 18,432 bits /
+    # 64 bits per LUT = 3,456 LUTs, no FFs; with one LUT less than that total, LUT overflows.
+    model = fpga.Model("tfc", input_bits=1)
+    design = {"board": "pynq_z1", "weight_bits": 1, "act_bits": 1, "mem_mode": "internal_embedded",
+              "ram_style": "block"}
+    folding = [(16, 49), (8, 8), (8, 8), (10, 8)]
+    res = model.simulate(design, folding)
+    assert [layer["bram18"] for layer in res.layers] == [32, 8, 8, 10]
+    assert res.metrics["bram18"] == 62 and res.metrics["n_spill_lut"] == 0
+    table, tab, need, acc, available, power, caps, opts = model._args
+    d = fpga.design_vector(fpga.check_design(design))
+    pe, simd = model.check_folding(folding)
+    board = available.copy()
+    board[int(d[K.D_BOARD]), K.R_BRAM] = 50
+    out = kernels.simulate_layers(table, tab, need, acc, board, power, caps, opts, d, pe, simd, True)[0][:, 0]
+    assert out[K.M_BRAM] == 50 and out[K.M_SPILL] == 3_456
+    assert out[K.M_LUT] == res.metrics["lut"] + 3_456 and out[K.M_FF] == res.metrics["ff"]
+    assert out[K.M_FEAS] == 1
+    board[int(d[K.D_BOARD]), 0] = res.metrics["lut"] + 3_455
+    out = kernels.simulate_layers(table, tab, need, acc, board, power, caps, opts, d, pe, simd, True)[0][:, 0]
+    assert out[K.M_FEAS] == 0 and out[K.M_OVER] == 0 and out[K.M_BRAM] == 50

@@ -88,3 +88,15 @@ def test_bnnpynq_run_time_multiplies_counted_from_source():
     five = audit.main()
     assert [len(five[d]) for d in audit.PUBLISHED] == [23, 24, 27, 2, 2]
     assert audit.rules(five) == {"bit width": [], "set bits": [], "odd-factor bit width": []}
+
+
+def test_bnnpynq_stream_fifos_and_the_cnvW2A2_spill():
+    # top.cpp's hand-set FIFOs (estimators.hls_stream_fifo): 128 x 64 bit = 8,192 bits > 1,024 is a RAM
+    # FIFO, ramb18(128, 64) = ceil(128/512)*ceil(64/36) = 2 BRAM18 and 2*ceil(log2 128) = 14 LUTs;
+    # 3 x 64 = 192 bits an SRL, 2*ceil(log2 3) + ceil(3/32)*ceil(64/2) = 36 LUTs
+    assert estimators.hls_stream_fifo(128, 64) == (14, 2) and estimators.hls_stream_fifo(3, 64) == (36, 0)
+    # cnvW2A2 asks for 7 BRAM18 more than the Pynq-Z1's 280: they become 7 x 288 LUTs of LUTRAM
+    row = next(r for r in BNNPYNQ_UTILISATION if r.design_id == "bnnpynq_cnvW2A2")
+    p = published.predict(row)
+    assert p["bram18"] == 280 and p["n_spill_lut"] == 7 * 288 and p["feasible"]
+    assert all(published.predict(r)["n_spill_lut"] == 0 for r in BNNPYNQ_UTILISATION if r is not row)

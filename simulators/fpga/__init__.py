@@ -9,7 +9,9 @@ A design is network-wide (PARAMETERS): the board, FINN SetFolding's `target_cycl
 explicit per-layer PE/SIMD `folding`), weight and activation bits, clock, how multipliers and weight
 memories are built, and FINN's weight memory mode. Throughput is f_clk / II with II the slowest
 stage; latency is one frame through the empty pipeline. A design over the board's resources is a
-result with `feasible=False`, the resource that overflowed most and the total relative overshoot.
+result with `feasible=False`, the resource that overflowed most and the total relative overshoot;
+block RAM over the board becomes LUTRAM first, as Vivado synthesis does (`n_spill_lut`,
+estimators.bram_spill).
 Per-unit formulas: estimators.py; folding: folding.py; network evaluation: kernels.py; layer
 mapping: network.py; boards and power constants: boards.py. docs/fpga.md says which number follows
 FINN's estimator and which the shipped hardware.

@@ -20,14 +20,23 @@ MVAU_LUT_PER_PE = 1.1
 # BNN-PYNQ utilisation reports of tests/fixtures/fpga/published_designs.csv (published.calibration;
 # `python benchmarks/fpga_published.py` prints the fit; the Model option `lut_coefficients` takes others).
 MAC_LANE_LUT = 0.58
-SWU_LUT_BASE = 2000.0
+SWU_LUT_BASE = 1930.0
 FINN_LUT_COEFFICIENTS = (1.1, 300.0)  # FINN's own values of the two
 # FIFOs up to this depth are SRL shift registers (FINN InsertAndSetFIFODepths max_qsrl_depth=256),
 # deeper ones Vivado FIFOs (set_fifo_depths.py).
 MAX_SRL_DEPTH = 256
+# An HLS stream FIFO holding more bits than this is RAM-based, fewer are shift registers: Vitis HLS
+# config_storage fifo, auto_srl_max_bits default 1024 (UG1399, "config_storage").
+HLS_SRL_MAX_BITS = 1024
 # Threshold and weight memories up to this depth sit in LUTRAM (FINN's embedded-mode rule,
 # matrixvectoractivation.py MVAU.bram_estimation: "internal_embedded and calc_wmem() <= 128").
 LUTRAM_MAX_DEPTH = 128
+# A RAMB18 holds 18 Kb (UG473 7 Series Memory Resources, "Block RAM Summary"; UG573 the same for
+# UltraScale), and a LUT6 64 bits as single-port RAM or ROM (RAM64X1S / ROM64X1: UG474 7 Series CLB,
+# "Distributed RAM"; UG574 the same per LUT), FINN's LUTRAM rate (W*ceil(depth/64), c2 above).
+BRAM18_BITS = 18_432
+LUTRAM_BITS_PER_LUT = 64
+SPILL_LUT_PER_BRAM18 = BRAM18_BITS // LUTRAM_BITS_PER_LUT
 
 
 @njit(cache=True, inline="always")
@@ -240,3 +249,36 @@ def fifo_cost(depth, width):
         return 2 * clog2(depth) + cdiv(depth, 32) * cdiv(width, 2), 0
     d = 1 << clog2(depth)
     return 2 * clog2(d), ramb18(d, width)
+
+
+@njit(cache=True)
+def hls_stream_fifo(depth, width):
+    """(LUT, BRAM18) of an HLS `hls::stream` FIFO of `depth` words of `width` bits, as BNN-PYNQ's
+    top.cpp sets them (`#pragma HLS STREAM depth=`): up to HLS_SRL_MAX_BITS an SRL FIFO at FINN's SRL
+    cost (fifo_cost), larger a RAM FIFO of RAMB18s by FINN's table (StreamingFIFO.bram_estimation) plus
+    its two address counters, 2*ceil(log2 depth) LUTs."""
+    if depth * width <= HLS_SRL_MAX_BITS:
+        return fifo_cost(depth, width)
+    return 2 * clog2(depth), ramb18(depth, width)
+
+
+@njit(cache=True)
+def bram_spill(demand, available):
+    """(BRAM18, LUT): block RAM a design gets and the LUTs of LUTRAM holding the rest. Vivado synthesis
+    caps block RAM at the part's total (synth_design -max_bram, default -1 "the max number allowed for
+    the part", UG835) and maps further inferred memories to LUTRAM ("[Synth 8-5835] BRAM resources
+    overutilized, will try LUT-RAM instead", quoted in github.com/edaa-org/pyEDAA.OutputFilter/issues/54),
+    so BNN-PYNQ's cnvW2A2 ships at 280 of 280 BRAM18 with twice cnvW1A2's LUTRAM.
+    Which memories move is Vivado's choice, not documented; the cost is per block RAM over the total:
+    SPILL_LUT_PER_BRAM18 = 18,432 / 64 = 288 LUTs each, a full RAMB18's bits as single-port LUTRAM (the
+    memories that dominate the demand are weight memories, written once and read by one port). Counting
+    the displaced RAMB18 as full makes it the cost of the block RAM the design cannot have rather than
+    of a guessed memory; a half-full one would cost half. It goes to LUTRAM on boards with URAM too:
+    synthesis puts memories in URAM only when asked (RAM_STYLE "ultra", UG901). Memories that are not
+    inferred (instantiated RAMB primitives, out-of-context IP) do not move; Vivado's placer then fails
+    them ("[Place 30-640] ... requires more RAMB18 and RAMB36/FIFO cells than are available",
+    github.com/EttusResearch/uhd/issues/256 on the same xc7z020); the model assumes inferred memories,
+    as HLS and FINN generate."""
+    if demand <= available:
+        return demand, 0
+    return available, (demand - available) * SPILL_LUT_PER_BRAM18

@@ -20,9 +20,9 @@ from simulators.fpga.layout import (CH, DW, D_ABITS, D_BOARD, D_CLOCK, D_MEM, D_
     GAP, HAS_ACT, IFM_W, KH, KIND, KW, L_BRAM, L_CYC, L_DONE, L_DSP, L_DWC_LUT, L_FF, L_FIFO_BRAM, L_FIFO_DEPTH,
     L_FIFO_LUT, L_LUT, L_PE, L_SIMD, L_SWU_BRAM, L_SWU_CYC, L_SWU_LUT, L_SWU_SIMD, L_T_BRAM, L_UNIT_LUT, L_URAM,
     L_W_BRAM, MAXPOOL, MVAU, M_ENERGY, M_FEAS, M_FPS, M_II, M_LAT, M_LAT_S, M_LUT, M_MAX_UTIL, M_OVER, M_POWER,
-    M_UTIL, M_VIOL, NEED_SWU, NEED_UNIT, N_LAYER, N_METRICS, N_PE, OUT_W, O_FF_PER_LUT, O_INPUT_BITS,
-    O_LABEL_SELECT, O_LANE_LUT, O_SWU_LUT, O_TOGGLE, O_WWIDTH_MAX, PE_DIV, PE_Q, P_STATIC, ROWS, SH, SIMD_DIV,
-    SIMD_Q, SWU, SWU_CYC, SWU_DIV, SWU_Q, VEC, VVAU)
+    M_SPILL, M_UTIL, M_VIOL, NEED_SWU, NEED_UNIT, N_LAYER, N_METRICS, N_PE, OUT_W, O_FF_PER_LUT, O_INPUT_BITS,
+    O_LABEL_SELECT, O_LANE_LUT, O_SWU_LUT, O_TOGGLE, O_WWIDTH_MAX, PE_DIV, PE_Q, P_STATIC, R_BRAM, ROWS, SH,
+    SIMD_DIV, SIMD_Q, SWU, SWU_CYC, SWU_DIV, SWU_Q, VEC, VVAU)
 
 # The DMA shell's BRAM: two RAMB36 of HLS m_axi read/write buffers (BNN-PYNQ's LFC: its 6 RAMB36 are
 # these two plus the two 1024x64 stream FIFOs of top.cpp, 2 RAMB36 each).
@@ -233,6 +233,9 @@ def evaluate(net, tab, need, acc, fold, design, available, power, caps_pct, opts
     if label_cycles > 0:
         u_lut += E.dwc_luts(prev_width, acc[n_layers - 1, wbits + abits])
     u_ff = int(opts[O_FF_PER_LUT] * u_lut)
+    # block RAM beyond the board's total becomes LUTRAM (Vivado synthesis; estimators.bram_spill)
+    u_bram, spill = E.bram_spill(u_bram, available[R_BRAM])
+    u_lut += spill
     # pass 3: latency of one frame
     lat = _latency(net, tab, need, fold, cyc, scyc, label_cycles, buf, detail, keep)
     # totals, feasibility, power
@@ -256,7 +259,7 @@ def evaluate(net, tab, need, acc, fold, design, available, power, caps_pct, opts
     fps = mhz * 1e6 / ii
     out[M_FPS, d], out[M_LAT_S, d], out[M_II, d], out[M_LAT, d] = fps, lat / (mhz * 1e6), ii, lat
     out[M_MAX_UTIL, d], out[M_POWER, d], out[M_ENERGY, d] = max_util, watts, watts / fps
-    out[M_VIOL, d], out[M_FEAS, d], out[M_OVER, d] = violation, feasible, over
+    out[M_VIOL, d], out[M_FEAS, d], out[M_OVER, d], out[M_SPILL, d] = violation, feasible, over, spill
 
 
 @njit(cache=True)

@@ -38,9 +38,10 @@ P_STATIC = 0
 # Metrics per design, rows of the (N_METRICS, n) output.
 METRICS = ("throughput_fps", "latency_s", "ii_cycles", "latency_cycles", "lut", "ff", "bram18", "uram", "dsp",
            "lut_util", "ff_util", "bram18_util", "uram_util", "dsp_util", "resource_util", "power_w", "energy_j",
-           "violation", "feasible", "overflow")
+           "violation", "feasible", "overflow", "n_spill_lut")
 (M_FPS, M_LAT_S, M_II, M_LAT, M_LUT, M_FF, M_BRAM, M_URAM, M_DSP, M_UTIL, _, _, _, _, M_MAX_UTIL, M_POWER,
- M_ENERGY, M_VIOL, M_FEAS, M_OVER) = range(len(METRICS))
+ M_ENERGY, M_VIOL, M_FEAS, M_OVER, M_SPILL) = range(len(METRICS))
+R_BRAM = M_BRAM - M_LUT  # BRAM18's position in the board's resources (boards.RESOURCES)
 N_METRICS = len(METRICS)
 
 # Per-layer detail: folding, cycles, totals (unit + window + width converters + FIFO in front),

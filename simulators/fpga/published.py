@@ -5,8 +5,9 @@ refit the model's two calibrated LUT coefficients on the shipped utilisation rep
 The fixture's columns: design, kind (utilisation = whole PL post-implementation; ooc_synthesis =
 accelerator only, no DMA shell; board_fps; board_latency, host-timed; rtlsim_latency), workload,
 board, clock_mhz, weight_bits, act_bits, input_bits, mem_mode, mult_style, ram_style, label_select,
-folding ("pe:simd" per layer, space-separated), the measured lut, ff, bram18, dsp, lutram, fps,
-latency_us or latency_cycles, `checks`: the metrics a test compares (the note says why others are
+folding ("pe:simd" per layer, space-separated), stream_fifos (the design's own FIFOs, "depth:width"
+space-separated, where its source sets them instead of FINN's FIFO sizing), the measured lut, ff,
+bram18, dsp, lutram, fps, latency_us or latency_cycles, `checks`: the metrics a test compares (the note says why others are
 not), and `tolerance`: "metric=fraction" where a row's check needs more than the default, with the
 measured reason in its note.
 """
@@ -18,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from simulators.fpga import kernels
+from simulators.fpga import estimators, kernels
 from simulators.fpga import prepare
+from simulators.fpga.boards import BOARDS, CAPS_PCT, FF_PER_LUT, RESOURCES
 
 MEASURED = ("lut", "ff", "bram18", "dsp", "lutram", "fps", "latency_us", "latency_cycles")
 
@@ -35,6 +37,7 @@ class Published:
     input_bits: int
     label_select: bool
     folding: list[tuple[int, int]]
+    stream_fifos: list[tuple[int, int]]
     measured: dict[str, float]
     checks: tuple[str, ...]
     tolerance: dict[str, float]
@@ -50,25 +53,39 @@ def load(path: str | Path) -> list[Published]:
             design = {"board": r["board"], "clock_mhz": float(r["clock_mhz"]), "weight_bits": int(r["weight_bits"]),
                       "act_bits": int(r["act_bits"]), "mem_mode": r["mem_mode"], "mult_style": r["mult_style"],
                       "ram_style": r["ram_style"]}
-            folding = [tuple(int(x) for x in pair.split(":")) for pair in r["folding"].split()]
+            folding, fifos = ([tuple(int(x) for x in pair.split(":")) for pair in r[k].split()]
+                              for k in ("folding", "stream_fifos"))
             measured = {k: float(r[k]) for k in MEASURED if r.get(k, "").strip()}
             tolerance = {k: float(v) for k, v in (item.split("=") for item in r["tolerance"].split())}
             rows.append(Published(int(r["row_id"]), r["design_id"], r["kind"], r["workload"], design,
-                                  int(r["input_bits"]), r["label_select"] == "1", folding, measured,
+                                  int(r["input_bits"]), r["label_select"] == "1", folding, fifos, measured,
                                   tuple(r["checks"].split()), tolerance, r["note"], r["source"]))
     return rows
 
 
 def predict(row: Published, **options) -> dict[str, float]:
     """The model's numbers for a row, in the row's terms: fps, latency_us and latency_cycles, lut, ff,
-    bram18 (without the DMA shell's buffers for out-of-context rows) and dsp, plus `feasible` on
-    the row's board. `options` go to the Model (e.g. lut_coefficients)."""
+    bram18 (without the DMA shell's buffers for out-of-context rows), dsp and n_spill_lut, plus
+    `feasible` on the row's board. A row with its own `stream_fifos` has those in place of the FIFOs
+    FINN's sizing would insert (estimators.hls_stream_fifo), before the block RAM over the board
+    spills to LUTRAM (estimators.bram_spill). `options` go to the Model (e.g. lut_coefficients)."""
     model = prepare(row.workload, input_bits=row.input_bits, label_select=row.label_select, **options)
     res = model.simulate(row.design, row.folding)
-    m = res.metrics
+    m = dict(res.metrics)
+    if row.stream_fifos:
+        own_lut, own_bram = np.array([estimators.hls_stream_fifo(d, w) for d, w in row.stream_fifos]).sum(axis=0)
+        lut = m["lut"] - m["n_spill_lut"] + own_lut - sum(layer["fifo_lut"] for layer in res.layers)
+        demand = (m["bram18"] + m["n_spill_lut"] // estimators.SPILL_LUT_PER_BRAM18 + own_bram
+                  - sum(layer["fifo_bram18"] for layer in res.layers))
+        board = BOARDS[row.design["board"]]
+        m["bram18"], m["n_spill_lut"] = estimators.bram_spill(int(demand), board.bram18)
+        m["lut"], m["ff"] = lut + m["n_spill_lut"], int(FF_PER_LUT * lut)
+        used = np.array([m[k] for k in RESOURCES])
+        m["feasible"] = bool(np.all(used * 100 <= CAPS_PCT * board.resources))
     bram = m["bram18"] - (kernels.SHELL_BRAM18 if row.kind == "ooc_synthesis" else 0)
     return {"fps": m["throughput_fps"], "latency_us": m["latency_s"] * 1e6, "latency_cycles": m["latency_cycles"],
-            "lut": m["lut"], "ff": m["ff"], "bram18": bram, "dsp": m["dsp"], "feasible": m["feasible"]}
+            "lut": m["lut"], "ff": m["ff"], "bram18": bram, "dsp": m["dsp"], "n_spill_lut": m["n_spill_lut"],
+            "feasible": m["feasible"]}
 
 
 def relative_error(predicted: float, measured: float) -> float:
