@@ -167,3 +167,17 @@ def test_not_json(tmp_path):
 def test_config_fixes_the_memory_system():
     with pytest.raises(DesignError, match="parameter 'ranks' is set by the DRAMSys config"):
         dram.simulate({"ranks": 2}, "stream", config=DDR3)
+
+
+def test_decode_by_runs_equals_decode_bit_by_bit():
+    # decode extracts runs of consecutive address bits with one shift; a bit-by-bit parity decode is the spec
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 1 << 40, 5000)
+    gapped = mapping.AddressMapping("gapped", {"bank": (1 << 6, 1 << 7, (1 << 9) | (1 << 20), 1 << 10, 1 << 12),
+                                               "row": tuple(1 << b for b in range(13, 30))})
+    for m in [gapped] + [mapping.named(n, STANDARDS["ddr4_2400"], 2, 2) for n in mapping.NAMED]:
+        got = m.decode(a)
+        for f in mapping.FIELDS:
+            want = sum((np.bitwise_count(a & mask) & 1).astype(np.int64) << k for k, mask in enumerate(m.fields.get(f, ())))
+            np.testing.assert_array_equal(got[f], want if f in m.fields else 0, err_msg=f"{m.name} {f}")
+    assert mapping._runs(gapped.fields["bank"]) == [(0, 6, 2), (2, (1 << 9) | (1 << 20), 0), (3, 10, 1), (4, 12, 1)]

@@ -59,11 +59,25 @@ class AddressMapping:
         out = {}
         for f in FIELDS:
             v = np.zeros(a.shape, np.int64)
-            for k, mask in enumerate(self.fields.get(f, ())):
-                single = mask & (mask - 1) == 0        # one address bit: a shift, no parity (3x faster decode)
-                v |= ((a >> (mask.bit_length() - 1)) & 1 if single else _parity(a & mask)) << k
+            for k, lo, n in _runs(self.fields.get(f, ())):
+                v |= (((a >> lo) & ((1 << n) - 1)) if n else _parity(a & lo)) << k
             out[f] = v
         return out
+
+
+def _runs(masks) -> list[tuple[int, int, int]]:
+    """A field's bit masks as (field bit k, address bit lo, n): n consecutive single address bits
+    from lo land at field bits k.., one shift and mask (a named mapping's field is one run); n = 0:
+    mask `lo` is an XOR of several address bits (its parity lands at bit k)."""
+    runs: list[list[int]] = []
+    for k, mask in enumerate(masks):
+        if mask & (mask - 1):
+            runs.append([k, mask, 0])
+        elif runs and runs[-1][2] and runs[-1][1] + runs[-1][2] == mask.bit_length() - 1:
+            runs[-1][2] += 1
+        else:
+            runs.append([k, mask.bit_length() - 1, 1])
+    return [tuple(r) for r in runs]
 
 
 def _parity(x: np.ndarray) -> np.ndarray:
