@@ -51,6 +51,13 @@ def main(argv=None) -> str:
                 and not published.predict(r)["feasible"]]
     lines += ["", "Shipped designs judged infeasible on their board: " + (", ".join(f"{d} ({b})" for d, b in feasible)
                                                                       or "none") + "."]
+    from simulators.fpga.estimators import SPILL_LUT_PER_BRAM18
+    spills = [(r.design_id, published.predict(r)) for r in rows if r.kind == "utilisation" and "lut" in r.checks]
+    lines += ["", "Block RAM over the board, spilled to LUTRAM (`n_spill_lut`, "
+              f"{SPILL_LUT_PER_BRAM18} LUTs per BRAM18): " + (", ".join(
+                  f"{d}: {q['bram18'] + q['n_spill_lut'] // SPILL_LUT_PER_BRAM18:,} BRAM18 wanted, "
+                  f"{q['n_spill_lut'] // SPILL_LUT_PER_BRAM18} spilled as {q['n_spill_lut']:,} LUTs"
+                  for d, q in spills if q["n_spill_lut"]) or "none") + "."]
     use, coef, ins, loo = published.calibration(rows)
     finn = {r.row_id: e for r, m, _, _, e, _ in comparison(use, lut_coefficients=FINN_LUT_COEFFICIENTS) if m == "lut"}
     lines += ["", f"LUT coefficients refit on the {len(use)} shipped utilisation reports (least squares on "
