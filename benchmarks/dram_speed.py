@@ -167,7 +167,7 @@ def main(argv=None) -> int:
             rows.append(("end to end (text trace file)", f"DRAMSim3 (`dramsim3main -c {ds3_cycles:,}`)", n, wall, cpu))
 
     decoded = dram.decode(trace, system, (1, 1))
-    none = np.zeros(0, np.int64)
+    none = None   # no profile
     batch.simulate_one(P, decoded[:1000], np.zeros((0, 2), np.int64), none)   # warm
     (S, _, _), wall, cpu = best(KERNEL_REPEATS, lambda: timed(lambda: batch.simulate_one(
         P, decoded, np.zeros((0, 2), np.int64), none)))

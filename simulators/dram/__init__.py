@@ -41,7 +41,6 @@ from simulators.dram.dramsys import DRAMSysConfig, MemorySystem
 from simulators.dram.standards import REQUEST_BYTES, STANDARDS, Standard
 
 MAPPINGS = M.NAMED
-NO_PROFILE = np.zeros(0, np.int64)   # the kernel's prof argument when not profiling
 
 PARAMETERS = DesignSpace([
     Categorical("page_policy", ["open", "open_adaptive", "closed", "closed_adaptive"], "open"),
@@ -286,7 +285,7 @@ def simulate(design: Mapping | None = None, trace=None, *, requests: bool = Fals
     while True:
         last = nxt is None
         n_total = base + len(cur) if last else np.iinfo(np.int64).max
-        status = K.run(P, cur, base, last, n_total, *state, resp, NO_PROFILE)
+        status = K.run(P, cur, base, last, n_total, *state, resp, None)
         if status == L.NEED_SLOTS:
             state[1], state[2] = L.grow(state[0], state[1], state[2])
         elif status == L.NEED_MORE:

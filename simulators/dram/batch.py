@@ -54,7 +54,7 @@ def finish(P, S, bank, rank):
 def simulate_one(P, trace, resp_out, prof):
     """A whole in-memory decoded trace, one design: (scalars S, latency histogram, background
     cycles). resp_out: (n, 2) acceptance and response cycle per request, or shape (0, 2) for none;
-    prof: cycles per kernel phase to add to (kernel.PHASES), or shape (0,) for none."""
+    prof: cycles per kernel phase to add to (kernel.PHASES), or None."""
     S, slots, free, bank, bgn, rank, chan, hist = init_state(P)
     while run(P, trace, 0, True, trace.shape[0], S, slots, free, bank, bgn, rank, chan, hist, resp_out,
               prof) == NEED_SLOTS:
@@ -74,7 +74,7 @@ def _alloc(Ps):
 
 @njit(cache=True)
 def _run_into(i, Ps, traces, which, S_all, H_all, B_all):
-    S, hist, bg = simulate_one(Ps[i], traces[which[i]], np.zeros((0, 2), np.int64), np.zeros(0, np.int64))
+    S, hist, bg = simulate_one(Ps[i], traces[which[i]], np.zeros((0, 2), np.int64), None)
     S_all[i] = S
     H_all[i] = hist
     B_all[i, :bg.shape[0]] = bg
@@ -144,7 +144,7 @@ def _run_chunk_one(i, Ps, chunks, which, base, last, n_total, cap, status, S_all
     nb, ng = r * P[P_NBG] * P[P_NBPG], r * P[P_NBG]
     status[i] = run(P, chunks[which[i]], base, last, n_total, S_all[i], slots_all[i, :cap[i]], free_all[i, :cap[i]],
                     bank_all[i, :, :nb], bgn_all[i, :ng], rank_all[i, :r], chan_all[i, :P[P_NCH]], hist_all[i],
-                    slots_all[i, :0, :2], free_all[i, :0])
+                    slots_all[i, :0, :2], None)
 
 
 def run_chunk(Ps, chunks, which, base, last, n_total, cap, status, *state):

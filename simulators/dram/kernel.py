@@ -38,7 +38,7 @@ from simulators.dram.layout import (ARB_DS3, ARB_REORDER, B_CAND, B_CAND_ID, B_G
                                     S_UND_HEAD, S_WAITING, STAGGERED, STALL_CYCLES, STALLED)
 
 
-# phases of one event for the profile (`run`'s prof argument; benchmarks/dram_speed.py --profile)
+# phases of one event for the profile (`run`'s prof argument; benchmarks/dram_speed.py prints it)
 PHASES = ("next event time", "scheduling scan", "responses", "player", "acceptance", "refresh", "command issue",
           "power-down")
 PH_NEXT, PH_SCAN, PH_RESP, PH_PLAYER, PH_ACCEPT, PH_REFRESH, PH_ISSUE, PH_PD = range(len(PHASES))
@@ -56,8 +56,9 @@ def cycle_counter(typingctx):
 
 @njit(cache=True, _nrt=False)
 def lap(prof, phase, t0):
-    """Add the cycles since t0 to prof[phase] (when profiling) and return the counter now."""
-    if prof.shape[0] == 0:
+    """Add the cycles since t0 to prof[phase] and return the counter now; prof None (not profiling):
+    t0 (the branch is pruned at compile time, so the production kernel carries no profiling code)."""
+    if prof is None:
         return t0
     t1 = cycle_counter()
     prof[phase] += t1 - t0
@@ -104,7 +105,8 @@ def round_robin(bank, chan, ch, t, nbc):
         d = min(d, (k + nbc if k < 0 else k) if x[i] <= t else INF)
     if d >= INF:
         return
-    gb = b0 + (start + d) % nbc
+    j = start + d                       # < 2 * nbc: a compare, not a division
+    gb = b0 + (j - nbc if j >= nbc else j)
     chan[ch, C_RR] = gb - b0
     chan[ch, C_BEST_GB] = gb
     chan[ch, C_BEST] = bank[B_CAND, gb]
@@ -114,7 +116,8 @@ def round_robin(bank, chan, ch, t, nbc):
 def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hist, resp_out, prof):
     """Simulate until every request is answered (DONE), until the player needs a request beyond
     this chunk (NEED_MORE: call again with the next chunk) or more request slots (NEED_SLOTS: call
-    again after `layout.grow`). trace: (k, 5) int64 rows (address, is_write, arrival in controller
+    again after `layout.grow`). prof: None, or an int64 array of len(PHASES) to add each phase's
+    CPU cycles to. trace: (k, 5) int64 rows (address, is_write, arrival in controller
     cycles, global bank, row) for request ids base..base+k-1."""
     nrank = P[P_NRANK]
     nbanks = P[P_NBG] * P[P_NBPG]
@@ -122,7 +125,7 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
     nr = nch * nrank
     nbc = nrank * nbanks
     k_avail = base + trace.shape[0]
-    t0 = cycle_counter() if prof.shape[0] else 0
+    t0 = 0 if prof is None else cycle_counter()
     while True:
         now = S[S_NOW]
         if S[S_DELIVERED] == n_total:
