@@ -1,7 +1,8 @@
 """The kernel's incremental state equals a recomputation from scratch at every stop of a chunked
 run (random designs of the whole knob space, random traces): each bank's cached earliest cycle
 B_X (kept by retime_rank/retime_group after every command), the DRAMSim3 transaction queue's
-links and per-bank lists, and its pick (the first queued request that fits, found by a walk)."""
+links and per-bank lists, and its pick (the first queued request that fits, found by a walk), and
+each rank's latest close time."""
 import numpy as np
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -36,6 +37,11 @@ def queue(slots, chan, ch, head, tail):
 
 def check_state(P, S, slots, bank, bgn, rank, chan):
     nbc = bank.shape[1] // chan.shape[0]
+    nbanks = bank.shape[1] // rank.shape[0]
+    for gr in range(rank.shape[0]):          # precharged_until's rank-wide latest close time
+        closes = bank[L.B_CLOSE_T, gr * nbanks:(gr + 1) * nbanks]
+        if rank[gr, L.R_N_OPEN] == 0:
+            assert rank[gr, L.R_CLOSE_MAX] == max(0, closes.max()), gr
     for gb in range(bank.shape[1]):
         if not chan[gb // nbc, L.C_STALE]:
             assert bank[L.B_X, gb] == fresh_time(P, bank, bgn, rank, gb), gb
@@ -58,6 +64,7 @@ def check_state(P, S, slots, bank, bgn, rank, chan):
                     assert bank[L.B_TQT + w, gb] == (want[-1] if want else -1)
                     assert bank[L.B_TQI + w, gb] == (slots[want[0], L.Q_ID] if want else L.INF)
         s, prev, drain = frontend.tq_pick(P, slots, bank, chan, ch)
+        assert (s, prev, drain) == frontend.tq_first(P, slots, bank, chan, ch)   # the cached pick is current
         q = writes if drain > 0 or chan[ch, L.C_TQ_NR] == 0 else reads
         fitting = [(a, p) for p, a in zip([-1] + q, q) if frontend.fits(P, slots, bank, chan, a, ch)]
         assert (s, prev) == (fitting[0] if fitting else (-1, -1))
@@ -77,12 +84,12 @@ def run_checked(design, trace, chunk):
     decoded = dram.decode(trace, system, (1, 1))
     n = len(decoded)
     state = list(L.init_state(P))
-    none2, none = np.zeros((0, 2), np.int64), np.zeros(0, np.int64)
+    none2 = np.zeros((0, 2), np.int64)
     base = 0
     while True:
         last = base + chunk >= n
         status = K.run(P, decoded[base:base + chunk], base, last, n if last else np.iinfo(np.int64).max,
-                       *state, none2, none)
+                       *state, none2, None)
         check_state(P, *state[:2], *state[3:7])
         if status == L.NEED_SLOTS:
             state[1], state[2] = L.grow(state[0], state[1], state[2])
@@ -91,7 +98,7 @@ def run_checked(design, trace, chunk):
         else:
             break
     assert status == L.DONE
-    S, hist, _ = batch.simulate_one(P, decoded, none2, none)   # chunking changes nothing
+    S, hist, _ = batch.simulate_one(P, decoded, none2, None)   # chunking changes nothing
     np.testing.assert_array_equal(state[0], S)
     np.testing.assert_array_equal(state[7], hist)
 

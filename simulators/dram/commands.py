@@ -5,10 +5,9 @@ logic in readable Python. Helpers are compiled with `_nrt=False`: they never all
 """
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
-from simulators.dram.layout import (ACT, B_ACT_T, B_AUTO, B_BGCOL, B_CAND, B_CAS, B_CLOSE_T, B_CMD, B_GBG, B_GR,
+from simulators.dram.layout import (ACT, BANKWISE, P_BUFSZ, P_SBUF, B_ACT_T, B_AUTO, B_BGCOL, B_CAND, B_CAS, B_CLOSE_T, B_CMD, B_GBG, B_GR,
                                     B_HEAD, B_NQ, B_OPEN_ROW, B_RDACOL, B_ZERO, BG_NONE,
                                     B_RDA, B_TAIL, B_X, B_CAND_ID, B_LOCAL, C_BEST, C_BEST_GB, C_CMDBUS, C_MIN, C_TQ_DIRTY, C_RESCAN, C_LAST_WRITE, C_NR, C_NW, C_RQ_HEAD, C_RQ_TAIL, C_STALE,
                                     CLOSED, CLOSED_ADAPTIVE, FIFO_SCHED, FR_FCFS_GRP, INF, NO_CMD, OPEN_ADAPTIVE,
@@ -16,7 +15,7 @@ from simulators.dram.layout import (ACT, B_ACT_T, B_AUTO, B_BGCOL, B_CAND, B_CAS
                                     P_NRANK, P_PAGE, P_RAS, P_RC, P_RCD, P_REFI, P_REFIPB, P_REFPOL, P_RESPQ, P_RFC,
                                     P_RFCPB, P_RP, P_RPAB, P_RRDL, P_RRDS, P_RTP, P_RTRS, P_SCHED, P_WR, P_WTRL, P_WTRS,
                                     P_XP, PER_BANK, PRE, PREA, PULLEDIN, Q_ADDR, Q_DONE, Q_ID, Q_NEXT, Q_PREV, Q_RNEXT, Q_ROW,
-                                    Q_WRITE, R_ALLCLOSED, R_APD, R_BANK_ACT, R_BLOCKED, R_CMD, R_COUNTER, R_CURRENT,
+                                    Q_WRITE, R_ALLCLOSED, R_APD, R_BANK_ACT, R_BLOCKED, R_CLOSE_MAX, R_CMD, R_COUNTER, R_CURRENT,
                                     R_FAW0, R_FAW_I, R_IN_PD, R_N_OPEN, R_NQ, R_PD_ENTER, R_PD_KIND, R_PD_READY, R_PPD,
                                     R_REMAIN, R_SKIP, R_STATE, R_TRIGGER, R_WAKE, RD, REFA, REGULAR, RESP_FIFO, S_N_ACT,
                                     S_N_AUTOPRE, S_N_CLOSE, S_N_HITS, S_N_PRE, S_N_RD, S_N_REF, S_N_REFPB, S_N_WR, WR)
@@ -217,6 +216,7 @@ def close(P, S, bank, rank, gb, gr, t):
     """Bank gb's row closes at cycle t (PRE, PREA or auto-precharge)."""
     bank[B_OPEN_ROW, gb] = -1
     bank[B_CLOSE_T, gb] = t
+    rank[gr, R_CLOSE_MAX] = max(rank[gr, R_CLOSE_MAX], t)
     rank[gr, R_N_OPEN] -= 1
     rank[gr, R_BANK_ACT] += t - bank[B_ACT_T, gb]
     rank[gr, REFA] = max(rank[gr, REFA], t + P[P_RP])
@@ -225,14 +225,12 @@ def close(P, S, bank, rank, gb, gr, t):
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def precharged_until(bank, rank, gr, t, nbanks):
-    """Account the all-banks-closed time of rank gr that ends with an ACT or REF at cycle t."""
-    if rank[gr, R_N_OPEN] == 0:
-        m = np.int64(0)
-        for gb in range(gr * nbanks, (gr + 1) * nbanks):
-            m = max(m, bank[B_CLOSE_T, gb])
-        if m < t:
-            rank[gr, R_ALLCLOSED] += t - m
+def precharged_until(rank, gr, t):
+    """Account the all-banks-closed time of rank gr that ends with an ACT or REF at cycle t. With
+    every bank closed, the latest of their close times is R_CLOSE_MAX: a bank's close time only rises
+    (an ACT waits tRP after its PRE and a refresh's end; a refresh waits tRP after every close)."""
+    if rank[gr, R_N_OPEN] == 0 and rank[gr, R_CLOSE_MAX] < t:
+        rank[gr, R_ALLCLOSED] += t - rank[gr, R_CLOSE_MAX]
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -244,7 +242,7 @@ def issue(P, S, slots, bank, bgn, rank, chan, s, gb, gr, ch, t, nbanks, nrank):
     burst = P[P_BURST]
     chan[ch, C_CMDBUS] = t + 1
     if c == ACT:
-        precharged_until(bank, rank, gr, t, nbanks)
+        precharged_until(rank, gr, t)
         S[S_N_ACT] += 1
         bank[B_OPEN_ROW, gb] = slots[s, Q_ROW]
         bank[B_CLOSE_T, gb] = INF
@@ -276,7 +274,6 @@ def issue(P, S, slots, bank, bgn, rank, chan, s, gb, gr, ch, t, nbanks, nrank):
         return False
     write = c == WR
     bank_remove(slots, bank, gb, s)
-    chan[ch, C_TQ_DIRTY] = 1
     rank[gr, R_NQ] -= 1
     if P[P_RESPQ] == RESP_FIFO:
         respq_append(slots, chan, ch, s)
@@ -303,6 +300,8 @@ def issue(P, S, slots, bank, bgn, rank, chan, s, gb, gr, ch, t, nbanks, nrank):
         bank[PRE, gb] = max(bank[PRE, gb], t + P[P_RTP])
         rank[gr, PREA] = max(rank[gr, PREA], t + P[P_RTP])
         rank[gr, R_PD_READY] = max(rank[gr, R_PD_READY], t + P[P_CL] + burst + 1)
+    if P[P_SBUF] != BANKWISE or bank[B_NQ, gb] == P[P_BUFSZ] - 1 or chan[ch, C_NR] + chan[ch, C_NW] == 0:
+        chan[ch, C_TQ_DIRTY] = 1         # else frontend.tq_pick's answer stands: bank gb had room, no drain starts
     r0 = ch * nrank
     for g2 in range(r0, r0 + nrank):       # rank-to-rank switches on the shared data bus
         if g2 != gr:
@@ -437,13 +436,14 @@ def issue_refresh(P, S, slots, bank, bgn, rank, chan, gr, ch, t, nbanks):
             rank[gr, REFA] = max(rank[gr, REFA], t + P[P_RPAB])
             rank[gr, ACT] = max(rank[gr, ACT], t + P[P_RPAB])
         return
-    precharged_until(bank, rank, gr, t, nbanks)
+    precharged_until(rank, gr, t)
     rfc = P[P_RFCPB] if per_bank else P[P_RFC]
     for i in range(nbanks):
         if not per_bank or i == rank[gr, R_CURRENT]:
             gb = b0 + i
             bank[ACT, gb] = max(bank[ACT, gb], t + rfc)
             bank[B_CLOSE_T, gb] = t + rfc
+            rank[gr, R_CLOSE_MAX] = max(rank[gr, R_CLOSE_MAX], t + rfc)
             rank[gr, R_BANK_ACT] += rfc
     rank[gr, R_PD_READY] = max(rank[gr, R_PD_READY], t + rfc)
     rank[gr, R_BLOCKED] = -2

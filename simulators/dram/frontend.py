@@ -13,7 +13,7 @@ from simulators.dram.layout import (ARB_DS3, ARB_FIFO, ARB_REORDER, ARB_SIMPLE, 
                                     C_MIN, C_NR, C_NW, C_RESCAN, C_RESP_BUSY, C_RESP_OK, C_RQ_HEAD, C_STALE,
                                     C_TQ_DIRTY, C_TQ_DRAIN, C_TQ_NR, C_TQ_NW, C_TQ_PICK, C_TQ_PREV, C_WQ_HEAD,
                                     C_WQ_TAIL, DRAIN_LOW, HIST_BINS, INF, P_ARB, P_BUFSZ, P_MAXACT, P_RATIO_DEN,
-                                    P_RATIO_NUM, P_RESPQ, P_SBUF, Q_ACCEPT, Q_ADDR, Q_BANK, Q_DONE, Q_ID, Q_NEXT,
+                                    P_NBG, P_NBPG, P_NRANK, P_RATIO_NUM, P_RESPQ, P_SBUF, Q_ACCEPT, Q_ADDR, Q_BANK, Q_DONE, Q_ID, Q_NEXT,
                                     Q_PREV, Q_PUSHED, Q_RESPONDED, Q_RNEXT, Q_ROW, Q_TNEXT, Q_UNEXT, Q_WRITE,
                                     READ_WRITE, RESP_REORDER, R_IN_PD, R_NQ, S_ACTIVE, S_DELIVERED, S_END, S_FREE_N,
                                     S_LAST_DELIV, S_LAT_SUM, S_NEXT_ID, S_N_RLAT, S_PARKED, S_PEND_HEAD, S_PEND_TAIL,
@@ -138,7 +138,7 @@ def tq_first(P, slots, bank, chan, ch):
     if P[P_SBUF] != BANKWISE:
         s = chan[ch, C_WQ_HEAD] if w else chan[ch, C_FIFO_HEAD]
         return (s if s >= 0 and fits(P, slots, bank, chan, s, ch) else -1), -1, drain
-    nbc = bank.shape[1] // chan.shape[0]
+    nbc = P[P_NRANK] * P[P_NBG] * P[P_NBPG]
     b0 = ch * nbc
     ids, nq = bank[B_TQI + w, b0:b0 + nbc], bank[B_NQ, b0:b0 + nbc]
     size = P[P_BUFSZ]

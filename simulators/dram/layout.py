@@ -60,7 +60,7 @@ BG_NONE = 3                  # bank-group columns: ACT, RD, WR, then one that st
 R_FAW0 = 6
 (R_FAW_I, R_TRIGGER, R_STATE, R_COUNTER, R_BLOCKED, R_REMAIN, R_CURRENT, R_SKIP, R_CMD, R_WAKE,
  R_IN_PD, R_PD_ENTER, R_PD_KIND, R_PD_READY, R_NQ, R_N_OPEN, R_ALLCLOSED, R_PPD, R_APD, R_BANK_ACT,
- N_RF) = range(10, 31)
+ R_CLOSE_MAX, N_RF) = range(10, 32)   # R_CLOSE_MAX: the latest B_CLOSE_T set in the rank (they only rise)
 REGULAR, PULLEDIN = 0, 1
 NO_CMD = -1
 
