@@ -11,7 +11,7 @@ from simulators.dram.commands import bank_append, fold_bank, list_append, pd_exi
 from simulators.dram.layout import (ARB_DS3, ARB_FIFO, ARB_REORDER, ARB_SIMPLE, BANKWISE, B_GR, B_NQ, B_TQH, B_TQI,
                                     B_TQT, C_BEST_GB, C_DRAIN, C_FIFO_HEAD, C_FIFO_TAIL, C_LAST_BANK, C_LAST_END_REQ,
                                     C_MIN, C_NR, C_NW, C_RESCAN, C_RESP_BUSY, C_RESP_OK, C_RQ_HEAD, C_STALE,
-                                    C_TQ_DIRTY, C_TQ_DRAIN, C_TQ_NR, C_TQ_NW, C_TQ_PICK, C_TQ_PREV, C_WQ_HEAD,
+                                    C_TQ_DIRTY, C_TQ_DRAIN, C_TQ_NR, C_TQ_NW, C_TQ_PICK, C_TQ_PREV, C_TQ_W, C_WQ_HEAD,
                                     C_WQ_TAIL, DRAIN_LOW, HIST_BINS, INF, P_ARB, P_BUFSZ, P_MAXACT, P_RATIO_DEN,
                                     P_NBG, P_NBPG, P_NRANK, P_RATIO_NUM, P_RESPQ, P_SBUF, Q_ACCEPT, Q_ADDR, Q_BANK, Q_DONE, Q_ID, Q_NEXT,
                                     Q_PREV, Q_PUSHED, Q_RESPONDED, Q_RNEXT, Q_ROW, Q_TNEXT, Q_UNEXT, Q_WRITE,
@@ -96,13 +96,29 @@ def front_accept(P, S, slots, bank, chan, s, ch, t):
         list_append(slots, Q_UNEXT, S, S_UND_HEAD, S_UND_TAIL, s)
     if P[P_ARB] == ARB_DS3 and P[P_SBUF] == BANKWISE:
         tq_bank_append(slots, bank, s)
-    chan[ch, C_TQ_DIRTY] = 1
     if P[P_ARB] == ARB_DS3 and slots[s, Q_WRITE]:
         chan[ch, C_TQ_NW] += 1
         push(slots, chan, s, ch, t, C_WQ_HEAD, C_WQ_TAIL)
     else:
         chan[ch, C_TQ_NR] += P[P_ARB] == ARB_DS3
         push(slots, chan, s, ch, t, C_FIFO_HEAD, C_FIFO_TAIL)
+    tq_entered(P, slots, bank, chan, s, ch)
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def tq_entered(P, slots, bank, chan, s, ch):
+    """Request s entered the transaction queue. With a bankwise buffer the cached pick stands while
+    the drain state and direction stay (s is the youngest request, so it is the pick only if nothing
+    fitted before and it fits); else the pick is recomputed (a shared or read/write buffer's is cheap)."""
+    if P[P_ARB] != ARB_DS3 or P[P_SBUF] != BANKWISE or chan[ch, C_TQ_DIRTY]:
+        chan[ch, C_TQ_DIRTY] = 1
+        return
+    drain = tq_drain(P, chan, ch)
+    if drain != chan[ch, C_TQ_DRAIN] or (drain > 0 or chan[ch, C_TQ_NR] == 0) != chan[ch, C_TQ_W]:
+        chan[ch, C_TQ_DIRTY] = 1
+    elif chan[ch, C_TQ_PICK] < 0 and slots[s, Q_WRITE] == chan[ch, C_TQ_W] and bank[B_NQ, slots[s, Q_BANK]] < P[P_BUFSZ]:
+        chan[ch, C_TQ_PICK] = s
+        chan[ch, C_TQ_PREV] = slots[s, Q_PREV]
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -123,17 +139,26 @@ def tq_pick(P, slots, bank, chan, ch):
     if chan[ch, C_TQ_DIRTY]:
         s, prev, drain = tq_first(P, slots, bank, chan, ch)
         chan[ch, C_TQ_PICK], chan[ch, C_TQ_PREV], chan[ch, C_TQ_DRAIN] = s, prev, drain
+        chan[ch, C_TQ_W] = drain > 0 or chan[ch, C_TQ_NR] == 0
         chan[ch, C_TQ_DIRTY] = 0
     return chan[ch, C_TQ_PICK], chan[ch, C_TQ_PREV], chan[ch, C_TQ_DRAIN]
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def tq_first(P, slots, bank, chan, ch):
-    """tq_pick, computed."""
+def tq_drain(P, chan, ch):
+    """Writes left to drain: DRAMSim3 starts draining when the write buffer is full, or holds more
+    than DRAIN_LOW writes while no read waits in the scheduler buffer."""
     drain = chan[ch, C_DRAIN]
     if drain == 0 and (chan[ch, C_TQ_NW] >= P[P_MAXACT]
                        or (chan[ch, C_TQ_NW] > DRAIN_LOW and chan[ch, C_NR] + chan[ch, C_NW] == 0)):
         drain = chan[ch, C_TQ_NW]
+    return drain
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def tq_first(P, slots, bank, chan, ch):
+    """tq_pick, computed."""
+    drain = tq_drain(P, chan, ch)
     w = drain > 0 or chan[ch, C_TQ_NR] == 0
     if P[P_SBUF] != BANKWISE:
         s = chan[ch, C_WQ_HEAD] if w else chan[ch, C_FIFO_HEAD]
