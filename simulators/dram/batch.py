@@ -56,7 +56,8 @@ def simulate_one(P, trace, resp_out, prof):
     cycles). resp_out: (n, 2) acceptance and response cycle per request, or shape (0, 2) for none;
     prof: cycles per kernel phase to add to (kernel.PHASES), or None."""
     S, slots, free, bank, bgn, rank, chan, hist = init_state(P)
-    while run(P, trace, 0, True, trace.shape[0], S, slots, free, bank, bgn, rank, chan, hist, resp_out,
+    base, last = np.int64(0), np.bool_(True)  # not literals: `run` compiles once (~80 s) for every caller
+    while run(P, trace, base, last, trace.shape[0], S, slots, free, bank, bgn, rank, chan, hist, resp_out,
               prof) == NEED_SLOTS:
         slots, free = grow(S, slots, free)
     return S, hist, finish(P, S, bank, rank)   # a stalled run ends with S_DELIVERED < n (checked by the caller)
@@ -108,7 +109,8 @@ def simulate_serial(Ps, traces, which):
 @njit(cache=True)
 def init_batch(Ps):
     """Every design's fresh kernel state, each table padded to the largest design's size:
-    S (n, N_SCALARS), slots (n, SLOTS0, N_QF), free (n, SLOTS0), bank, bgn, rank, chan, hist."""
+    S (n, N_SCALARS), slots (n, SLOTS0, N_QF), free (n, SLOTS0), bank, bgn, rank, chan, hist.
+    bank (n, N_BF * banks) holds design i's (N_BF, banks_i) table flattened (`_bank_of`)."""
     n = Ps.shape[0]
     nb, ng, nr, nc = 1, 1, 1, 1
     for i in range(n):
@@ -117,7 +119,7 @@ def init_batch(Ps):
     S_all = np.zeros((n, N_SCALARS), np.int64)
     slots_all = np.zeros((n, SLOTS0, N_QF), np.int64)
     free_all = np.zeros((n, SLOTS0), np.int64)
-    bank_all = np.zeros((n, N_BF, nb), np.int64)
+    bank_all = np.zeros((n, N_BF * nb), np.int64)
     bgn_all = np.zeros((n, ng, BG_NONE + 1), np.int64)
     rank_all = np.zeros((n, nr, N_RF), np.int64)
     chan_all = np.zeros((n, nc, N_CF), np.int64)
@@ -127,11 +129,17 @@ def init_batch(Ps):
         S_all[i] = S
         slots_all[i] = slots
         free_all[i] = free
-        bank_all[i, :, :bank.shape[1]] = bank
+        bank_all[i, :bank.size] = bank.ravel()
         bgn_all[i, :bgn.shape[0]] = bgn
         rank_all[i, :rank.shape[0]] = rank
         chan_all[i, :chan.shape[0]] = chan
     return S_all, slots_all, free_all, bank_all, bgn_all, rank_all, chan_all, hist_all
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _bank_of(bank_all, i, nb):
+    """Design i's (N_BF, nb) bank table: a C-contiguous view, so `run` has one signature for every caller."""
+    return bank_all[i, :N_BF * nb].reshape((N_BF, nb))
 
 
 @njit(cache=True, _nrt=False)
@@ -143,8 +151,8 @@ def _run_chunk_one(i, Ps, chunks, which, base, last, n_total, cap, status, S_all
     r = P[P_NCH] * P[P_NRANK]
     nb, ng = r * P[P_NBG] * P[P_NBPG], r * P[P_NBG]
     status[i] = run(P, chunks[which[i]], base, last, n_total, S_all[i], slots_all[i, :cap[i]], free_all[i, :cap[i]],
-                    bank_all[i, :, :nb], bgn_all[i, :ng], rank_all[i, :r], chan_all[i, :P[P_NCH]], hist_all[i],
-                    slots_all[i, :0, :2], None)
+                    _bank_of(bank_all, i, nb), bgn_all[i, :ng], rank_all[i, :r], chan_all[i, :P[P_NCH]], hist_all[i],
+                    slots_all[i, :0], None)  # no responses: an empty C view
 
 
 def run_chunk(Ps, chunks, which, base, last, n_total, cap, status, *state):
@@ -190,5 +198,5 @@ def finish_batch(Ps, S_all, bank_all, rank_all):
     for i in range(n):
         P = Ps[i]
         r = P[P_NCH] * P[P_NRANK]
-        B_all[i, :r] = finish(P, S_all[i], bank_all[i, :, :r * P[P_NBG] * P[P_NBPG]], rank_all[i, :r])
+        B_all[i, :r] = finish(P, S_all[i], _bank_of(bank_all, i, r * P[P_NBG] * P[P_NBPG]), rank_all[i, :r])
     return B_all
