@@ -45,5 +45,6 @@ chromium:
 		apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
 		echo "chromium not installed: the browser check of the HTML report will be skipped"
 
+# Two workers (pytest-xdist; tests/conftest.py keeps each module on one worker): the suite's wall time on 2 cores.
 test: install $(SCALESIM_VENV)/.installed $(ANALOGNAS_VENV)/.installed $(ZIGZAG_VENV)/.installed chromium
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -n 2 --dist loadgroup

@@ -164,6 +164,7 @@ def test_the_report_writes_tables_plots_and_generated_doc_blocks(tiny, tmp_path,
     assert main(args) == 0 and (docs / "leaderboard.md").read_text().count("BEGIN GENERATED: leaderboard") == 1
 
 
+@pytest.mark.xdist_group("ray")  # one local Ray cluster at a time (tests/conftest.py)
 def test_the_run_directory_experiment_runs_unchanged_on_ray(tiny, tmp_path):
     pytest.importorskip("ray", reason="the ray executor is an optional extra (pip install 'archgym[ray]')")
     from archgym.experiments import load_experiment, run_sweep

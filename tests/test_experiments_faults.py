@@ -119,6 +119,7 @@ def closed_port() -> int:
     return port
 
 
+@pytest.mark.xdist_group("ray")  # one local Ray cluster at a time (tests/conftest.py)
 def test_unreachable_ray_address_is_an_error_unless_fallback_is_asked():
     pytest.importorskip("ray", reason="the ray executor is an optional extra (pip install 'archgym[ray]')")
     address = f"127.0.0.1:{closed_port()}"
@@ -133,6 +134,7 @@ def test_unreachable_ray_address_is_an_error_unless_fallback_is_asked():
     assert "falling back to the local executor" in notes[0]
 
 
+@pytest.mark.xdist_group("ray")  # one local Ray cluster at a time (tests/conftest.py)
 def test_ray_retries_a_dead_worker_once(tmp_path):
     pytest.importorskip("ray", reason="the ray executor is an optional extra (pip install 'archgym[ray]')")
     with make_executor("ray", workers=2) as ex:
@@ -141,6 +143,7 @@ def test_ray_retries_a_dead_worker_once(tmp_path):
         check_outcomes(list(ex.run(flaky, tasks(tmp_path), report=lambda _: None)), tmp_path, counts_retries=False)
 
 
+@pytest.mark.xdist_group("ray")  # one local Ray cluster at a time (tests/conftest.py)
 @pytest.mark.slow
 def test_ray_without_an_address_attaches_to_a_running_local_cluster(tmp_path, monkeypatch):
     pytest.importorskip("ray", reason="the ray executor is an optional extra (pip install 'archgym[ray]')")
