@@ -17,12 +17,13 @@ def dram() -> None:
     from simulators import dram
     t = tr.random(300, span=1 << 30, write_fraction=0.33, seed=0)
     dram.simulate({}, t)
-    path = Path(tempfile.mkdtemp(prefix="archgym-warm-")) / "t.trace"
-    path.write_text("".join(f"{a:#x} {'WRITE' if w else 'READ'} {c}\n" for a, w, c in t))
     vectors = np.stack([dram.PARAMETERS.kernel_vector(dram.PARAMETERS.default())] * 8)
-    for prepared in (dram.prepare(t), dram.Trace(None, None, path=path, n_requests=len(t), chunk_requests=100)):
-        for n in (1, len(vectors)):       # simulate_serial and the parallel batch
-            dram.evaluate(vectors[:n], prepared)
+    with tempfile.TemporaryDirectory(prefix="archgym-warm-") as tmp:
+        path = Path(tmp) / "t.trace"
+        path.write_text("".join(f"{a:#x} {'WRITE' if w else 'READ'} {c}\n" for a, w, c in t))
+        for prepared in (dram.prepare(t), dram.Trace(None, None, path=path, n_requests=len(t), chunk_requests=100)):
+            for n in (1, len(vectors)):       # simulate_serial and the parallel batch
+                dram.evaluate(vectors[:n], prepared)
 
 
 def rest() -> None:
