@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import hashlib
 import json
 import os
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -260,10 +261,11 @@ def _cache_path(cache, key: str) -> Path | None:
 
 def _save(path: Path, r: ExactFront) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, size=r.size, metrics=np.array(r.metrics), best_index=r.best_index, best_score=r.best_score,
-             n_meeting_spec=r.n_meeting_spec, front_indices=r.front_indices, front=r.front, ref_point=r.ref_point,
-             hypervolume=r.hypervolume, latency=r.latency_front[0], optimised=r.latency_front[1], seconds=r.seconds)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp.npz")  # one per writer (parallel tests, sweeps)
+    with os.fdopen(fd, "wb") as f:
+        np.savez(f, size=r.size, metrics=np.array(r.metrics), best_index=r.best_index, best_score=r.best_score,
+                 n_meeting_spec=r.n_meeting_spec, front_indices=r.front_indices, front=r.front, ref_point=r.ref_point,
+                 hypervolume=r.hypervolume, latency=r.latency_front[0], optimised=r.latency_front[1], seconds=r.seconds)
     os.replace(tmp, path)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -84,7 +85,8 @@ def task_truth(task, refresh: bool = False, report=None) -> Truth:
                   [float(v) for v in gt.ref_point], np.unique(gt.pareto_front, axis=0).tolist(),
                   float(gt.hypervolume), land.to_dict(), time.perf_counter() - start)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(truth)))
-    tmp.replace(path)  # atomic: a concurrent reader sees the whole file or none
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")  # one per writer (parallel tests, sweeps)
+    with os.fdopen(fd, "w") as f:
+        f.write(json.dumps(asdict(truth)))
+    os.replace(tmp, path)  # atomic: a concurrent reader sees the whole file or none
     return truth
