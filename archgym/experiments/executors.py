@@ -181,7 +181,14 @@ class LocalExecutor(Executor):
                         main = pool(self.workers)
                     while queue and sum(p is main for _, p in inflight.values()) < 2 * self.workers:
                         i = queue.popleft()
-                        inflight[main.submit(_tracked, fn, i, tasks[i])] = (i, main)
+                        try:
+                            inflight[main.submit(_tracked, fn, i, tasks[i])] = (i, main)
+                        except BrokenProcessPool:  # a worker died since the last wait: its futures report it
+                            queue.appendleft(i)
+                            if not any(p is main for _, p in inflight.values()):  # none left to report it
+                                main.shutdown(wait=True, cancel_futures=True)
+                                main = None
+                            break
                     if solo and not (alone is not None and any(p is alone for _, p in inflight.values())):
                         alone = alone or pool(1)
                         i = solo.popleft()
