@@ -259,14 +259,21 @@ def _cache_path(cache, key: str) -> Path | None:
     return root / "exact" / f"{key}.npz"
 
 
-def _save(path: Path, r: ExactFront) -> None:
+def write_atomically(path: Path, write) -> None:
+    """Call write(binary file) on a temporary file of this writer's own (parallel tests and sweeps may fill
+    one cache key at once) beside `path`, then move it to `path`: a reader sees the whole file or none."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp.npz")  # one per writer (parallel tests, sweeps)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp" + path.suffix)
     with os.fdopen(fd, "wb") as f:
-        np.savez(f, size=r.size, metrics=np.array(r.metrics), best_index=r.best_index, best_score=r.best_score,
-                 n_meeting_spec=r.n_meeting_spec, front_indices=r.front_indices, front=r.front, ref_point=r.ref_point,
-                 hypervolume=r.hypervolume, latency=r.latency_front[0], optimised=r.latency_front[1], seconds=r.seconds)
+        write(f)
     os.replace(tmp, path)
+
+
+def _save(path: Path, r: ExactFront) -> None:
+    write_atomically(path, lambda f: np.savez(
+        f, size=r.size, metrics=np.array(r.metrics), best_index=r.best_index, best_score=r.best_score,
+        n_meeting_spec=r.n_meeting_spec, front_indices=r.front_indices, front=r.front, ref_point=r.ref_point,
+        hypervolume=r.hypervolume, latency=r.latency_front[0], optimised=r.latency_front[1], seconds=r.seconds))
 
 
 def _load(path: Path, key: str) -> ExactFront:

@@ -12,14 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from archgym.analysis.exact import exhaustive
+from archgym.analysis.exact import exhaustive, write_atomically
 from archgym.analysis.landscape import landscape
 from archgym.core.objectives import INFEASIBLE_REWARD
 
@@ -84,9 +83,5 @@ def task_truth(task, refresh: bool = False, report=None) -> Truth:
     truth = Truth(task.name, fp, gt.size, float(gt.best_score), gt.best_design, gt.best_metrics,
                   [float(v) for v in gt.ref_point], np.unique(gt.pareto_front, axis=0).tolist(),
                   float(gt.hypervolume), land.to_dict(), time.perf_counter() - start)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")  # one per writer (parallel tests, sweeps)
-    with os.fdopen(fd, "w") as f:
-        f.write(json.dumps(asdict(truth)))
-    os.replace(tmp, path)  # atomic: a concurrent reader sees the whole file or none
+    write_atomically(path, lambda f: f.write(json.dumps(asdict(truth)).encode()))
     return truth

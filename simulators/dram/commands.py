@@ -7,18 +7,20 @@ from __future__ import annotations
 
 from numba import njit
 
-from simulators.dram.layout import (ACT, BANKWISE, P_BUFSZ, P_SBUF, B_ACT_T, B_AUTO, B_BGCOL, B_CAND, B_CAS, B_CLOSE_T, B_CMD, B_GBG, B_GR,
-                                    B_HEAD, B_NQ, B_OPEN_ROW, B_RDACOL, B_ZERO, BG_NONE,
-                                    B_RDA, B_TAIL, B_X, B_CAND_ID, B_LOCAL, C_BEST, C_BEST_GB, C_CMDBUS, C_MIN, C_TQ_DIRTY, C_RESCAN, C_LAST_WRITE, C_NR, C_NW, C_RQ_HEAD, C_RQ_TAIL, C_STALE,
-                                    CLOSED, CLOSED_ADAPTIVE, FIFO_SCHED, FR_FCFS_GRP, INF, NO_CMD, OPEN_ADAPTIVE,
-                                    P_BURST, P_CCDL, P_CCDS, P_CKE, P_CL, P_CWL, P_FAW, P_MAXPOST, P_MAXPULL, P_NBPG,
-                                    P_NRANK, P_PAGE, P_RAS, P_RC, P_RCD, P_REFI, P_REFIPB, P_REFPOL, P_RESPQ, P_RFC,
-                                    P_RFCPB, P_RP, P_RPAB, P_RRDL, P_RRDS, P_RTP, P_RTRS, P_SCHED, P_WR, P_WTRL, P_WTRS,
-                                    P_XP, PER_BANK, PRE, PREA, PULLEDIN, Q_ADDR, Q_DONE, Q_ID, Q_NEXT, Q_PREV, Q_RNEXT, Q_ROW,
-                                    Q_WRITE, R_ALLCLOSED, R_APD, R_BANK_ACT, R_BLOCKED, R_CLOSE_MAX, R_CMD, R_COUNTER, R_CURRENT,
-                                    R_FAW0, R_FAW_I, R_IN_PD, R_N_OPEN, R_NQ, R_PD_ENTER, R_PD_KIND, R_PD_READY, R_PPD,
-                                    R_REMAIN, R_SKIP, R_STATE, R_TRIGGER, R_WAKE, RD, REFA, REGULAR, RESP_FIFO, S_N_ACT,
-                                    S_N_AUTOPRE, S_N_CLOSE, S_N_HITS, S_N_PRE, S_N_RD, S_N_REF, S_N_REFPB, S_N_WR, WR)
+from simulators.dram.layout import (ACT, BANKWISE, BG_NONE, B_ACT_T, B_AUTO, B_BGCOL, B_CAND, B_CAND_ID, B_CAS,
+                                    B_CLOSE_T, B_CMD, B_GBG, B_GR, B_HEAD, B_LOCAL, B_NQ, B_OPEN_ROW, B_RDA, B_RDACOL,
+                                    B_TAIL, B_X, B_ZERO, CLOSED, CLOSED_ADAPTIVE, C_BEST, C_BEST_GB, C_CMDBUS,
+                                    C_LAST_WRITE, C_MIN, C_NR, C_NW, C_RESCAN, C_RQ_HEAD, C_RQ_TAIL, C_STALE,
+                                    C_TQ_DIRTY, FIFO_SCHED, FR_FCFS_GRP, INF, NO_CMD, OPEN_ADAPTIVE, PER_BANK, PRE,
+                                    PREA, PULLEDIN, P_BUFSZ, P_BURST, P_CCDL, P_CCDS, P_CKE, P_CL, P_CWL, P_FAW,
+                                    P_MAXPOST, P_MAXPULL, P_NBPG, P_NRANK, P_PAGE, P_RAS, P_RC, P_RCD, P_REFI,
+                                    P_REFIPB, P_REFPOL, P_RESPQ, P_RFC, P_RFCPB, P_RP, P_RPAB, P_RRDL, P_RRDS, P_RTP,
+                                    P_RTRS, P_SBUF, P_SCHED, P_WR, P_WTRL, P_WTRS, P_XP, Q_ADDR, Q_DONE, Q_ID, Q_NEXT,
+                                    Q_PREV, Q_RNEXT, Q_ROW, Q_WRITE, RD, REFA, REGULAR, RESP_FIFO, R_ALLCLOSED, R_APD,
+                                    R_BANK_ACT, R_BLOCKED, R_CLOSE_MAX, R_CMD, R_COUNTER, R_CURRENT, R_FAW0, R_FAW_I,
+                                    R_IN_PD, R_NQ, R_N_OPEN, R_PD_ENTER, R_PD_KIND, R_PD_READY, R_PPD, R_REMAIN,
+                                    R_SKIP, R_STATE, R_TRIGGER, R_WAKE, S_N_ACT, S_N_AUTOPRE, S_N_CLOSE, S_N_HITS,
+                                    S_N_PRE, S_N_RD, S_N_REF, S_N_REFPB, S_N_WR, WR)
 
 
 # --- scheduler and page policy ------------------------------------------------------------------

@@ -12,12 +12,13 @@ from simulators.dram.layout import (ARB_DS3, ARB_FIFO, ARB_REORDER, ARB_SIMPLE, 
                                     B_TQT, C_BEST_GB, C_DRAIN, C_FIFO_HEAD, C_FIFO_TAIL, C_LAST_BANK, C_LAST_END_REQ,
                                     C_MIN, C_NR, C_NW, C_RESCAN, C_RESP_BUSY, C_RESP_OK, C_RQ_HEAD, C_STALE,
                                     C_TQ_DIRTY, C_TQ_DRAIN, C_TQ_NR, C_TQ_NW, C_TQ_PICK, C_TQ_PREV, C_TQ_W, C_WQ_HEAD,
-                                    C_WQ_TAIL, DRAIN_LOW, HIST_BINS, INF, P_ARB, P_BUFSZ, P_MAXACT, P_RATIO_DEN,
-                                    P_NBG, P_NBPG, P_NRANK, P_RATIO_NUM, P_RESPQ, P_SBUF, Q_ACCEPT, Q_ADDR, Q_BANK, Q_DONE, Q_ID, Q_NEXT,
-                                    Q_PREV, Q_PUSHED, Q_RESPONDED, Q_RNEXT, Q_ROW, Q_TNEXT, Q_UNEXT, Q_WRITE,
-                                    READ_WRITE, RESP_REORDER, R_IN_PD, R_NQ, S_ACTIVE, S_DELIVERED, S_END, S_FREE_N,
-                                    S_LAST_DELIV, S_LAT_SUM, S_NEXT_ID, S_N_RLAT, S_PARKED, S_PEND_HEAD, S_PEND_TAIL,
-                                    S_PROGRESS, S_RLAT_SUM, S_SEND_OK, S_UND_HEAD, S_UND_TAIL, S_WAITING)
+                                    C_WQ_TAIL, DRAIN_LOW, HIST_BINS, INF, P_ARB, P_BUFSZ, P_MAXACT, P_NBG, P_NBPG,
+                                    P_NRANK, P_RATIO_DEN, P_RATIO_NUM, P_RESPQ, P_SBUF, Q_ACCEPT, Q_ADDR, Q_BANK,
+                                    Q_DONE, Q_ID, Q_NEXT, Q_PREV, Q_PUSHED, Q_RESPONDED, Q_RNEXT, Q_ROW, Q_TNEXT,
+                                    Q_UNEXT, Q_WRITE, READ_WRITE, RESP_REORDER, R_IN_PD, R_NQ, S_ACTIVE, S_DELIVERED,
+                                    S_END, S_FREE_N, S_LAST_DELIV, S_LAT_SUM, S_NEXT_ID, S_N_RLAT, S_PARKED,
+                                    S_PEND_HEAD, S_PEND_TAIL, S_PROGRESS, S_RLAT_SUM, S_SEND_OK, S_UND_HEAD,
+                                    S_UND_TAIL, S_WAITING)
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -116,7 +117,8 @@ def tq_entered(P, slots, bank, chan, s, ch):
     drain = tq_drain(P, chan, ch)
     if drain != chan[ch, C_TQ_DRAIN] or (drain > 0 or chan[ch, C_TQ_NR] == 0) != chan[ch, C_TQ_W]:
         chan[ch, C_TQ_DIRTY] = 1
-    elif chan[ch, C_TQ_PICK] < 0 and slots[s, Q_WRITE] == chan[ch, C_TQ_W] and bank[B_NQ, slots[s, Q_BANK]] < P[P_BUFSZ]:
+    elif (chan[ch, C_TQ_PICK] < 0 and slots[s, Q_WRITE] == chan[ch, C_TQ_W]
+          and bank[B_NQ, slots[s, Q_BANK]] < P[P_BUFSZ]):
         chan[ch, C_TQ_PICK] = s
         chan[ch, C_TQ_PREV] = slots[s, Q_PREV]
 

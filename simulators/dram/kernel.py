@@ -29,13 +29,13 @@ from numba.extending import intrinsic
 
 from simulators.dram.commands import bank_time, issue, issue_refresh, refresh_legal, refresh_start
 from simulators.dram.frontend import accept, acceptable, deliver, respond, send
-from simulators.dram.layout import (ARB_DS3, ARB_REORDER, B_CAND, B_CAND_ID, B_GR, B_X, C_RESCAN, C_BEST, C_BEST_GB, C_CMDBUS, C_LAST_END_REQ, C_MIN,
-                                    C_RESP_BUSY, C_RESP_OK, C_RQ_HEAD, C_RR, C_STALE, DONE, INF, NEED_MORE, NEED_SLOTS,
-                                    NO_CMD, P_ARB, P_NBG, P_NBPG, P_NCH, P_NRANK, P_PDPOL, P_REFPOL, PER_BANK, Q_DONE,
-                                    Q_PUSHED, Q_RESPONDED, R_CMD, R_IN_PD, R_N_OPEN, R_NQ, R_PD_ENTER,
-                                    R_PD_KIND, R_PD_READY, R_TRIGGER, R_WAKE, S_DELIVERED, S_EVENTS, S_FREE_N,
-                                    S_LAST_DELIV, S_N_PD, S_NEXT_ID, S_NOW, S_PEND_HEAD, S_PROGRESS, S_SEND_OK,
-                                    S_UND_HEAD, S_WAITING, STAGGERED, STALL_CYCLES, STALLED)
+from simulators.dram.layout import (ARB_DS3, ARB_REORDER, B_CAND, B_CAND_ID, B_GR, B_X, C_BEST, C_BEST_GB, C_CMDBUS,
+                                    C_LAST_END_REQ, C_MIN, C_RESCAN, C_RESP_BUSY, C_RESP_OK, C_RQ_HEAD, C_RR, C_STALE,
+                                    DONE, INF, NEED_MORE, NEED_SLOTS, NO_CMD, PER_BANK, P_ARB, P_NBG, P_NBPG, P_NCH,
+                                    P_NRANK, P_PDPOL, P_REFPOL, Q_DONE, Q_PUSHED, Q_RESPONDED, R_CMD, R_IN_PD, R_NQ,
+                                    R_N_OPEN, R_PD_ENTER, R_PD_KIND, R_PD_READY, R_TRIGGER, R_WAKE, STAGGERED,
+                                    STALLED, STALL_CYCLES, S_DELIVERED, S_EVENTS, S_FREE_N, S_LAST_DELIV, S_NEXT_ID,
+                                    S_NOW, S_N_PD, S_PEND_HEAD, S_PROGRESS, S_SEND_OK, S_UND_HEAD, S_WAITING)
 
 
 # phases of one event for the profile (`run`'s prof argument; benchmarks/dram_speed.py prints it)
