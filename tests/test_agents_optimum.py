@@ -9,7 +9,8 @@ First evaluation within 5% when written (seeds 0, 1, 2): ga 253/78/419, regulari
 Numbers as written, before the systolic energy model changed (issue 12); findings, marked xfail: DQN fails for a structural reason (flattening the space gives 36,750
 Q-values with nothing shared between them, and 1,000 steps cannot try a fraction of them: 88%
 above the optimum after 1,000 steps). NSGA-II spreads its population over the three-objective
-front rather than converging on the EDAP optimum, and on seed 2 ends 8% above it.
+front rather than converging on the EDAP optimum; on seed 2 it ended 8% above it before issue 12's
+energy model and reaches it since (its non-strict xfail, which could not fail, is gone).
 """
 from __future__ import annotations
 
@@ -30,8 +31,6 @@ FAMILIES = {"evolutionary": ["ga", "regularized_evolution"], "swarm": ["aco"], "
 FINDINGS = {  # (agent, seed) -> measured shortfall; see the module docstring
     ("dqn", 0): pytest.mark.xfail(strict=True, reason="finding: DQN over 36,750 flattened actions is still 88% "
                                                      "above the optimum EDAP after 1,000 steps"),
-    ("nsga2", 2): pytest.mark.xfail(strict=False, reason="finding: NSGA-II covers the 3-objective front and ends "
-                                                       "8% above the EDAP optimum on seed 2"),
     # the systolic energy model of the reuse accounting (CACTI SRAMs, DRAM from our controller model) reshaped
     # the EDAP landscape; A2C's tuned budget no longer gets there on these two seeds
     ("a2c", 0): pytest.mark.xfail(strict=True, reason="finding: A2C ends 16% above the EDAP optimum after 1,000"),
