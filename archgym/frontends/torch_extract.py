@@ -41,13 +41,13 @@ def trace_torch(model, example_input, name: str | None = None) -> RawGraph:
     from torch.overrides import TorchFunctionMode
     from torch.utils.flop_counter import FlopCounterMode
 
-    rows: list = []
     params = {id(p) for p in model.parameters()}
     graph = Graph(lambda t: isinstance(t, torch.Tensor))
+    rows = graph.rows
     deferred: list[WorkloadError] = []
 
     def add(kind, row):
-        rows.append((f"{kind}{len(rows)}", row))
+        graph.add(kind, row)
         scope.charge(row)
 
     def tokens(shape):
@@ -59,9 +59,9 @@ def trace_torch(model, example_input, name: str | None = None) -> RawGraph:
             first = len(rows)
             record(func, args, kwargs)
             out = func(*args, **kwargs)
-            _record_lowered(getattr(func, "__name__", ""), args, kwargs, out, add, scope)
+            layers = _record_lowered(getattr(func, "__name__", ""), args, kwargs, out, add, scope)
             try:
-                graph.after(func, args, kwargs, out, rows, first, add)  # element-wise rows and the tensor graph
+                graph.after(func, args, kwargs, out, first, layers)  # element-wise rows and the tensor graph
             except WorkloadError as e:  # an op it cannot cost: run on, so the MAC check can say what it loses
                 deferred.append(e)
             return out
@@ -140,7 +140,7 @@ def trace_torch(model, example_input, name: str | None = None) -> RawGraph:
     scope.check(counter)
     if deferred:
         raise deferred[0]
-    return graph.raw(name or type(model).__name__.lower(), rows, result)
+    return graph.raw(name or type(model).__name__.lower(), graph.refs(result))
 
 
 def _arg(args, kwargs, pos, key, default):
@@ -164,8 +164,9 @@ def _batch1(x, what, batched_dim: int = 4):
 _RNN_GATES = {"lstm": 4, "gru": 3, "rnn_tanh": 1, "rnn_relu": 1}
 
 
-def _record_lowered(fname, args, kwargs, out, add, scope) -> None:
-    """Rows for the ops `record` leaves out, from their inputs and their output `out`."""
+def _record_lowered(fname, args, kwargs, out, add, scope) -> int:
+    """Rows for the ops `record` leaves out, from their inputs and their output `out`; the number of
+    stacked layers they make (an RNN's layers, each reading the one before; else 1)."""
     if fname in ("conv1d", "conv3d") or (fname == "conv2d" and _conv2d_as_gemm(args, kwargs)):
         x, w = args[0], args[1]
         groups = int(_arg(args, kwargs, 6, "groups", 1))
@@ -195,10 +196,12 @@ def _record_lowered(fname, args, kwargs, out, add, scope) -> None:
         for w in weights:  # input, recurrent and projection matrices of every layer and direction
             if w.dim() == 2:
                 add(fname.split("_")[0], linear_row(w.shape[1], w.shape[0], steps))
+        return int(args[5] if packed else args[4])  # num_layers
     elif fname == "embedding":
         raise WorkloadError(f"{scope.where()}: an embedding lookup ({tuple(args[1].shape)} table) moves memory but does "
                             f"no MACs, and layer tables have no memory-traffic rows; extract the model from the "
                             f"embedded tensor on (pass the module after the embedding, with its input)")
+    return 1
 
 
 def _conv2d_as_gemm(args, kwargs) -> bool:
