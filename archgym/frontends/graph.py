@@ -162,8 +162,10 @@ class Graph(Builder):
         return Ref(id(t), tuple(int(d) for d in t.shape))
 
     def refs(self, values) -> list[Ref]:
+        """The tensors among `values` and in the lists among them (torch.cat's, an RNN's states)."""
         values = values if isinstance(values, (tuple, list)) else (values,)
-        return [self.ref(t) for t in values if self.is_tensor(t)]
+        flat = [t for v in values for t in (v if isinstance(v, (tuple, list)) else (v,))]
+        return [self.ref(t) for t in flat if self.is_tensor(t)]
 
     def after(self, func, args, kwargs, out, first: int, layers: int = 1) -> None:
         """Called after every torch call: rows[first:] are the rows the call recorded (`layers` stacked
