@@ -47,6 +47,7 @@ FREE = {"view", "view_as", "reshape", "reshape_as", "flatten", "unflatten", "squ
         "expand_as", "chunk", "split", "narrow", "select", "__getitem__", "unbind", "cat", "concat", "stack",
         "dropout", "dropout_", "dropout2d", "identity", "pad", "__get__", "__set__"}
 REDUCTIONS = {"sum", "mean", "amax", "amin", "max", "min", "prod", "logsumexp"}  # one op per input element
+ATTENTION = {"scaled_dot_product_attention", "multi_head_attention_forward"}  # rows wired by Graph._attention
 POOLS = {"adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "max_pool2d", "_max_pool2d",
          "max_pool2d_with_indices"}
 
@@ -104,14 +105,14 @@ class Builder:
 
     def act(self, name: str, ops: int, x: Ref, outs: list[Ref]) -> None:
         """An element-wise op of `ops` element ops per element of x."""
-        self.add("act", act_row(*_hwc(x.shape), ops))
+        self.add("act", act_row(*hwc(x.shape), ops))
         self.inputs.append(self.source(x))
         self.act_names[len(self.rows) - 1] = name
         self.produce(outs, (len(self.rows) - 1,))
 
     def global_pool(self, x: Ref, outs: list[Ref]) -> None:
         """Global average pooling of a square NCHW map."""
-        h, w, c = _hwc(x.shape)
+        h, w, c = hwc(x.shape)
         self.add("pool", pool_row(h, w, c, h))
         self.inputs.append(self.source(x))
         self.produce(outs, (len(self.rows) - 1,))
@@ -137,7 +138,7 @@ class Builder:
         if a.numel != b.numel:  # a broadcast operand (a bias, a scale): one op per element of the larger
             self.act(op, 1, a if a.numel >= b.numel else b, [out])
             return
-        self.add("add", add_row(*_hwc(a.shape)))
+        self.add("add", add_row(*hwc(a.shape)))
         self.inputs.append((self.source(a)[0], self.source(b)[0]))
         self.produce([out], (len(self.rows) - 1,))
 
@@ -172,15 +173,16 @@ class Graph(Builder):
         layers of an RNN)."""
         tensors = self.refs([*args, *kwargs.values()])
         outs = self.refs(out)
-        if len(self.rows) > first:  # a MAC or pooling call: its rows read its tensor arguments
-            self.recorded(first, tensors, outs, layers)
-            return
-        if not outs:
-            return  # sizes, shapes, flags
         name = getattr(func, "__name__", "")
+        if len(self.rows) > first and name in ATTENTION:
+            self._attention(first, *tensors[:3], outs)
+        elif len(self.rows) > first:  # a MAC or pooling call: its rows read its tensor arguments
+            self.recorded(first, tensors, outs, layers)
+        if len(self.rows) > first or not outs:
+            return  # recorded, or sizes, shapes, flags
         if name in POOLS and tensors and tensors[0].shape[-2:] == outs[0].shape[-2:]:
             name = "identity"  # pooling a 1 x 1 map, or to its own size
-        pool = name == "mean" and bool(tensors) and _global_pool(tensors[0].shape, kwargs.get("dim", args[1] if len(args) > 1 else None))
+        pool = name == "mean" and bool(tensors) and is_global_pool(tensors[0].shape, kwargs.get("dim", args[1] if len(args) > 1 else None))
         if name in BINARY:
             a, b = args[0], args[1] if len(args) > 1 else None
             self.binary(_base(name), *(self.ref(x) if self.is_tensor(x) else x for x in (a, b)), outs[0])
@@ -196,6 +198,18 @@ class Graph(Builder):
             raise WorkloadError(f"from_torch: cannot cost the torch op {name!r} (after layer {len(self.rows) - 1}); "
                                 "only convolutions, linear layers, matmuls, pooling, element-wise arithmetic, "
                                 "activations, normalisations and data re-views are modelled")
+
+    def _attention(self, first: int, q: Ref, k: Ref, v: Ref, outs: list[Ref]) -> None:
+        """Wire the rows of an attention call: [Q, K, V projections,] Q·Kᵀ, its scale, its softmax, A·V[, the
+        output projection]."""
+        qkv = [self.source(q), self.source(k), self.source(v)]
+        proj = len(self.rows) - first == 8
+        reads, qkv = (qkv, [(first,), (first + 1,), (first + 2,)]) if proj else ([], qkv)
+        s = first + len(reads)  # the Q·Kᵀ row
+        reads += [qkv[0] + qkv[1], (s,), (s + 1,), (s + 2,) + qkv[2]] + ([(s + 3,)] if proj else [])
+        self.inputs += reads
+        self.act_names.update({s + 1: "mul", s + 2: "softmax"})
+        self.produce(outs, (len(self.rows) - 1,))
 
 
 @dataclass(frozen=True, eq=False)
@@ -259,13 +273,13 @@ def _base(name: str) -> str:
     return name.strip("_").rstrip("_") if name.startswith("__") else name.rstrip("_")
 
 
-def _global_pool(shape: tuple, dims) -> bool:
+def is_global_pool(shape: tuple, dims) -> bool:
     """A mean over dims (2, 3) of a square NCHW map: global average pooling."""
     d = tuple(dims) if isinstance(dims, (tuple, list)) else dims
     return len(shape) == 4 and d in ((2, 3), (-2, -1)) and shape[-1] == shape[-2]
 
 
-def _hwc(shape: tuple) -> tuple[int, int, int]:
+def hwc(shape: tuple) -> tuple[int, int, int]:
     """(h, w, c) of a tensor: NCHW feature maps, (..., features) token tensors as tokens x 1 x features."""
     if len(shape) == 4:
         return int(shape[2]), int(shape[3]), int(shape[1])

@@ -4,7 +4,7 @@ A `TorchFunctionMode` sees every conv2d, linear, matmul (`@`, bmm, einsum-free m
 and attention call, whether it comes from an nn.Module or from functional code; graph.py follows
 the tensors between them and records element-wise additions and activations. Attention kernels
 (`scaled_dot_product_attention`, `nn.MultiheadAttention`) are recorded as their GEMMs: Q·Kᵀ and
-A·V per head, plus the projections. A matmul with a parameter operand counts as a linear layer.
+A·V per head, plus the projections, and the scale and softmax of the scores between them. A matmul with a parameter operand counts as a linear layer.
 
 Convolutions of other ranks and transposed convolutions become the GEMM they lower to (a 1x1
 convolution row over the im2col'd input; Conv1d keeps its shape as a 1 x L convolution); LSTM, GRU
@@ -20,9 +20,9 @@ from __future__ import annotations
 import math
 
 from archgym.core.errors import WorkloadError
-from archgym.core.workloads.table import (CONV, KIND, LINEAR, MATMUL, G, K, M, N, Workload, conv_row, linear_row,
-                                          matmul_row, pool_row)
-from archgym.frontends.graph import Graph, RawGraph
+from archgym.core.workloads.table import (CONV, KIND, LINEAR, MATMUL, G, K, M, N, Workload, act_row, conv_row,
+                                          linear_row, matmul_row, pool_row)
+from archgym.frontends.graph import ELEMENTWISE_OPS, Graph, RawGraph, hwc
 
 MAC_TOLERANCE = 1e-3  # share of torch's MAC count the table may miss (rounding); more is an error
 
@@ -98,6 +98,7 @@ def trace_torch(model, example_input, name: str | None = None) -> RawGraph:
             q, k, v = args[:3]
             heads = math.prod(q.shape[:-2])
             add("matmul", matmul_row(q.shape[-2], k.shape[-2], q.shape[-1], heads))
+            _scale_and_softmax((*q.shape[:-1], k.shape[-2]))
             add("matmul", matmul_row(q.shape[-2], v.shape[-1], k.shape[-2], heads))
         elif fname == "multi_head_attention_forward":
             _mha(args, kwargs)
@@ -126,8 +127,14 @@ def trace_torch(model, example_input, name: str | None = None) -> RawGraph:
             add("linear", linear_row(embed, embed, lq if proj == "q" else lk))
         d = embed // heads
         add("matmul", matmul_row(lq, lk, d, heads))
+        _scale_and_softmax((heads, lq, lk))
         add("matmul", matmul_row(lq, d, lk, heads))
         add("linear", linear_row(embed, embed, lq))
+
+    def _scale_and_softmax(scores):
+        """The element ops an attention kernel runs on its scores: the 1/sqrt(d) scale and the softmax."""
+        add("act", act_row(*hwc(scores), 1))
+        add("act", act_row(*hwc(scores), ELEMENTWISE_OPS["softmax"]))
 
     scope = _Scope(model)
     was_training = model.training
