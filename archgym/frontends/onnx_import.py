@@ -130,7 +130,7 @@ class _Graph:
                 self.weights.update(node.output)
         self.lost: list[tuple[str, int | None]] = []  # (node description, MACs it does, if countable)
         self.unmapped: list[tuple[str, int | None]] = []  # (node description, elements it makes, if known)
-        self.elements = 0  # elements the model's nodes produce (for the unmapped nodes' share)
+        self.elements = 0  # elements the model's nodes compute, re-views aside (for the unmapped nodes' share)
         self.constant = set(self.weights) | {i.name for i in model.graph.initializer}  # known before the model runs
         self.to_array = numpy_helper.to_array
         self.known = {i.name: i for i in model.graph.initializer}  # constant tensors whose value is stored
@@ -177,12 +177,18 @@ class _Graph:
             v = self.helper.get_attribute_value(v)
         return None if v is None else np.asarray(self.to_array(v) if hasattr(v, "dims") else v)
 
-    def operand(self, node, name: str):
-        """A binary op's operand: a constant of one element is a scalar (its value, None if computed), else a tensor."""
+    def operand(self, node, name: str, out: tuple):
+        """A binary op's operand: a constant of one element is a scalar (its value, None if computed), else a
+        tensor. Shape inference leaves dimensions that depend on computed shapes unknown (a ViT's class token
+        expanded to the batch, then concatenated); such a dimension of an operand is taken from the op's
+        output `out` (a broadcast operand has its 1s where shapes are stored, in its weights)."""
         shape = self.shapes.get(name)
-        if name in self.constant and shape is not None and math.prod(shape) == 1:
+        if name in self.constant and shape is not None and _elements(shape) == 1:
             v = self.value(name)
             return None if v is None else v.reshape(-1)[0].item()
+        if shape and _elements(shape) is None and _elements(out) and len(shape) == len(out) \
+                and all(d in (None, 0, o) for d, o in zip(shape, out)):
+            return Ref(name, out)
         return Ref(name, self.shape(node, name))
 
     # --- the graph ---
@@ -190,9 +196,10 @@ class _Graph:
         """Feed `node` to the graph builder `b`: its rows, element-wise rows or pass-through."""
         op, ins = node.op_type, [i for i in node.input if i]
         outs = [Ref(o, self.shapes.get(o) or ()) for o in node.output if o]
-        self.elements += sum(math.prod(o.shape) for o in outs)
+        made = sum(_elements(o.shape) or 0 for o in outs)
         rows = self.rows(node)
         if rows is not None:  # a MAC or pooling node (or one the MAC check names: it passes through)
+            self.elements += made
             first = len(b.rows)
             for row in rows:
                 b.add(KINDS[row[KIND]], row)
@@ -207,6 +214,7 @@ class _Graph:
             self.constant.update(o.key for o in outs)  # shape arithmetic, weights re-viewed: folded
             return
         x = ins[0] if ins else ""
+        self.elements += 0 if op in ONNX_FREE else made
         if op in ONNX_FREE:
             b.passthrough([Ref(i, ()) for i in (ins if op == "Concat" else ins[:1])], outs)  # constants: no producer
             self._group_norm_step(op, x, outs[0].key)
@@ -234,8 +242,8 @@ class _Graph:
         elif "Pool" in op and self.shape(node, x)[2:] == outs[0].shape[2:]:
             b.passthrough([Ref(x, ())], outs)  # pooling a 1 x 1 map, or to its own size
         else:
-            self.unmapped.append((self.where(node), sum(math.prod(o.shape) for o in outs) if all(o.shape for o in outs)
-                                  else None))
+            sizes = [_elements(o.shape) for o in outs]
+            self.unmapped.append((self.where(node), None if None in sizes else sum(sizes)))
             b.passthrough([Ref(i, ()) for i in ins], outs)  # to name every such node before the error
 
     def ref(self, node, name: str) -> Ref:
@@ -259,7 +267,7 @@ class _Graph:
                 b.passthrough([Ref(t, ())], [out])
                 self.scaled.add(self.consumers[out.key][0].output[0])
                 return
-        b.binary(op, self.operand(node, ins[0]), self.operand(node, ins[1]), out)
+        b.binary(op, *(self.operand(node, i, out.shape) for i in ins), out)
 
     def _sdpa_scale(self, scalar: str) -> bool:
         """Whether a Mul by `scalar` is the TorchScript exporter's split of scaled_dot_product_attention's scale:
@@ -398,11 +406,16 @@ class _Graph:
             raise WorkloadError(f"{self.path}: the layer table would lose nodes it cannot record: {_first(parts)}; "
                                 f"export the model with these expressed as Conv, Gemm, MatMul or RNN nodes")
         if self.unmapped:
-            parts = [f"{w} {n / max(self.elements, 1):.1%} of the elements the nodes produce" if n is not None
+            parts = [f"{w} {n / max(self.elements, 1):.1%} of the elements the model's nodes compute" if n is not None
                      else f"{w} (size unknown)" for w, n in self.unmapped]
             raise WorkloadError(f"{self.path}: no layer-table row for the ONNX ops of {_first(parts)}; only "
                                 f"convolutions, GEMMs, RNNs, pooling, element-wise arithmetic, activations, "
                                 f"normalisations, reductions and data re-views are modelled")
+
+
+def _elements(shape: tuple) -> int | None:
+    """Elements of a tensor of `shape`, None if shape inference left it unknown."""
+    return math.prod(shape) if shape and all(d is not None and d > 0 for d in shape) else None
 
 
 def _first(parts: list[str], n: int = 5) -> str:
