@@ -91,12 +91,14 @@ class Builder:
 
     def recorded(self, first: int, reads: list[Ref], outs: list[Ref], layers: int = 1) -> None:
         """rows[first:] were recorded by one op (a MAC or pooling op) reading `reads` and making `outs`;
-        with `layers` > 1 they are that many stacked layers (an RNN's), each reading the one before."""
+        with `layers` > 1 they are that many stacked layers (an RNN's), each reading the one before, and
+        the outputs after the first (the RNN's final states) hold every layer's."""
         srcs = tuple(s for x in reads for s in self.source(x))
         per = (len(self.rows) - first) // layers
         for i in range(len(self.rows) - first):
             self.inputs.append(srcs if i < per else (first + (i // per) * per - 1,))
-        self.produce(outs, (len(self.rows) - 1,))
+        self.produce(outs[:1], (len(self.rows) - 1,))
+        self.produce(outs[1:], tuple(first + (g + 1) * per - 1 for g in range(layers)))
 
     def passthrough(self, ins: list[Ref], outs: list[Ref]) -> None:
         """A re-view, copy or constant: its outputs hold what its inputs held (constants: no row)."""

@@ -19,7 +19,7 @@ its affine part. Nodes whose inputs are all constants (shape arithmetic) are con
 Nothing is dropped silently: an embedding lookup (a Gather from a weight table), an Einsum, quantised
 or contributed ops that do MACs, control flow, and any node that makes a tensor and has no mapping
 are errors naming the node, its op and its share of the model (of the MACs, or of the elements the
-nodes produce).
+nodes compute, re-views aside).
 """
 from __future__ import annotations
 
@@ -195,7 +195,7 @@ class _Graph:
     def visit(self, node, b: Builder) -> None:
         """Feed `node` to the graph builder `b`: its rows, element-wise rows or pass-through."""
         op, ins = node.op_type, [i for i in node.input if i]
-        outs = [Ref(o, self.shapes.get(o) or ()) for o in node.output if o]
+        outs = [Ref(o, self.shapes.get(o, (None,))) for o in node.output if o]  # (None,): unknown
         made = sum(_elements(o.shape) or 0 for o in outs)
         rows = self.rows(node)
         if rows is not None:  # a MAC or pooling node (or one the MAC check names: it passes through)
@@ -397,7 +397,7 @@ class _Graph:
 
     def check_lost(self, rows) -> None:
         """WorkloadError naming each node the table cannot hold, with its share of the MACs (or, for a node
-        without MACs, of the elements the model's nodes produce)."""
+        without MACs, of the elements the model's nodes compute, re-views aside)."""
         if self.lost:
             recorded = sum(int(r[13]) * int(r[14]) * int(r[15]) * int(r[16]) for _, r in rows)
             countable = sum(m for _, m in self.lost if m)
@@ -415,7 +415,7 @@ class _Graph:
 
 def _elements(shape: tuple) -> int | None:
     """Elements of a tensor of `shape`, None if shape inference left it unknown."""
-    return math.prod(shape) if shape and all(d is not None and d > 0 for d in shape) else None
+    return math.prod(shape) if shape is not None and all(d is not None and d > 0 for d in shape) else None
 
 
 def _first(parts: list[str], n: int = 5) -> str:
