@@ -1,5 +1,6 @@
-"""Model frontends: from_torch and from_onnx agree layer for layer on models exported from torch,
-match the built-in tables and the published MACs, lower Conv1d/3d, transposed convs and RNNs to
+"""Model frontends: from_torch and from_onnx give the same whole layer table (every column: element-wise
+rows, fusion, feature-map context) on models exported from torch, match the built-in tables and the
+published MACs, lower Conv1d/3d, transposed convs and RNNs to
 GEMMs, and never drop work silently (an error names the module and its share of the MACs)."""
 import warnings
 
@@ -20,11 +21,10 @@ PUBLISHED = {"resnet18": 1.82e9, "mobilenet_v2": 0.30e9, "vit_b16": 17.6e9}
 ROUNDING = 0.005  # the published figures carry three significant digits
 
 
-def layers(wl) -> np.ndarray:
-    """The shape columns of the MAC and pooling rows (from_torch also records element-wise rows and
-    the feature-map context, which from_onnx does not yet)."""
-    keep = np.isin(wl.table[:, T.KIND], (T.CONV, T.LINEAR, T.MATMUL, T.POOL))
-    return wl.table[keep, :T.N_SHAPE_COLUMNS]
+def same_table(a, b) -> None:
+    """The whole tables, row for row and column for column."""
+    assert a.kinds() == b.kinds()
+    np.testing.assert_array_equal(a.table, b.table)
 
 
 def export(model, x, path):
@@ -38,7 +38,7 @@ def check_published(name, tmp_path):
     model, x = getattr(torch_models, name)(), torch.zeros(1, 3, 224, 224)
     a = W.from_torch(model, x)
     b = W.load(export(model, x, tmp_path / f"{name}.onnx"))
-    np.testing.assert_array_equal(layers(a), layers(b))  # the same layers, row for row
+    same_table(a, b)
     assert a.macs == W.load(name).macs  # and the built-in table's
     assert a.macs == pytest.approx(PUBLISHED[name], rel=ROUNDING)
 
@@ -67,8 +67,12 @@ class Recurrent(nn.Module):
         return z, self.conv3d(torch.zeros(1, 2, 5, 6, 7)), self.convt(torch.zeros(1, 4, 5, 5))
 
 
-def test_rnns_3d_and_transposed_convolutions_are_gemms():
+def test_rnns_3d_and_transposed_convolutions_are_gemms(tmp_path):
     wl = W.from_torch(Recurrent(), torch.zeros(1, 10, 16))
+    same_table(wl, W.from_onnx(export(Recurrent(), torch.zeros(1, 10, 16), tmp_path / "r.onnx")))
+    # the second LSTM layer reads the first's output (not the network input, NEVER on chip): at its busiest,
+    # the first layer's last GEMM output and the second's (10 steps x 128 gates each) are alive
+    assert list(wl.table[4:8, T.IN_OCC]) == [2 * 10 * 128] * 4
     lstm = 2 * 10 * (128 * 16 + 128 * 32) + 2 * 10 * (128 * 64 + 128 * 32)  # 2 directions x (input + recurrent) GEMMs
     gru = 10 * (24 * 64 + 24 * 8)  # (seq 1, batch 10): 10 steps of 3 gates
     conv3d = (3 * 4 * 5) * 4 * (2 * 27)  # output voxels x filters x taps
@@ -83,7 +87,7 @@ def test_conv1d_keeps_its_shape_and_transposed_conv1d_its_macs(tmp_path):
     wl = W.from_torch(model, x)
     assert wl.macs == 15 * 8 * 4 * 3 + 15 * 8 * 4 * 2 + 64 * 10
     assert tuple(wl.table[0, [1, 2, 3, 5, 8, 10, 12]]) == (1, 30, 4, 3, 2, 1, 15)  # h=1, w=L, c, fw, stride, pad, out
-    np.testing.assert_array_equal(layers(W.from_onnx(export(model, x, tmp_path / "m.onnx"))), layers(wl))
+    same_table(W.from_onnx(export(model, x, tmp_path / "m.onnx")), wl)
 
 
 class Einsum(nn.Module):
@@ -120,7 +124,7 @@ def test_attention_and_rnn_models_agree_across_frontends(tmp_path):
                      (nn.LSTM(16, 32, num_layers=2, bidirectional=True), torch.zeros(7, 1, 16))]:
         a = W.from_torch(model, x)
         b = W.from_onnx(export(model, x, tmp_path / "m.onnx"))
-        np.testing.assert_array_equal(layers(a), layers(b))
+        same_table(a, b)
     assert a.macs == 2 * 7 * (128 * 16 + 128 * 32) + 2 * 7 * (128 * 64 + 128 * 32)
 
 
@@ -158,7 +162,7 @@ def test_convolutions_without_a_row_of_their_shape_are_exact_gemms(conv, shape, 
     x = torch.zeros(shape)
     wl = W.from_torch(conv, x)
     assert wl.macs == macs
-    np.testing.assert_array_equal(layers(W.from_onnx(export(conv, x, tmp_path / "c.onnx"))), layers(wl))
+    same_table(W.from_onnx(export(conv, x, tmp_path / "c.onnx")), wl)
 
 
 def test_envs_and_the_cli_take_an_onnx_model(tmp_path, capsys):
@@ -177,3 +181,91 @@ def test_envs_and_the_cli_take_an_onnx_model(tmp_path, capsys):
     assert main(["simulate", "systolic", "--workload", str(path), "--json"]) == 0
     import json
     assert json.loads(capsys.readouterr().out)["metrics"]["macs"] == 3 * 9 * 16 * 256 + 16 * 9 * 32 * 49 + 32 * 49 * 10
+
+
+class Residual(nn.Module):
+    """A residual block: BN after a conv (folded), a residual add, then BN after the add (not after a
+    conv: an act row, fused onto the next conv's input), scalar arithmetic and a global mean."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8)
+        self.conv2, self.bn2, self.conv3 = nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8), nn.Conv2d(8, 4, 1)
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        y = self.conv2(torch.relu(self.bn1(self.conv1(x)))) + x
+        y = self.conv3(self.bn2(y)) * 2.0 * 1.0 + y[:, :4] * 0.0  # a x 2 is costed; x 1 and + 0 x t are not
+        return self.fc(torch.sigmoid(y).mean((2, 3)))
+
+
+class Tokens(nn.Module):
+    """Token-wise activations and normalisations between linear layers."""
+
+    def __init__(self, act):
+        super().__init__()
+        self.fc1, self.act, self.fc2 = nn.Linear(16, 32), act, nn.Linear(32, 8)
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x)))
+
+
+def conv_with(*acts):
+    return nn.Sequential(nn.Conv2d(3, 8, 3), *acts, nn.Conv2d(8, 4, 1))
+
+
+@pytest.mark.parametrize("model, shape", [
+    (conv_with(nn.ReLU6()), (1, 3, 10, 10)),  # ONNX Clip(0, 6)
+    (conv_with(nn.Hardswish(), nn.Hardsigmoid()), (1, 3, 10, 10)),
+    (conv_with(nn.SiLU(), nn.LeakyReLU(0.1), nn.Tanh()), (1, 3, 10, 10)),  # SiLU: ONNX x * Sigmoid(x)
+    (conv_with(nn.GroupNorm(2, 8), nn.InstanceNorm2d(8, affine=True)), (1, 3, 10, 10)),
+    (nn.Sequential(nn.BatchNorm2d(3), nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU()), (1, 3, 10, 10)),
+    (Residual(), (1, 8, 6, 6)),
+    (Tokens(nn.GELU()), (1, 5, 16)),
+    (Tokens(nn.GELU("tanh")), (1, 5, 16)),
+    (Tokens(nn.Softmax(-1)), (1, 5, 16)),
+    (Tokens(nn.LogSoftmax(-1)), (1, 5, 16)),
+    (Tokens(nn.LayerNorm(32)), (1, 5, 16)),
+    (Tokens(nn.Sequential(nn.LayerNorm(32), nn.ReLU(), nn.Dropout(0.1))), (1, 5, 16)),
+], ids=["relu6", "hardswish", "silu-leaky-tanh", "group-instance-norm", "batch-norms", "residual-scalar-mean",
+        "gelu", "gelu-tanh", "softmax", "log-softmax", "layer-norm", "layer-norm-relu-dropout"])
+def test_element_wise_rows_agree_across_frontends(model, shape, tmp_path):
+    x = torch.randn(shape)
+    a = W.from_torch(model, x)
+    same_table(a, W.from_onnx(export(model, x, tmp_path / "m.onnx")))
+    assert (a.table[:, T.POST] + a.table[:, T.PRE]).any()  # element ops were recorded
+
+
+def test_element_wise_rows_hand_counted(tmp_path):
+    wl = W.from_onnx(export(Residual(), torch.zeros(1, 8, 6, 6), tmp_path / "r.onnx"))
+    assert wl.kinds() == ["conv", "conv", "add", "conv", "pool", "linear"]
+    # relu after conv1 (bn1 folded into it); bn2 (2 ops) fused into conv3's input, x 2 (1) and sigmoid (4) into
+    # its output; x 1, x 0 and + 0 cost nothing; the mean over (2, 3) is a global pooling row
+    assert wl.table[:, T.PRE].tolist() == [0, 0, 0, 2, 0, 0]
+    assert wl.table[:, T.POST].tolist() == [1, 0, 0, 5, 0, 0]
+    assert wl.table[2, T.IN2_OCC] == T.NEVER  # the residual add's second operand is the network input
+
+
+class Unmapped(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv, self.fc = nn.Conv2d(3, 8, 3), nn.Linear(8 * 6 * 6, 10)
+
+    def forward(self, x):
+        return self.fc(self.conv(x).abs().flatten(1))
+
+
+def test_unmapped_ops_are_named_with_their_share(tmp_path):
+    x = torch.zeros(1, 3, 8, 8)
+    with pytest.raises(WorkloadError, match="cannot cost the torch op 'abs'"):
+        W.from_torch(Unmapped(), x)
+    share = 288 / (288 + 288 + 10)  # Abs's 8 x 6 x 6 of the elements Conv, Abs and Gemm compute (Flatten re-views)
+    with pytest.raises(WorkloadError, match=rf"ONNX ops of /Abs \(Abs\) {100 * share:.1f}% of the elements"):
+        W.from_onnx(export(Unmapped(), x, tmp_path / "u.onnx"))
+
+
+def test_onnx_ops_map_onto_graph_names():
+    from archgym.frontends import graph, onnx_import
+    assert set(onnx_import.ONNX_ACTIVATIONS.values()) <= set(graph.ELEMENTWISE_OPS)
+    assert set(onnx_import.ONNX_REDUCTIONS.values()) <= graph.REDUCTIONS
+    assert set(onnx_import.ONNX_BINARY.values()) == set(graph.IDENTITY_SCALAR)

@@ -1,14 +1,17 @@
-"""The tensor graph behind `from_torch`: which row produced each tensor, element-wise rows, fusion.
+"""The tensor graph behind `from_torch` and `from_onnx`: which row produced each tensor, element-wise
+rows, fusion.
 
-`Graph` follows every torch call from_torch sees. A call that recorded rows (conv, linear, matmul,
-pooling) produces its output tensor; element-wise calls become `add` (binary element-wise: add,
-sub, mul, div of two tensors) and `act` rows (ELEMENTWISE_OPS element ops per element; one per
-input element for reductions such as sum, and for arithmetic with a scalar); calls that
-only re-view or move data (FREE) pass their input through; any other call that makes a tensor is an
-error naming the op, so no op is ever costed at zero silently. `RawGraph.finish` folds batch norms that
-directly follow a conv or linear into it, fuses an activation onto the stream of the MAC row it
-follows (POST) or precedes (PRE) when that row is its only producer or consumer, and computes the
-feature-map context (table.feature_context) from the graph.
+`Builder` follows the tensors of one model run, whichever frontend reads it (a tensor is a `Ref`: a
+key unique in the run and its shape). An op that recorded rows (conv, linear, matmul, pooling)
+produces its output tensor; element-wise ops become `add` (binary element-wise: add, sub, mul, div of
+two tensors) and `act` rows (ELEMENTWISE_OPS element ops per element; one per input element for
+reductions such as sum, and for arithmetic with a scalar); ops that only re-view or move data pass
+their input through. `Graph` maps torch calls onto it (FREE: the torch calls passed through; any
+other call that makes a tensor is an error naming the op, so no op is ever costed at zero silently);
+archgym.frontends.onnx_import maps ONNX nodes onto the same names. `RawGraph.finish` folds batch
+norms that directly follow a conv or linear into it, fuses an activation onto the stream of the MAC
+row it follows (POST) or precedes (PRE) when that row is its only producer or consumer, and computes
+the feature-map context (table.feature_context) from the graph.
 
 Zero-cost ops and why (also in docs/systolic.md): re-views and copies (FREE) move no data through
 an arithmetic unit (an accelerator's address generators handle them); dropout is the identity at
@@ -18,6 +21,8 @@ a zero tensor is the identity.
 """
 from __future__ import annotations
 
+import math
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,114 +47,171 @@ FREE = {"view", "view_as", "reshape", "reshape_as", "flatten", "unflatten", "squ
         "expand_as", "chunk", "split", "narrow", "select", "__getitem__", "unbind", "cat", "concat", "stack",
         "dropout", "dropout_", "dropout2d", "identity", "pad", "__get__", "__set__"}
 REDUCTIONS = {"sum", "mean", "amax", "amin", "max", "min", "prod", "logsumexp"}  # one op per input element
+ATTENTION = {"scaled_dot_product_attention", "multi_head_attention_forward"}  # rows wired by Graph._attention
 POOLS = {"adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "max_pool2d", "_max_pool2d",
          "max_pool2d_with_indices"}
 
 
-def _base(name: str) -> str:
-    return name.strip("_").rstrip("_") if name.startswith("__") else name.rstrip("_")
+@dataclass(frozen=True)
+class Ref:
+    """A tensor as the graph sees it: a key unique in one model run, and its shape."""
+    key: Hashable
+    shape: tuple[int, ...]
+
+    @property
+    def numel(self) -> int:
+        return math.prod(self.shape)
 
 
-class Graph:
-    """Producers of the tensors of one from_torch run (by tensor id; the tensors are kept alive)."""
+Operand = Ref | float | int | None  # a tensor, or a scalar (None: a scalar of unknown value)
+
+
+class Builder:
+    """The rows of one model run and their graph, frontend-neutral: `rows` holds (name, row) pairs,
+    `inputs[r]` the rows row r reads, `producers` the rows whose outputs each tensor holds."""
+
+    def __init__(self):
+        self.rows: list[tuple[str, np.ndarray]] = []
+        self.producers: dict[Hashable, tuple[int, ...]] = {}  # tensor key -> rows whose outputs it holds
+        self.zero: set[Hashable] = set()  # constant zero tensors
+        self.inputs: list[tuple[int, ...]] = []  # per row: the rows it reads
+        self.act_names: dict[int, str] = {}  # act row -> the op it came from
+
+    def add(self, kind: str, row) -> None:
+        self.rows.append((f"{kind}{len(self.rows)}", row))
+
+    def source(self, x: Ref) -> tuple[int, ...]:
+        return self.producers.get(x.key, (-1,))
+
+    def produce(self, outs: list[Ref], rows: tuple[int, ...], zero: bool = False) -> None:
+        for t in outs:
+            self.producers[t.key] = rows
+            if zero:
+                self.zero.add(t.key)
+
+    def recorded(self, first: int, reads: list[Ref], outs: list[Ref], layers: int = 1) -> None:
+        """rows[first:] were recorded by one op (a MAC or pooling op) reading `reads` and making `outs`;
+        with `layers` > 1 they are that many stacked layers (an RNN's), each reading the one before, and
+        the outputs after the first (the RNN's final states) hold every layer's."""
+        srcs = tuple(s for x in reads for s in self.source(x))
+        per = (len(self.rows) - first) // layers
+        for i in range(len(self.rows) - first):
+            self.inputs.append(srcs if i < per else (first + (i // per) * per - 1,))
+        self.produce(outs[:1], (len(self.rows) - 1,))
+        self.produce(outs[1:], tuple(first + (g + 1) * per - 1 for g in range(layers)))
+
+    def passthrough(self, ins: list[Ref], outs: list[Ref]) -> None:
+        """A re-view, copy or constant: its outputs hold what its inputs held (constants: no row)."""
+        merged = tuple(dict.fromkeys(s for x in ins for s in self.source(x))) or (-1,)
+        self.produce(outs, merged, zero=bool(ins) and all(x.key in self.zero for x in ins))
+
+    def act(self, name: str, ops: int, x: Ref, outs: list[Ref]) -> None:
+        """An element-wise op of `ops` element ops per element of x."""
+        self.add("act", act_row(*hwc(x.shape), ops))
+        self.inputs.append(self.source(x))
+        self.act_names[len(self.rows) - 1] = name
+        self.produce(outs, (len(self.rows) - 1,))
+
+    def global_pool(self, x: Ref, outs: list[Ref]) -> None:
+        """Global average pooling of a square NCHW map."""
+        h, w, c = hwc(x.shape)
+        self.add("pool", pool_row(h, w, c, h))
+        self.inputs.append(self.source(x))
+        self.produce(outs, (len(self.rows) - 1,))
+
+    def binary(self, op: str, a: Operand, b: Operand, out: Ref) -> None:
+        """a op b for op in add, sub, mul, div (IDENTITY_SCALAR's keys)."""
+        if not isinstance(b, Ref) or not isinstance(a, Ref):  # with a scalar
+            x, s = (a, b) if isinstance(a, Ref) else (b, a)
+            if op == "mul" and s == 0:
+                self.produce([out], (-1,), zero=True)
+            elif IDENTITY_SCALAR.get(op) == s or x.key in self.zero:
+                self.produce([out], self.source(x), zero=x.key in self.zero)
+            else:
+                self.act(op, 1, x, [out])
+            return
+        za, zb = a.key in self.zero, b.key in self.zero
+        if za or zb:  # a zero operand: add/sub pass the other through, mul gives zero
+            if op == "mul" or (za and zb):
+                self.produce([out], (-1,), zero=True)
+            else:
+                self.produce([out], self.source(b if za else a))
+            return
+        if a.numel != b.numel:  # a broadcast operand (a bias, a scale): one op per element of the larger
+            self.act(op, 1, a if a.numel >= b.numel else b, [out])
+            return
+        self.add("add", add_row(*hwc(a.shape)))
+        self.inputs.append((self.source(a)[0], self.source(b)[0]))
+        self.produce([out], (len(self.rows) - 1,))
+
+    def raw(self, name: str, outs: list[Ref]) -> "RawGraph":
+        """What was recorded, before fusion (`outs`: the model's outputs)."""
+        rows = self.rows
+        table = np.stack([r for _, r in rows]) if rows else np.zeros((0, N_COLUMNS), np.int64)
+        outputs = tuple(sorted({s for t in outs for s in self.producers.get(t.key, ()) if s >= 0}))
+        return RawGraph(name, table, tuple(n for n, _ in rows), list(self.inputs), dict(self.act_names), outputs)
+
+
+class Graph(Builder):
+    """The builder fed by from_torch: every torch call it sees, by torch name (tensors by id, kept alive)."""
 
     def __init__(self, is_tensor):
+        super().__init__()
         self.is_tensor = is_tensor
-        self.producers: dict[int, tuple[int, ...]] = {}  # tensor id -> rows whose outputs it holds
-        self.zero: set[int] = set()  # constant zero tensors
-        self.inputs: list[tuple[int, ...]] = []  # per row: the rows it reads
-        self.act_names: dict[int, str] = {}  # act row -> the torch op it came from
         self.keep: list = []
 
-    def _sources(self, args) -> list[tuple[int, ...]]:
-        return [self.producers.get(id(a), (-1,)) for a in args if self.is_tensor(a)]
+    def ref(self, t) -> Ref:
+        self.keep.append(t)
+        return Ref(id(t), tuple(int(d) for d in t.shape))
 
-    def _produce(self, out, rows: tuple[int, ...]) -> None:
-        for t in out if isinstance(out, (tuple, list)) else (out,):
-            if self.is_tensor(t):
-                self.keep.append(t)
-                self.producers[id(t)] = rows
+    def refs(self, values) -> list[Ref]:
+        """The tensors among `values` and in the lists among them (torch.cat's, an RNN's states)."""
+        values = values if isinstance(values, (tuple, list)) else (values,)
+        flat = [t for v in values for t in (v if isinstance(v, (tuple, list)) else (v,))]
+        return [self.ref(t) for t in flat if self.is_tensor(t)]
 
-    def after(self, func, args, kwargs, out, rows: list, first: int, add) -> None:
-        """Called after every torch call: rows[first:] are the rows the call recorded; `add(kind, row)`
-        appends a row."""
-        tensors = [a for a in (*args, *kwargs.values()) if self.is_tensor(a)]
-        srcs = self._sources(tensors)
-        if len(rows) > first:  # a MAC or pooling call: its rows read its tensor arguments
-            for _ in range(first, len(rows)):
-                self.inputs.append(tuple(s for src in srcs for s in src))
-            self._produce(out, (len(rows) - 1,))
-            return
-        if not any(self.is_tensor(t) for t in (out if isinstance(out, (tuple, list)) else (out,))):
-            return  # sizes, shapes, flags
+    def after(self, func, args, kwargs, out, first: int, layers: int = 1) -> None:
+        """Called after every torch call: rows[first:] are the rows the call recorded (`layers` stacked
+        layers of an RNN)."""
+        tensors = self.refs([*args, *kwargs.values()])
+        outs = self.refs(out)
         name = getattr(func, "__name__", "")
-        if name in POOLS and tensors and tensors[0].shape[-2:] == out.shape[-2:]:
+        if len(self.rows) > first and name in ATTENTION:
+            self._attention(first, *tensors[:3], outs)
+        elif len(self.rows) > first:  # a MAC or pooling call: its rows read its tensor arguments
+            self.recorded(first, tensors, outs, layers)
+        if len(self.rows) > first or not outs:
+            return  # recorded, or sizes, shapes, flags
+        if name in POOLS and tensors and tensors[0].shape[-2:] == outs[0].shape[-2:]:
             name = "identity"  # pooling a 1 x 1 map, or to its own size
+        pool = name == "mean" and bool(tensors) and is_global_pool(tensors[0].shape, kwargs.get("dim", args[1] if len(args) > 1 else None))
         if name in BINARY:
-            self._binary(_base(name), args, out, rows, add)
+            a, b = args[0], args[1] if len(args) > 1 else None
+            self.binary(_base(name), *(self.ref(x) if self.is_tensor(x) else x for x in (a, b)), outs[0])
         elif name in ELEMENTWISE_OPS:
-            self._act(name, ELEMENTWISE_OPS[name], tensors, out, rows, add)
-        elif name in REDUCTIONS and not (name == "mean" and _global_pool(tensors[0], args, kwargs)):
-            self._act(name, 1, tensors, out, rows, add)
+            self.act(name, ELEMENTWISE_OPS[name], tensors[0], outs)
+        elif name in REDUCTIONS and not pool:
+            self.act(name, 1, tensors[0], outs)
         elif name in FREE or not tensors:
-            merged = tuple(dict.fromkeys(s for src in srcs for s in src)) or (-1,)
-            self._produce(out, merged)  # passes its inputs through (constants have no producer)
-            if tensors and all(id(t) in self.zero for t in tensors):
-                self.zero.add(id(out))
-        elif name == "mean" and _global_pool(tensors[0], args, kwargs):
-            h, w, c = _hwc(tensors[0])
-            add("pool", pool_row(h, w, c, h))
-            self.inputs.append(srcs[0])
-            self._produce(out, (len(rows) - 1,))
+            self.passthrough(tensors, outs)  # constants have no producer
+        elif pool:
+            self.global_pool(tensors[0], outs)
         else:
-            raise WorkloadError(f"from_torch: cannot cost the torch op {name!r} (after layer {len(rows) - 1}); "
+            raise WorkloadError(f"from_torch: cannot cost the torch op {name!r} (after layer {len(self.rows) - 1}); "
                                 "only convolutions, linear layers, matmuls, pooling, element-wise arithmetic, "
                                 "activations, normalisations and data re-views are modelled")
 
-    def _binary(self, op, args, out, rows, add) -> None:
-        a, b = args[0], args[1] if len(args) > 1 else None
-        tensors = [x for x in (a, b) if self.is_tensor(x)]
-        if len(tensors) == 1:  # with a scalar
-            x = tensors[0]
-            s = b if x is a else a
-            if op in ("mul",) and s == 0:
-                self._produce(out, (-1,))
-                self.zero.add(id(out))
-            elif IDENTITY_SCALAR.get(op) == s or id(x) in self.zero:
-                self._produce(out, self.producers.get(id(x), (-1,)))
-                if id(x) in self.zero:
-                    self.zero.add(id(out))
-            else:
-                self._act(op, 1, [x], out, rows, add)
-            return
-        za, zb = id(a) in self.zero, id(b) in self.zero
-        if za or zb:  # a zero operand: add/sub pass the other through, mul gives zero
-            if op == "mul" or (za and zb):
-                self._produce(out, (-1,))
-                self.zero.add(id(out))
-            else:
-                self._produce(out, self.producers.get(id(b if za else a), (-1,)))
-            return
-        if a.numel() != b.numel():  # a broadcast operand (a bias, a scale): one op per element of the larger
-            self._act(op, 1, [a if a.numel() >= b.numel() else b], out, rows, add)
-            return
-        add("add", add_row(*_hwc(a)))
-        self.inputs.append(tuple(s for src in self._sources([a, b]) for s in src[:1]))
-        self._produce(out, (len(rows) - 1,))
-
-    def _act(self, name, ops, tensors, out, rows, add) -> None:
-        x = tensors[0]
-        add("act", act_row(*_hwc(x), ops))
-        self.inputs.append(self.producers.get(id(x), (-1,)))
-        self.act_names[len(rows) - 1] = name
-        self._produce(out, (len(rows) - 1,))
-
-    def raw(self, name: str, rows: list, out) -> "RawGraph":
-        """What was recorded, before fusion (`out`: the model's output)."""
-        table = np.stack([r for _, r in rows]) if rows else np.zeros((0, N_COLUMNS), np.int64)
-        outs = tuple(sorted({s for t in (out if isinstance(out, (tuple, list)) else (out,)) if self.is_tensor(t)
-                             for s in self.producers.get(id(t), ()) if s >= 0}))
-        return RawGraph(name, table, tuple(n for n, _ in rows), list(self.inputs), dict(self.act_names), outs)
+    def _attention(self, first: int, q: Ref, k: Ref, v: Ref, outs: list[Ref]) -> None:
+        """Wire the rows of an attention call: [Q, K, V projections,] Q·Kᵀ, its scale, its softmax, A·V[, the
+        output projection]."""
+        qkv = [self.source(q), self.source(k), self.source(v)]
+        proj = len(self.rows) - first == 8
+        reads, qkv = (qkv, [(first,), (first + 1,), (first + 2,)]) if proj else ([], qkv)
+        s = first + len(reads)  # the Q·Kᵀ row
+        reads += [qkv[0] + qkv[1], (s,), (s + 1,), (s + 2,) + qkv[2]] + ([(s + 3,)] if proj else [])
+        self.inputs += reads
+        self.act_names.update({s + 1: "mul", s + 2: "softmax"})
+        self.produce(outs, (len(self.rows) - 1,))
 
 
 @dataclass(frozen=True, eq=False)
@@ -209,18 +271,20 @@ class RawGraph:
         return Workload(self.name, feature_context(table[keep], new_inputs, outs), tuple(names[r] for r in keep))
 
 
-def _global_pool(x, args, kwargs) -> bool:
-    """x.mean((2, 3)) of a square NCHW map: global average pooling."""
-    d = kwargs.get("dim", args[1] if len(args) > 1 else None)
-    d = tuple(d) if isinstance(d, (tuple, list)) else d
-    return x.dim() == 4 and d in ((2, 3), (-2, -1)) and x.shape[-1] == x.shape[-2]
+def _base(name: str) -> str:
+    return name.strip("_").rstrip("_") if name.startswith("__") else name.rstrip("_")
 
 
-def _hwc(x) -> tuple[int, int, int]:
+def is_global_pool(shape: tuple, dims) -> bool:
+    """A mean over dims (2, 3) of a square NCHW map: global average pooling."""
+    d = tuple(dims) if isinstance(dims, (tuple, list)) else dims
+    return len(shape) == 4 and d in ((2, 3), (-2, -1)) and shape[-1] == shape[-2]
+
+
+def hwc(shape: tuple) -> tuple[int, int, int]:
     """(h, w, c) of a tensor: NCHW feature maps, (..., features) token tensors as tokens x 1 x features."""
-    if x.dim() == 4:
-        return int(x.shape[2]), int(x.shape[3]), int(x.shape[1])
-    if x.dim() >= 2:
-        return int(x.numel() // x.shape[-1]), 1, int(x.shape[-1])
-    return 1, 1, int(x.numel())
-
+    if len(shape) == 4:
+        return int(shape[2]), int(shape[3]), int(shape[1])
+    if len(shape) >= 2:
+        return int(math.prod(shape) // shape[-1]), 1, int(shape[-1])
+    return 1, 1, int(math.prod(shape))

@@ -3,14 +3,23 @@
     wl = archgym.workloads.from_onnx("resnet18.onnx")
 
 Graph inputs with a symbolic batch dimension are taken at batch 1 (`input_shapes` fixes any input's
-shape instead). Rows follow `from_torch`: Conv (2-D as a convolution row, 1-D as a 1 x L one, other
-ranks and dilated ones as their im2col GEMM), ConvTranspose as its col2im GEMM, Gemm and MatMul (a
-linear row when one operand is a weight, derived from initializers only; else an activation matmul
-with its batch dimensions as heads), LSTM/GRU/RNN as input and recurrent GEMMs over every step,
-Max/AveragePool and square GlobalAveragePool/GlobalMaxPool as pooling rows. Nothing is dropped
-silently: an embedding lookup (a Gather from a weight table), an Einsum, quantised or contributed
-ops that do MACs, and control flow are errors naming the node and, where it can be counted, the
-share of the model's MACs it would lose.
+shape instead). The table is `from_torch`'s for the same model: the nodes feed the same graph builder
+(archgym.frontends.graph), so element-wise rows, batch-norm folding, activation fusion and the
+feature-map context follow the same rules. MAC and pooling rows: Conv (2-D as a convolution row, 1-D
+as a 1 x L one, other ranks and dilated ones as their im2col GEMM), ConvTranspose as its col2im GEMM,
+Gemm and MatMul (a linear row when one operand is a weight, derived from initializers only, its bias
+Add folded in as torch's linear holds it; else an activation matmul with its batch dimensions as
+heads), LSTM/GRU/RNN as input and recurrent GEMMs over every step, Max/AveragePool and square
+GlobalAveragePool/GlobalMaxPool (and ReduceMean over H, W) as pooling rows. Element-wise nodes map
+onto graph.py's torch names (ONNX_ACTIVATIONS, ONNX_BINARY, ONNX_REDUCTIONS; ONNX_FREE re-views pass
+through as graph.FREE's do); exporter decompositions are read back as the torch op they came from:
+x * Sigmoid(x) is `silu`, and the Mul and Add by weights after a GroupNorm's InstanceNormalization are
+its affine part. Nodes whose inputs are all constants (shape arithmetic) are constants.
+
+Nothing is dropped silently: an embedding lookup (a Gather from a weight table), an Einsum, quantised
+or contributed ops that do MACs, control flow, and any node that makes a tensor and has no mapping
+are errors naming the node, its op and its share of the model (of the MACs, or of the elements the
+nodes compute, re-views aside).
 """
 from __future__ import annotations
 
@@ -18,15 +27,35 @@ import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from archgym.core import validate
 from archgym.core.errors import WorkloadError
-from archgym.core.workloads.table import KIND, KINDS, Workload, conv_row, linear_row, matmul_row, pool_row
+from archgym.core.workloads.table import (CONV, KIND, KINDS, LINEAR, MATMUL, Workload, conv_row, linear_row,
+                                          matmul_row, pool_row)
+from archgym.frontends.graph import ELEMENTWISE_OPS, Builder, Ref, is_global_pool
 
 # Ops whose value depends only on their inputs' values: a weight passed through them is still a weight.
 _PASS_THROUGH = {"Identity", "Transpose", "Reshape", "Cast", "Squeeze", "Unsqueeze", "DequantizeLinear", "Flatten",
                  "Expand", "Unsqueeze", "Constant"}
 _CONTROL_FLOW = {"If", "Loop", "Scan"}
 _RNN_GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
+# ONNX element-wise ops -> the torch op (graph.ELEMENTWISE_OPS, graph.REDUCTIONS) of the same semantics
+ONNX_ACTIVATIONS = {"Relu": "relu", "LeakyRelu": "leaky_relu", "HardSigmoid": "hardsigmoid", "HardSwish": "hardswish",
+                    "Sigmoid": "sigmoid", "Tanh": "tanh", "Gelu": "gelu", "Softmax": "softmax",
+                    "LogSoftmax": "log_softmax", "BatchNormalization": "batch_norm",
+                    "LayerNormalization": "layer_norm", "GroupNormalization": "group_norm",
+                    "InstanceNormalization": "instance_norm"}
+ONNX_BINARY = {"Add": "add", "Sub": "sub", "Mul": "mul", "Div": "div"}
+ONNX_REDUCTIONS = {"ReduceMean": "mean", "ReduceSum": "sum", "ReduceMax": "amax", "ReduceMin": "amin",
+                   "ReduceProd": "prod", "ReduceLogSumExp": "logsumexp"}
+# Re-views and copies, as graph.FREE's torch calls (view/reshape, flatten, squeeze, permute, cat, split,
+# narrow/select/__getitem__, expand, to/type, pad, dropout, identity); their data operands (the rest
+# are shapes, axes and indices): every input of a Concat, else the first.
+ONNX_FREE = {"Identity", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Concat", "Split", "Slice",
+             "Gather", "Expand", "Cast", "Pad", "Dropout"}
+_CONSTANT = {"Constant", "ConstantOfShape", "Shape", "Size"}  # values known before the model runs
+_NORMS = {"InstanceNormalization", "GroupNormalization", "LayerNormalization", "BatchNormalization"}
 
 
 def from_onnx(path: str | Path, name: str | None = None,
@@ -47,13 +76,14 @@ def from_onnx(path: str | Path, name: str | None = None,
     except Exception as e:  # onnx raises its own InferenceError and plain RuntimeErrors
         raise WorkloadError(f"{path}: ONNX shape inference failed: {str(e).splitlines()[0][:200]}") from None
     graph = _Graph(model, path)
-    rows = []
+    builder = Builder()
     for node in model.graph.node:
-        rows += [(f"{KINDS[row[KIND]]}{len(rows) + i}", row) for i, row in enumerate(graph.rows(node))]
-    graph.check_lost(rows)
-    if not rows:
+        graph.visit(node, builder)
+    graph.check_lost(builder.rows)
+    if not any(row[KIND] in (CONV, LINEAR, MATMUL) for _, row in builder.rows):
         raise WorkloadError(f"{path}: no Conv, Gemm, MatMul or RNN nodes found")
-    return Workload.from_rows(name or path.stem, rows)
+    outs = [Ref(o.name, ()) for o in model.graph.output]
+    return builder.raw(name or path.stem, outs).finish()
 
 
 def _fix_inputs(model, path: Path, shapes: dict) -> None:
@@ -84,6 +114,7 @@ class _Graph:
 
     def __init__(self, model, path: Path):
         import onnx
+        from onnx import numpy_helper
         self.path, self.helper = path, onnx.helper
         self.shapes: dict[str, tuple] = {}
         for vi in [*model.graph.input, *model.graph.value_info, *model.graph.output]:
@@ -98,6 +129,28 @@ class _Graph:
             if node.op_type == "Constant" or (node.op_type in _PASS_THROUGH and node.input and node.input[0] in self.weights):
                 self.weights.update(node.output)
         self.lost: list[tuple[str, int | None]] = []  # (node description, MACs it does, if countable)
+        self.unmapped: list[tuple[str, int | None]] = []  # (node description, elements it makes, if known)
+        self.elements = 0  # elements the model's nodes compute, re-views aside (for the unmapped nodes' share)
+        self.constant = set(self.weights) | {i.name for i in model.graph.initializer}  # known before the model runs
+        self.to_array = numpy_helper.to_array
+        self.known = {i.name: i for i in model.graph.initializer}  # constant tensors whose value is stored
+        self.known.update({n.output[0]: n.attribute[0] for n in model.graph.node if n.op_type == "Constant" and n.attribute})
+        self.consumers: dict[str, list] = {o.name: [None] for o in model.graph.output}  # None: the model's output
+        for node in model.graph.node:
+            for i in node.input:
+                self.consumers.setdefault(i, []).append(node)
+        self.producer = {o: node for node in model.graph.node for o in node.output}
+        self.scaled: set[str] = set()  # outputs of MatMuls whose operands the exporter scaled (SDPA's scale)
+        self.linear: set[str] = set()  # outputs of MatMul and Gemm nodes recorded as linear rows
+        self.group_norm: dict[str, int] = {}  # GroupNorm's export (Reshape, InstanceNormalization, Reshape,
+        # Mul and Add by weights) -> how far along it each tensor is (0: reshaped in, 1: normalised, ...)
+        self.reshaped: dict[str, str] = {}  # GroupNorm's reshape into groups: its output -> its input
+        self.silu: dict[str, str] = {}  # Sigmoid(x) output -> x, where x * Sigmoid(x) is the only use
+        for node in model.graph.node:
+            if node.op_type == "Sigmoid" and [n and n.op_type for n in self.consumers.get(node.output[0], [])] == ["Mul"]:
+                mul = self.consumers[node.output[0]][0]
+                if sorted(mul.input) == sorted([node.input[0], node.output[0]]):
+                    self.silu[node.output[0]] = node.input[0]
 
     # --- helpers ---
     def shape(self, node, name: str) -> tuple:
@@ -117,8 +170,131 @@ class _Graph:
     def where(node) -> str:
         return f"{node.name or '(unnamed)'} ({node.op_type})"
 
+    def value(self, name: str):
+        """The stored value of a constant tensor (a numpy array), or None."""
+        v = self.known.get(name)
+        if v is not None and not hasattr(v, "dims"):  # a Constant node's attribute
+            v = self.helper.get_attribute_value(v)
+        return None if v is None else np.asarray(self.to_array(v) if hasattr(v, "dims") else v)
+
+    def operand(self, node, name: str, out: tuple):
+        """A binary op's operand: a constant of one element is a scalar (its value, None if computed), else a
+        tensor. Shape inference leaves dimensions that depend on computed shapes unknown (a ViT's class token
+        expanded to the batch, then concatenated); such a dimension of an operand is taken from the op's
+        output `out` (a broadcast operand has its 1s where shapes are stored, in its weights)."""
+        shape = self.shapes.get(name)
+        if name in self.constant and shape is not None and _elements(shape) == 1:
+            v = self.value(name)
+            return None if v is None else v.reshape(-1)[0].item()
+        if shape and _elements(shape) is None and _elements(out) and len(shape) == len(out) \
+                and all(d in (None, 0, o) for d, o in zip(shape, out)):
+            return Ref(name, out)
+        return Ref(name, self.shape(node, name))
+
+    # --- the graph ---
+    def visit(self, node, b: Builder) -> None:
+        """Feed `node` to the graph builder `b`: its rows, element-wise rows or pass-through."""
+        op, ins = node.op_type, [i for i in node.input if i]
+        outs = [Ref(o, self.shapes.get(o, (None,))) for o in node.output if o]  # (None,): unknown
+        made = sum(_elements(o.shape) or 0 for o in outs)
+        rows = self.rows(node)
+        if rows is not None:  # a MAC or pooling node (or one the MAC check names: it passes through)
+            self.elements += made
+            first = len(b.rows)
+            for row in rows:
+                b.add(KINDS[row[KIND]], row)
+            reads = [Ref(i, ()) for i in ins if i not in self.constant]
+            if rows and op in ("Gemm", "MatMul") and rows[-1][KIND] == LINEAR:
+                self.linear.update(o.key for o in outs)
+            b.recorded(first, reads, outs) if rows else b.passthrough(reads, outs)
+            if outs and outs[0].key in self.scaled:  # SDPA's scale, on the scores as from_torch records it
+                b.act("mul", 1, self.ref(node, outs[0].key), outs)
+            return
+        if op in _CONSTANT or all(i in self.constant for i in ins):
+            self.constant.update(o.key for o in outs)  # shape arithmetic, weights re-viewed: folded
+            return
+        x = ins[0] if ins else ""
+        self.elements += 0 if op in ONNX_FREE else made
+        if op in ONNX_FREE:
+            b.passthrough([Ref(i, ()) for i in (ins if op == "Concat" else ins[:1])], outs)  # constants: no producer
+            self._group_norm_step(op, x, outs[0].key)
+        elif op in ONNX_BINARY:
+            self._binary(node, b, ONNX_BINARY[op], ins, outs[0])
+        elif node.output[0] in self.silu:
+            pass  # x * Sigmoid(x): the Mul records the silu
+        elif op == "Clip":  # relu6 and hardtanh: two bounds; one bound: a relu
+            bounds = len(ins[1:]) + sum(1 for a in node.attribute if a.name in ("min", "max"))
+            name = "hardtanh" if bounds == 2 else "relu"
+            b.act(name, ELEMENTWISE_OPS[name], self.ref(node, x), outs) if bounds else b.passthrough([Ref(x, ())], outs)
+        elif op in ONNX_ACTIVATIONS:
+            name, src = ONNX_ACTIVATIONS[op], x
+            if op == "InstanceNormalization" and self.group_norm.get(x) == 0:
+                name, src = "group_norm", self.reshaped[x]  # on the tensor before the group reshape
+                self.group_norm[outs[0].key] = 1
+            b.act(name, ELEMENTWISE_OPS[name], self.ref(node, src), outs)
+        elif op in ONNX_REDUCTIONS:
+            axes = self.attr(node, "axes") if len(ins) < 2 else self.value(ins[1])
+            axes = None if axes is None else tuple(int(a) for a in np.asarray(axes).reshape(-1))
+            if op == "ReduceMean" and is_global_pool(self.shape(node, x), axes):
+                b.global_pool(self.ref(node, x), outs)
+            else:
+                b.act(ONNX_REDUCTIONS[op], 1, self.ref(node, x), outs)
+        elif "Pool" in op and self.shape(node, x)[2:] == outs[0].shape[2:]:
+            b.passthrough([Ref(x, ())], outs)  # pooling a 1 x 1 map, or to its own size
+        else:
+            sizes = [_elements(o.shape) for o in outs]
+            self.unmapped.append((self.where(node), None if None in sizes else sum(sizes)))
+            b.passthrough([Ref(i, ()) for i in ins], outs)  # to name every such node before the error
+
+    def ref(self, node, name: str) -> Ref:
+        return Ref(name, self.shape(node, name))
+
+    def _binary(self, node, b: Builder, op: str, ins: list, out: Ref) -> None:
+        for t, c in (ins, ins[::-1]):
+            folds = c in self.constant and len(self.consumers.get(t, [])) == 1
+            if op == "add" and t in self.linear and folds and math.prod(self.shapes.get(c) or (0,)) == self.shapes[t][-1]:
+                b.passthrough([Ref(t, ())], [out])  # a linear layer's bias: torch's linear holds it
+                return
+            step = self.group_norm.get(t)
+            if folds and (op, step) in (("mul", 2), ("add", 3)):
+                b.passthrough([Ref(t, ())], [out])  # GroupNorm's affine part: group_norm's element ops hold it
+                self.group_norm[out.key] = 3
+                return
+            if op == "mul" and self.silu.get(c) == t:
+                b.act("silu", ELEMENTWISE_OPS["silu"], self.ref(node, t), [out])
+                return
+            if op == "mul" and self._sdpa_scale(c):
+                b.passthrough([Ref(t, ())], [out])
+                self.scaled.add(self.consumers[out.key][0].output[0])
+                return
+        b.binary(op, *(self.operand(node, i, out.shape) for i in ins), out)
+
+    def _sdpa_scale(self, scalar: str) -> bool:
+        """Whether a Mul by `scalar` is the TorchScript exporter's split of scaled_dot_product_attention's scale:
+        sqrt(scale) times Q and times Kᵀ, each feeding only the Q·Kᵀ MatMul. from_torch records it as one
+        multiply of the scores (what an attention kernel runs), so it moves onto the MatMul's output."""
+        if math.prod(self.shapes.get(scalar) or (0,)) != 1:
+            return False
+        matmul = {id(n): n for m in self.consumers.get(scalar, []) if m is not None
+                  for n in self.consumers.get(m.output[0], []) if n is not None and n.op_type == "MatMul"}
+        if len(matmul) != 1:
+            return False
+        muls = [self.producer.get(i) for i in next(iter(matmul.values())).input]
+        return all(m is not None and m.op_type == "Mul" and len(self.consumers.get(m.output[0], [])) == 1
+                   and any(math.prod(self.shapes.get(i) or (0,)) == 1 for i in m.input) for m in muls)
+
+    def _group_norm_step(self, op: str, x: str, out: str) -> None:
+        """Follow GroupNorm's export through its Reshapes: into groups (step 0), back after the norm (2)."""
+        if op != "Reshape":
+            return
+        if x not in self.group_norm and [n and n.op_type for n in self.consumers.get(out, [])] == ["InstanceNormalization"]:
+            self.group_norm[out], self.reshaped[out] = 0, x
+        elif self.group_norm.get(x) == 1 and len(self.consumers.get(x, [])) == 1:
+            self.group_norm[out] = 2
+
     # --- rows ---
-    def rows(self, node) -> list:
+    def rows(self, node) -> list | None:
+        """The MAC and pooling rows of `node` ([] for a node the MAC check names), None for any other node."""
         op = node.op_type
         if op in ("Conv", "ConvInteger", "QLinearConv"):
             x, w = (node.input[0], node.input[3]) if op == "QLinearConv" else (node.input[0], node.input[1])
@@ -143,13 +319,13 @@ class _Graph:
             x = self.shape(node, node.input[0])
             k = self.attr(node, "kernel_shape")
             if len(k) != 2:
-                return []  # 1-D and 3-D pooling: no MACs, and a pool row is 2-D
+                return None  # 1-D and 3-D pooling: a pool row is 2-D
             s = self.attr(node, "strides", k)
             p = self.attr(node, "pads", [0] * 4)
             return [pool_row(x[2], x[3], x[1], k[0], s[0], p[0], ceil_mode=bool(self.attr(node, "ceil_mode", 0)))]
         if op in ("GlobalAveragePool", "GlobalMaxPool"):
             x = self.shape(node, node.input[0])
-            return [pool_row(x[2], x[3], x[1], x[3])] if len(x) == 4 and x[2] == x[3] > 1 else []
+            return [pool_row(x[2], x[3], x[1], x[3])] if len(x) == 4 and x[2] == x[3] > 1 else None
         if op == "Gather" and node.input[0] in self.weights and len(self.shapes.get(node.input[0], ())) == 2 \
                 and node.input[1] not in self.weights:
             raise WorkloadError(f"{self.path}: node {self.where(node)}: an embedding lookup "
@@ -160,6 +336,8 @@ class _Graph:
         elif op in _CONTROL_FLOW or node.domain not in ("", "ai.onnx") and any(
                 x in op for x in ("Attention", "Conv", "MatMul", "Gemm")):
             self.lost.append((self.where(node), None))
+        else:
+            return None
         return []
 
     def _conv(self, node, x, w, y):
@@ -218,13 +396,27 @@ class _Graph:
         return math.prod(sizes.values()) if "." not in eq else None
 
     def check_lost(self, rows) -> None:
-        """WorkloadError naming each node the table cannot hold, with its share of the MACs."""
-        if not self.lost:
-            return
-        recorded = sum(int(r[13]) * int(r[14]) * int(r[15]) * int(r[16]) for _, r in rows)
-        countable = sum(m for _, m in self.lost if m)
-        total = recorded + countable
-        parts = [f"{w} {m / total:.1%} of the MACs" if m else f"{w} (MACs not countable)" for w, m in self.lost]
-        raise WorkloadError(f"{self.path}: the layer table would lose nodes it cannot record: {'; '.join(parts[:5])}"
-                            f"{f' and {len(parts) - 5} more' if len(parts) > 5 else ''}; export the model with these "
-                            f"expressed as Conv, Gemm, MatMul or RNN nodes")
+        """WorkloadError naming each node the table cannot hold, with its share of the MACs (or, for a node
+        without MACs, of the elements the model's nodes compute, re-views aside)."""
+        if self.lost:
+            recorded = sum(int(r[13]) * int(r[14]) * int(r[15]) * int(r[16]) for _, r in rows)
+            countable = sum(m for _, m in self.lost if m)
+            total = recorded + countable
+            parts = [f"{w} {m / total:.1%} of the MACs" if m else f"{w} (MACs not countable)" for w, m in self.lost]
+            raise WorkloadError(f"{self.path}: the layer table would lose nodes it cannot record: {_first(parts)}; "
+                                f"export the model with these expressed as Conv, Gemm, MatMul or RNN nodes")
+        if self.unmapped:
+            parts = [f"{w} {n / max(self.elements, 1):.1%} of the elements the model's nodes compute" if n is not None
+                     else f"{w} (size unknown)" for w, n in self.unmapped]
+            raise WorkloadError(f"{self.path}: no layer-table row for the ONNX ops of {_first(parts)}; only "
+                                f"convolutions, GEMMs, RNNs, pooling, element-wise arithmetic, activations, "
+                                f"normalisations, reductions and data re-views are modelled")
+
+
+def _elements(shape: tuple) -> int | None:
+    """Elements of a tensor of `shape`, None if shape inference left it unknown."""
+    return math.prod(shape) if shape is not None and all(d is not None and d > 0 for d in shape) else None
+
+
+def _first(parts: list[str], n: int = 5) -> str:
+    return "; ".join(parts[:n]) + (f" and {len(parts) - n} more" if len(parts) > n else "")

@@ -4,7 +4,7 @@ A `TorchFunctionMode` sees every conv2d, linear, matmul (`@`, bmm, einsum-free m
 and attention call, whether it comes from an nn.Module or from functional code; graph.py follows
 the tensors between them and records element-wise additions and activations. Attention kernels
 (`scaled_dot_product_attention`, `nn.MultiheadAttention`) are recorded as their GEMMs: Q·Kᵀ and
-A·V per head, plus the projections. A matmul with a parameter operand counts as a linear layer.
+A·V per head, plus the projections, and the scale and softmax of the scores between them. A matmul with a parameter operand counts as a linear layer.
 
 Convolutions of other ranks and transposed convolutions become the GEMM they lower to (a 1x1
 convolution row over the im2col'd input; Conv1d keeps its shape as a 1 x L convolution); LSTM, GRU
@@ -20,9 +20,9 @@ from __future__ import annotations
 import math
 
 from archgym.core.errors import WorkloadError
-from archgym.core.workloads.table import (CONV, KIND, LINEAR, MATMUL, G, K, M, N, Workload, conv_row, linear_row,
-                                          matmul_row, pool_row)
-from archgym.frontends.graph import Graph, RawGraph
+from archgym.core.workloads.table import (CONV, KIND, LINEAR, MATMUL, G, K, M, N, Workload, act_row, conv_row,
+                                          linear_row, matmul_row, pool_row)
+from archgym.frontends.graph import ELEMENTWISE_OPS, Graph, RawGraph, hwc
 
 MAC_TOLERANCE = 1e-3  # share of torch's MAC count the table may miss (rounding); more is an error
 
@@ -41,13 +41,13 @@ def trace_torch(model, example_input, name: str | None = None) -> RawGraph:
     from torch.overrides import TorchFunctionMode
     from torch.utils.flop_counter import FlopCounterMode
 
-    rows: list = []
     params = {id(p) for p in model.parameters()}
     graph = Graph(lambda t: isinstance(t, torch.Tensor))
+    rows = graph.rows
     deferred: list[WorkloadError] = []
 
     def add(kind, row):
-        rows.append((f"{kind}{len(rows)}", row))
+        graph.add(kind, row)
         scope.charge(row)
 
     def tokens(shape):
@@ -59,9 +59,9 @@ def trace_torch(model, example_input, name: str | None = None) -> RawGraph:
             first = len(rows)
             record(func, args, kwargs)
             out = func(*args, **kwargs)
-            _record_lowered(getattr(func, "__name__", ""), args, kwargs, out, add, scope)
+            layers = _record_lowered(getattr(func, "__name__", ""), args, kwargs, out, add, scope)
             try:
-                graph.after(func, args, kwargs, out, rows, first, add)  # element-wise rows and the tensor graph
+                graph.after(func, args, kwargs, out, first, layers)  # element-wise rows and the tensor graph
             except WorkloadError as e:  # an op it cannot cost: run on, so the MAC check can say what it loses
                 deferred.append(e)
             return out
@@ -98,6 +98,7 @@ def trace_torch(model, example_input, name: str | None = None) -> RawGraph:
             q, k, v = args[:3]
             heads = math.prod(q.shape[:-2])
             add("matmul", matmul_row(q.shape[-2], k.shape[-2], q.shape[-1], heads))
+            _scale_and_softmax((*q.shape[:-1], k.shape[-2]))
             add("matmul", matmul_row(q.shape[-2], v.shape[-1], k.shape[-2], heads))
         elif fname == "multi_head_attention_forward":
             _mha(args, kwargs)
@@ -126,8 +127,14 @@ def trace_torch(model, example_input, name: str | None = None) -> RawGraph:
             add("linear", linear_row(embed, embed, lq if proj == "q" else lk))
         d = embed // heads
         add("matmul", matmul_row(lq, lk, d, heads))
+        _scale_and_softmax((heads, lq, lk))
         add("matmul", matmul_row(lq, d, lk, heads))
         add("linear", linear_row(embed, embed, lq))
+
+    def _scale_and_softmax(scores):
+        """The element ops an attention kernel runs on its scores: the 1/sqrt(d) scale and the softmax."""
+        add("act", act_row(*hwc(scores), 1))
+        add("act", act_row(*hwc(scores), ELEMENTWISE_OPS["softmax"]))
 
     scope = _Scope(model)
     was_training = model.training
@@ -140,7 +147,7 @@ def trace_torch(model, example_input, name: str | None = None) -> RawGraph:
     scope.check(counter)
     if deferred:
         raise deferred[0]
-    return graph.raw(name or type(model).__name__.lower(), rows, result)
+    return graph.raw(name or type(model).__name__.lower(), graph.refs(result))
 
 
 def _arg(args, kwargs, pos, key, default):
@@ -164,8 +171,9 @@ def _batch1(x, what, batched_dim: int = 4):
 _RNN_GATES = {"lstm": 4, "gru": 3, "rnn_tanh": 1, "rnn_relu": 1}
 
 
-def _record_lowered(fname, args, kwargs, out, add, scope) -> None:
-    """Rows for the ops `record` leaves out, from their inputs and their output `out`."""
+def _record_lowered(fname, args, kwargs, out, add, scope) -> int:
+    """Rows for the ops `record` leaves out, from their inputs and their output `out`; the number of
+    stacked layers they make (an RNN's layers, each reading the one before; else 1)."""
     if fname in ("conv1d", "conv3d") or (fname == "conv2d" and _conv2d_as_gemm(args, kwargs)):
         x, w = args[0], args[1]
         groups = int(_arg(args, kwargs, 6, "groups", 1))
@@ -195,10 +203,12 @@ def _record_lowered(fname, args, kwargs, out, add, scope) -> None:
         for w in weights:  # input, recurrent and projection matrices of every layer and direction
             if w.dim() == 2:
                 add(fname.split("_")[0], linear_row(w.shape[1], w.shape[0], steps))
+        return int(args[5] if packed else args[4])  # num_layers
     elif fname == "embedding":
         raise WorkloadError(f"{scope.where()}: an embedding lookup ({tuple(args[1].shape)} table) moves memory but does "
                             f"no MACs, and layer tables have no memory-traffic rows; extract the model from the "
                             f"embedded tensor on (pass the module after the embedding, with its input)")
+    return 1
 
 
 def _conv2d_as_gemm(args, kwargs) -> bool:
