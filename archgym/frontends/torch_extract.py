@@ -4,7 +4,8 @@ A `TorchFunctionMode` sees every conv2d, linear, matmul (`@`, bmm, einsum-free m
 and attention call, whether it comes from an nn.Module or from functional code; graph.py follows
 the tensors between them and records element-wise additions and activations. Attention kernels
 (`scaled_dot_product_attention`, `nn.MultiheadAttention`) are recorded as their GEMMs: Q·Kᵀ and
-A·V per head, plus the projections, and the scale and softmax of the scores between them. A matmul with a parameter operand counts as a linear layer.
+A·V per head, plus the projections, and the scale and softmax of the scores between them. A matmul
+with a parameter operand counts as a linear layer.
 
 Convolutions of other ranks and transposed convolutions become the GEMM they lower to (a 1x1
 convolution row over the im2col'd input; Conv1d keeps its shape as a 1 x L convolution); LSTM, GRU
