@@ -2,6 +2,7 @@
 one source per row; see its README). Default tolerances are the issue's targets; a row that needs
 more says so in its `tolerance` column, with the measured reason in its note."""
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -73,11 +74,16 @@ def test_bnnpynq_dsp_exact():
 
 
 def _script(name):
-    """A benchmarks/ script as a module (benchmarks/ is not a package)."""
+    """A benchmarks/ script as a module (benchmarks/ is not a package). The scripts put benchmarks/ on
+    sys.path for their _report helper; it is taken off again, or its agents.py would shadow `agents`."""
     import importlib.util
     spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    saved = list(sys.path)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path[:] = saved
     return module
 
 
