@@ -15,13 +15,23 @@ A power-of-two constant is a shift. This script lists the products per design (f
 and activation widths from each network's hw/config.h and hw/top.cpp) and checks whether any rule
 "DSPs per product = f(constant)" (0..3 DSPs, non-decreasing in the constant's bit width, or in its
 number of set bits, or in its odd factor's bit width) reproduces all five published counts. None does: the
-published DSPs are not explained by these products alone (docs/fpga.md, "DSP").
+published DSPs are not explained by these products alone (docs/fpga.md, "DSP"). Writes the
+"fpga_bnnpynq_dsp" block of docs/fpga.md.
 
-    python benchmarks/fpga_bnnpynq_dsp.py
+    python benchmarks/fpga_bnnpynq_dsp.py [--no-write]
 """
 from __future__ import annotations
 
+import argparse
 import itertools
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import write_generated  # noqa: E402
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "fpga.md"
+COMMAND = "python benchmarks/fpga_bnnpynq_dsp.py"
 
 PUBLISHED = {"cnvW1A1": 24, "cnvW1A2": 26, "cnvW2A2": 32, "lfcW1A1": 4, "lfcW1A2": 4}  # READMEs, d84f6e8
 # (pe, simd) per layer, config.h
@@ -94,16 +104,38 @@ def rules(consts: dict[str, list[int]]):
     return found
 
 
-def main() -> dict[str, list[int]]:
+def counted() -> dict[str, list[int]]:
+    """The five designs' multiplies: constants that are not powers of two, in source order."""
     designs = {"cnvW1A1": cnv_products(1, CNV_W1), "cnvW1A2": cnv_products(2, CNV_W1),
                "cnvW2A2": cnv_products(2, CNV_W2), "lfcW1A1": lfc_products(1), "lfcW1A2": lfc_products(2)}
-    consts = {d: multiplies(p) for d, p in designs.items()}
-    print("| design | published DSP | numReps x constant multiplies | constants |")
-    print("|---|---|---|---|")
+    return {d: multiplies(p) for d, p in designs.items()}
+
+
+def block(consts: dict[str, list[int]]) -> str:
+    """The products per design against the published DSPs, one and two DSPs per product, and the rules found."""
+    lines = ["BNN-PYNQ's run-time multiplies (the batch size `numReps` times a compile-time constant that is not a "
+             "power of two), counted from its HLS source, against its published DSPs:", "",
+             "| design | published DSP | numReps x constant multiplies | published - multiplies (1 DSP each) | "
+             "2 DSPs each | constants |", "|---|---|---|---|---|---|"]
     for d, cs in consts.items():
-        print(f"| {d} | {PUBLISHED[d]} | {len(cs)} | {' '.join(map(str, cs))} |")
-    for name, sols in rules(consts).items():
-        print(f"rules by {name} that match all five: {len(sols)}")
+        lines.append(f"| {d} | {PUBLISHED[d]} | {len(cs)} | {PUBLISHED[d] - len(cs):+d} | {2 * len(cs)} | "
+                     f"{' '.join(map(str, cs))} |")
+    found = rules(consts)
+    lines += ["", "Rules \"DSPs per multiply = f(constant)\" (0-3 DSPs, non-decreasing in the constant's "
+              + " / ".join(found) + ") that give all five published counts: "
+              + " / ".join(str(len(s)) for s in found.values()) + "."]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> dict[str, list[int]]:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--no-write", action="store_true", help="print only; leave docs/fpga.md alone")
+    args = p.parse_args(argv)
+    consts = counted()
+    text = block(consts)
+    print(text)
+    if not args.no_write:
+        write_generated(DOC, "fpga_bnnpynq_dsp", COMMAND, text)
     return consts
 
 

@@ -45,6 +45,7 @@ def test_mvau_cycles_bram_lut_by_hand():
     fc = layer(res, "l0")
     assert (fc["pe"], fc["simd"], fc["cycles"]) == (16, 32, 256)
     assert (fc["weight_bram18"], fc["unit_lut"], fc["fifo_lut"], fc["lut"]) == (29, 5683, 42, 5725)
+    assert (fc["threshold_lut"], fc["threshold_bram18"]) == (686, 0)
     assert (fc["dsp"], fc["uram"]) == (0, 0)
     # classifier (no thresholds), MW=256, PE=SIMD=1: cycles 10*256 = 2560 = II; WMEM 2560 x 2 bits:
     # BRAM18 = ceil(2560/8192) = 1. acc: a = 8 + 4 - 2 = 10 -> 12. MAC: mult 1*1*4 = 4, adder 4*1 = 4:
@@ -53,7 +54,7 @@ def test_mvau_cycles_bram_lut_by_hand():
     # 2 bits: 2*8 + ceil(231/32)*1 = 24; width converter 32 -> 2 bits: ceil(log2 16) + 2 = 6 -> 475
     cls = layer(res, "l1")
     assert (cls["cycles"], cls["weight_bram18"], cls["unit_lut"], cls["fifo_depth"], cls["fifo_lut"], cls["dwc_lut"],
-            cls["lut"]) == (2560, 1, 445, 231, 24, 6, 475)
+            cls["lut"], cls["threshold_lut"]) == (2560, 1, 445, 231, 24, 6, 475, 0)
     # totals: LUT 5725 + 475, BRAM 29 + 1 + 4 (the DMA shell); LabelSelect: 10 cycles after the scores
     assert (res.metrics["lut"], res.metrics["bram18"], res.metrics["ii_cycles"]) == (6200, 34, 2560)
     assert res.metrics["ff"] == int(6200 * FF_PER_LUT)

@@ -18,8 +18,8 @@ from simulators.fpga import estimators as E
 from simulators.fpga.folding import explicit_folding, set_folding, unit_cycles
 from simulators.fpga.layout import (CH, DW, D_ABITS, D_BOARD, D_CLOCK, D_MEM, D_MULT, D_RAM, D_TARGET, D_WBITS,
     GAP, HAS_ACT, IFM_W, KH, KIND, KW, L_BRAM, L_CYC, L_DONE, L_DSP, L_DWC_LUT, L_FF, L_FIFO_BRAM, L_FIFO_DEPTH,
-    L_FIFO_LUT, L_LUT, L_PE, L_SIMD, L_SWU_BRAM, L_SWU_CYC, L_SWU_LUT, L_SWU_SIMD, L_T_BRAM, L_UNIT_LUT, L_URAM,
-    L_W_BRAM, MAXPOOL, MVAU, M_ENERGY, M_FEAS, M_FPS, M_II, M_LAT, M_LAT_S, M_LUT, M_MAX_UTIL, M_OVER, M_POWER,
+    L_FIFO_LUT, L_LUT, L_PE, L_SIMD, L_SWU_BRAM, L_SWU_CYC, L_SWU_LUT, L_SWU_SIMD, L_T_BRAM, L_T_LUT, L_UNIT_LUT,
+    L_URAM, L_W_BRAM, MAXPOOL, MVAU, M_ENERGY, M_FEAS, M_FPS, M_II, M_LAT, M_LAT_S, M_LUT, M_MAX_UTIL, M_OVER, M_POWER,
     M_SPILL, M_UTIL, M_VIOL, NEED_SWU, NEED_UNIT, N_LAYER, N_METRICS, N_PE, OUT_W, O_FF_PER_LUT, O_INPUT_BITS,
     O_LABEL_SELECT, O_LANE_LUT, O_SWU_LUT, O_TOGGLE, O_WWIDTH_MAX, PE_DIV, PE_Q, P_STATIC, R_BRAM, ROWS, SH,
     SIMD_DIV, SIMD_Q, SWU, SWU_CYC, SWU_DIV, SWU_Q, VEC, VVAU)
@@ -185,7 +185,7 @@ def evaluate(net, tab, need, acc, fold, design, available, power, caps_pct, opts
         swu_simd = tab[i, SWU_DIV, s] if t[SWU] else 0
         ain = input_bits if i == 0 else abits
         acc_bits = acc[i, wbits + ain]
-        unit_lut, w_bram, t_bram, uram, dsp = 0, 0, 0, 0, 0
+        unit_lut, t_lut, w_bram, t_bram, uram, dsp = 0, 0, 0, 0, 0, 0
         fifo = 0
         if kind == MVAU or kind == VVAU:
             levels = (1 << abits) - 1 if t[HAS_ACT] else 0
@@ -194,8 +194,8 @@ def evaluate(net, tab, need, acc, fold, design, available, power, caps_pct, opts
             wl, w_bram, uram = E.weight_memory(pe, simd, wbits, q_pe * q_simd, ram_style, embedded)
             unit_lut += wl
             if levels:
-                tl, t_bram = E.threshold_memory(pe, q_pe, levels, acc_bits)
-                unit_lut += tl
+                t_lut, t_bram = E.threshold_memory(pe, q_pe, levels, acc_bits)
+                unit_lut += t_lut
             if kind == MVAU:
                 unit_lut += E.input_buffer_luts(q_simd, q_pe, simd * ain)
                 fifo = E.fifo_depth(t[VEC] * q_simd, (q_pe - 1) * q_simd, ii)
@@ -230,6 +230,7 @@ def evaluate(net, tab, need, acc, fold, design, available, power, caps_pct, opts
                 swu_lut, dwc
             row[L_FIFO_LUT], row[L_W_BRAM], row[L_T_BRAM], row[L_SWU_BRAM], row[L_FIFO_BRAM] = fifo_lut, w_bram, \
                 t_bram, swu_bram, fifo_bram
+            row[L_T_LUT] = t_lut
     if label_cycles > 0:
         u_lut += E.dwc_luts(prev_width, acc[n_layers - 1, wbits + abits])
     u_ff = int(opts[O_FF_PER_LUT] * u_lut)

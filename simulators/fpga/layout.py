@@ -45,10 +45,11 @@ R_BRAM = M_BRAM - M_LUT  # BRAM18's position in the board's resources (boards.RE
 N_METRICS = len(METRICS)
 
 # Per-layer detail: folding, cycles, totals (unit + window + width converters + FIFO in front),
-# their parts, and when the layer's last output leaves it in the one-frame latency.
+# their parts (threshold_lut: the thresholds' LUTRAM, within unit_lut), and when the layer's last
+# output leaves it in the one-frame latency.
 LAYER_FIELDS = ("pe", "simd", "swu_simd", "cycles", "swu_cycles", "fifo_depth", "lut", "ff", "bram18", "uram",
-                "dsp", "unit_lut", "swu_lut", "dwc_lut", "fifo_lut", "weight_bram18", "threshold_bram18",
-                "swu_bram18", "fifo_bram18", "done_cycles")
-(L_PE, L_SIMD, L_SWU_SIMD, L_CYC, L_SWU_CYC, L_FIFO_DEPTH, L_LUT, L_FF, L_BRAM, L_URAM, L_DSP, L_UNIT_LUT,
+                "dsp", "unit_lut", "threshold_lut", "swu_lut", "dwc_lut", "fifo_lut", "weight_bram18",
+                "threshold_bram18", "swu_bram18", "fifo_bram18", "done_cycles")
+(L_PE, L_SIMD, L_SWU_SIMD, L_CYC, L_SWU_CYC, L_FIFO_DEPTH, L_LUT, L_FF, L_BRAM, L_URAM, L_DSP, L_UNIT_LUT, L_T_LUT,
  L_SWU_LUT, L_DWC_LUT, L_FIFO_LUT, L_W_BRAM, L_T_BRAM, L_SWU_BRAM, L_FIFO_BRAM, L_DONE) = range(len(LAYER_FIELDS))
 N_LAYER = len(LAYER_FIELDS)

@@ -7,9 +7,9 @@ accelerator only, no DMA shell; board_fps; board_latency, host-timed; rtlsim_lat
 board, clock_mhz, weight_bits, act_bits, input_bits, mem_mode, mult_style, ram_style, label_select,
 folding ("pe:simd" per layer, space-separated), stream_fifos (the design's own FIFOs, "depth:width"
 space-separated, where its source sets them instead of FINN's FIFO sizing), the measured lut, ff,
-bram18, dsp, lutram, fps, latency_us or latency_cycles, `checks`: the metrics a test compares (the note says why others are
-not), and `tolerance`: "metric=fraction" where a row's check needs more than the default, with the
-measured reason in its note.
+bram18, dsp, lutram, fps, latency_us or latency_cycles, the tool that built it, `checks`: the metrics a
+test compares (the note says why others are not), and `tolerance`: "metric=fraction" where a row's
+check needs more than the default, with the measured reason in its note.
 """
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ class Published:
     folding: list[tuple[int, int]]
     stream_fifos: list[tuple[int, int]]
     measured: dict[str, float]
+    tool: str
     checks: tuple[str, ...]
     tolerance: dict[str, float]
     note: str
@@ -59,16 +60,17 @@ def load(path: str | Path) -> list[Published]:
             tolerance = {k: float(v) for k, v in (item.split("=") for item in r["tolerance"].split())}
             rows.append(Published(int(r["row_id"]), r["design_id"], r["kind"], r["workload"], design,
                                   int(r["input_bits"]), r["label_select"] == "1", folding, fifos, measured,
-                                  tuple(r["checks"].split()), tolerance, r["note"], r["source"]))
+                                  r["tool"], tuple(r["checks"].split()), tolerance, r["note"], r["source"]))
     return rows
 
 
 def predict(row: Published, **options) -> dict[str, float]:
     """The model's numbers for a row, in the row's terms: fps, latency_us and latency_cycles, lut, ff,
-    bram18 (without the DMA shell's buffers for out-of-context rows), dsp and n_spill_lut, plus
-    `feasible` on the row's board. A row with its own `stream_fifos` has those in place of the FIFOs
-    FINN's sizing would insert (estimators.hls_stream_fifo), before the block RAM over the board
-    spills to LUTRAM (estimators.bram_spill). `options` go to the Model (e.g. lut_coefficients)."""
+    bram18 (without the DMA shell's buffers for out-of-context rows), dsp, n_spill_lut and threshold_lut
+    (the thresholds' LUTRAM, within lut), plus `feasible` on the row's board. A row with its own
+    `stream_fifos` has those in place of the FIFOs FINN's sizing would insert (estimators.hls_stream_fifo),
+    before the block RAM over the board spills to LUTRAM (estimators.bram_spill). `options` go to the
+    Model (e.g. lut_coefficients)."""
     model = prepare(row.workload, input_bits=row.input_bits, label_select=row.label_select, **options)
     res = model.simulate(row.design, row.folding)
     m = dict(res.metrics)
@@ -85,7 +87,7 @@ def predict(row: Published, **options) -> dict[str, float]:
     bram = m["bram18"] - (kernels.SHELL_BRAM18 if row.kind == "ooc_synthesis" else 0)
     return {"fps": m["throughput_fps"], "latency_us": m["latency_s"] * 1e6, "latency_cycles": m["latency_cycles"],
             "lut": m["lut"], "ff": m["ff"], "bram18": bram, "dsp": m["dsp"], "n_spill_lut": m["n_spill_lut"],
-            "feasible": m["feasible"]}
+            "threshold_lut": sum(layer["threshold_lut"] for layer in res.layers), "feasible": m["feasible"]}
 
 
 def relative_error(predicted: float, measured: float) -> float:
