@@ -25,7 +25,7 @@ def write(path, t):
 
 
 @pytest.mark.parametrize("n, chunk", [(257, 1), (3001, 777), (3001, 2999)])
-def test_streamed_equals_whole(tmp_path, n, chunk):
+def test_streamed_equals_whole(tmp_path, monkeypatch, n, chunk):
     t = tr.mixed(n, sequential_fraction=0.5, write_fraction=0.33, span=1 << 30, gap=3, seed=n)
     t[n // 2:, 2] += 40_000                       # an idle gap over refreshes and power-down
     write(tmp_path / "t.trace", t)
@@ -36,8 +36,11 @@ def test_streamed_equals_whole(tmp_path, n, chunk):
     for m in dram.METRICS:
         np.testing.assert_array_equal(a[m], b[m], err_msg=m)
     assert a["n_requests"].tolist() == [n] * len(DESIGNS)
-    for i, d in enumerate(DESIGNS):             # and both equal the single-design path
-        assert dram.simulate(d, t).metrics["energy_j"] == a["energy_j"][i]
+    monkeypatch.setattr(tr, "CHUNK", chunk)     # the file read in chunks of this many requests, the next
+    for i, d in enumerate(DESIGNS):             # on a second thread: both equal the single-design path
+        one = dram.simulate(d, t).metrics
+        assert one == dram.simulate(d, tmp_path / "t.trace").metrics
+        assert one["energy_j"] == a["energy_j"][i]
 
 
 def test_long_file_streams(tmp_path, monkeypatch):

@@ -14,6 +14,7 @@ stream through the kernel in chunks, so memory stays flat in trace length; per-r
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
@@ -258,6 +259,16 @@ def decoded_source(trace, trace_clock_mhz, system: MemorySystem, whole: bool = F
     return gen(), mhz
 
 
+def prefetched(items: Iterator) -> Iterator:
+    """`items`, each next one computed on a second thread while the caller uses the one before (the
+    trace parser and the kernel release the GIL, so a file is read while the kernel runs)."""
+    with ThreadPoolExecutor(1) as pool:
+        nxt = pool.submit(next, items, None)
+        while (item := nxt.result()) is not None:
+            nxt = pool.submit(next, items, None)
+            yield item
+
+
 # --- simulate --------------------------------------------------------------------------------------
 def simulate(design: Mapping | None = None, trace=None, *, requests: bool = False,
              trace_clock_mhz: float | None = None, config=None) -> SimResult:
@@ -276,20 +287,23 @@ def simulate(design: Mapping | None = None, trace=None, *, requests: bool = Fals
         chunks = iter([whole])
     else:
         chunks, mhz = decoded_source(trace, mhz, system)
+        chunks = prefetched(chunks)
     P = params(d, system, player_ratio(mhz, std))
     state = list(L.init_state(P))
     cur = next(chunks)
     resp = np.zeros((len(cur), 2), np.int64) if requests else np.zeros((0, 2), np.int64)
-    base = 0
-    nxt = next(chunks, None)
+    base, last = 0, False       # the kernel stops where it needs the next chunk (NEED_MORE)
     while True:
-        last = nxt is None
         n_total = base + len(cur) if last else np.iinfo(np.int64).max
         status = K.run(P, cur, base, last, n_total, *state, resp, None)
         if status == L.NEED_SLOTS:
             state[1], state[2] = L.grow(state[0], state[1], state[2])
         elif status == L.NEED_MORE:
-            base, cur, nxt = base + len(cur), nxt, next(chunks, None)
+            nxt = next(chunks, None)
+            if nxt is None:
+                last = True     # it was the last chunk: run on to the end
+            else:
+                base, cur = base + len(cur), nxt
         elif status == L.STALLED:
             raise RuntimeError(f"DRAM kernel stalled at cycle {state[0][L.S_NOW]} with requests in flight "
                                f"(design {d}); please report this bug")

@@ -112,7 +112,7 @@ def round_robin(bank, chan, ch, t, nbc):
     chan[ch, C_BEST] = bank[B_CAND, gb]
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, nogil=True)   # nogil: the next trace chunk is read meanwhile (dram.prefetched)
 def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hist, resp_out, prof):
     """Simulate until every request is answered (DONE), until the player needs a request beyond
     this chunk (NEED_MORE: call again with the next chunk) or more request slots (NEED_SLOTS: call

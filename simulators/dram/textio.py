@@ -94,7 +94,7 @@ def _direction(buf, i, end):
     return -1, j
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, nogil=True)
 def parse(buf, fmt, out, prev, max_cycle):
     """Parse the complete lines of buf into out rows (address, is_write, cycle) until out is full.
     Returns (rows parsed, bytes consumed, last cycle, ok); ok is False at the first line outside
