@@ -30,7 +30,7 @@ from numba.extending import intrinsic
 from simulators.dram.commands import bank_time, issue, issue_refresh, refresh_legal, refresh_start
 from simulators.dram.frontend import accept, acceptable, deliver, respond, send
 from simulators.dram.layout import (ARB_DS3, ARB_REORDER, B_CAND, B_CAND_ID, B_GR, B_X, C_BEST, C_BEST_GB, C_CMDBUS,
-                                    C_LAST_END_REQ, C_MIN, C_RESCAN, C_RESP_BUSY, C_RESP_OK, C_RQ_HEAD, C_RR, C_STALE,
+                                    C_LAST_END_REQ, C_MIN, C_REF_QUIET, C_RESCAN, C_RESP_BUSY, C_RESP_OK, C_RQ_HEAD, C_RR, C_STALE,
                                     DONE, INF, NEED_MORE, NEED_SLOTS, NO_CMD, PER_BANK, P_ARB, P_NBG, P_NBPG, P_NCH,
                                     P_NRANK, P_PDPOL, P_REFPOL, Q_DONE, Q_PUSHED, Q_RESPONDED, R_CMD, R_IN_PD, R_NQ,
                                     R_N_OPEN, R_PD_ENTER, R_PD_KIND, R_PD_READY, R_TRIGGER, R_WAKE, STAGGERED,
@@ -152,12 +152,19 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
         if player:
             t_send = max(trace[S[S_NEXT_ID] - base, 2], S[S_SEND_OK])
             T = min(T, t_send)
-        for gr in range(nr):
-            T = min(T, rank[gr, R_WAKE])
-            if now <= rank[gr, R_TRIGGER]:      # not yet evaluated at its trigger
-                T = min(T, rank[gr, R_TRIGGER])
-            elif rank[gr, R_CMD] != NO_CMD:
-                T = min(T, refresh_legal(P, bank, rank, chan, gr, gr // nrank, nbanks))
+        for ch in range(nch):
+            if now >= chan[ch, C_REF_QUIET]:
+                quiet = INF
+                for gr in range(ch * nrank, (ch + 1) * nrank):
+                    T = min(T, rank[gr, R_WAKE])
+                    if now <= rank[gr, R_TRIGGER]:      # not yet evaluated at its trigger
+                        T = min(T, rank[gr, R_TRIGGER])
+                    elif rank[gr, R_CMD] != NO_CMD:
+                        T = min(T, refresh_legal(P, bank, rank, chan, gr, ch, nbanks))
+                    quiet = min(quiet, rank[gr, R_WAKE], rank[gr, R_TRIGGER]) if rank[gr, R_CMD] == NO_CMD else -1
+                chan[ch, C_REF_QUIET] = quiet
+            else:                               # quiet until then: the loop's answer is that bound
+                T = min(T, chan[ch, C_REF_QUIET])
         for ch in range(nch):
             if chan[ch, C_STALE] or chan[ch, C_RESCAN]:
                 t0 = lap(prof, PH_NEXT, t0)
@@ -190,18 +197,21 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
             # ---- 3. acceptance ---------------------------------------------------------------
             accept(P, S, slots, bank, bgn, rank, chan, ch, t, nbanks)
             t0 = lap(prof, PH_ACCEPT, t0)
-            # ---- 4. refresh managers ---------------------------------------------------------
-            for gr in range(ch * nrank, (ch + 1) * nrank):
-                if rank[gr, R_WAKE] <= t:
-                    rank[gr, R_WAKE] = INF
-                refresh_start(P, bank, rank, chan, gr, t, nbanks)
+            # ---- 4. refresh managers (none acts before C_REF_QUIET) ---------------------------
+            refreshing = t >= chan[ch, C_REF_QUIET]
+            if refreshing:
+                chan[ch, C_REF_QUIET] = -1
+                for gr in range(ch * nrank, (ch + 1) * nrank):
+                    if rank[gr, R_WAKE] <= t:
+                        rank[gr, R_WAKE] = INF
+                    refresh_start(P, bank, rank, chan, gr, t, nbanks)
             t0 = lap(prof, PH_REFRESH, t0)
             # ---- 5. one command --------------------------------------------------------------
             if chan[ch, C_CMDBUS] > t:
                 continue
             issued = False
             for gr in range(ch * nrank, (ch + 1) * nrank):
-                if rank[gr, R_CMD] != NO_CMD and refresh_legal(P, bank, rank, chan, gr, ch, nbanks) <= t:
+                if refreshing and rank[gr, R_CMD] != NO_CMD and refresh_legal(P, bank, rank, chan, gr, ch, nbanks) <= t:
                     issue_refresh(P, S, slots, bank, bgn, rank, chan, gr, ch, t, nbanks)
                     issued = True
                     break
@@ -223,6 +233,7 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
                         for gr in range(ch * nrank, (ch + 1) * nrank):
                             if rank[gr, R_TRIGGER] <= t:
                                 rank[gr, R_WAKE] = t + 1
+                                chan[ch, C_REF_QUIET] = -1
             t0 = lap(prof, PH_ISSUE, t0)
         # ---- 6. power-down entry -------------------------------------------------------------
         if P[P_PDPOL] == STAGGERED:

@@ -68,9 +68,11 @@ NO_CMD = -1
 (C_CMDBUS, C_FIFO_HEAD, C_FIFO_TAIL, C_LAST_END_REQ, C_NR, C_NW, C_LAST_BANK, C_LAST_WRITE,
  C_RQ_HEAD, C_RQ_TAIL, C_RESP_OK, C_RESP_BUSY, C_MIN, C_BEST, C_BEST_GB, C_STALE,
  C_WQ_HEAD, C_WQ_TAIL, C_TQ_NR, C_TQ_NW, C_DRAIN, C_RR, C_RESCAN,
- C_TQ_PICK, C_TQ_PREV, C_TQ_DRAIN, C_TQ_W, C_TQ_DIRTY, N_CF) = range(29)   # C_RR: DRAMSim3's round-robin bank
+ C_TQ_PICK, C_TQ_PREV, C_TQ_DRAIN, C_TQ_W, C_TQ_DIRTY, C_REF_QUIET, N_CF) = range(30)   # C_RR: DRAMSim3's round-robin bank
 # C_STALE: every bank's B_X must be recomputed before the next pick; C_RESCAN: only the pick
 # C_TQ_PICK/PREV/DRAIN: frontend.tq_pick's answer and C_TQ_W its direction, valid until C_TQ_DIRTY
+# C_REF_QUIET: before this cycle the channel's refresh managers do nothing (min of its ranks' R_WAKE and
+# R_TRIGGER with no R_CMD pending; -1: recompute), so the kernel skips their loops
 
 DONE, NEED_MORE, NEED_SLOTS, STALLED = 0, 1, 2, 3
 STALL_CYCLES = 1 << 32       # a request in flight this long without progress is a kernel bug
