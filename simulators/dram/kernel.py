@@ -66,10 +66,11 @@ def lap(prof, phase, t0):
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def scan_channel(bank, bgn, rank, chan, ch, now, nbc):
+def scan_channel(bank, bgn, rank, chan, ch, now, nbc, oldest):
     """Store in chan[ch] the earliest cycle >= now at which a bank command can issue (C_MIN) and
-    the one the mux picks then: the oldest request (CmdMuxOldest::selectCommand). C_STALE: every
-    bank's B_X is recomputed first (else the commands keep them current)."""
+    the one the mux picks then: the oldest request (CmdMuxOldest::selectCommand; not `oldest`:
+    DRAMSim3's round robin, which picks at issue). C_STALE: every bank's B_X is recomputed first
+    (else the commands keep them current)."""
     b0 = ch * nbc
     if chan[ch, C_STALE]:
         for gb in range(b0, b0 + nbc):
@@ -80,13 +81,17 @@ def scan_channel(bank, bgn, rank, chan, ch, now, nbc):
     for i in range(nbc):
         m = min(m, x[i])
     best_t = max(m, chan[ch, C_CMDBUS], now)
+    chan[ch, C_MIN] = best_t
+    chan[ch, C_STALE] = 0
+    chan[ch, C_RESCAN] = 0
+    if not oldest:                      # DRAMSim3's round robin picks at issue time (round_robin)
+        chan[ch, C_BEST_GB] = -1
+        chan[ch, C_BEST] = -1
+        return
     key = INF                           # a bank is ready at best_t exactly when its B_X <= best_t;
     for i in range(nbc):                # the oldest request's id and its bank in one key (< 256 banks)
         key = min(key, (ids[i] << 8) | i if x[i] <= best_t else INF)
     best_gb = b0 + (key & 255) if best_t < INF else -1
-    chan[ch, C_MIN] = best_t
-    chan[ch, C_STALE] = 0
-    chan[ch, C_RESCAN] = 0
     chan[ch, C_BEST_GB] = best_gb
     chan[ch, C_BEST] = bank[B_CAND, best_gb] if best_gb >= 0 else -1
 
@@ -168,7 +173,7 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
         for ch in range(nch):
             if chan[ch, C_STALE] or chan[ch, C_RESCAN]:
                 t0 = lap(prof, PH_NEXT, t0)
-                scan_channel(bank, bgn, rank, chan, ch, now, nbc)
+                scan_channel(bank, bgn, rank, chan, ch, now, nbc, P[P_ARB] != ARB_DS3)
                 t0 = lap(prof, PH_SCAN, t0)
             T = min(T, chan[ch, C_MIN])
         if P[P_PDPOL] == STAGGERED:
@@ -220,7 +225,7 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
                 continue
             if chan[ch, C_STALE] or chan[ch, C_RESCAN]:
                 t0 = lap(prof, PH_ISSUE, t0)
-                scan_channel(bank, bgn, rank, chan, ch, t, nbc)
+                scan_channel(bank, bgn, rank, chan, ch, t, nbc, P[P_ARB] != ARB_DS3)
                 t0 = lap(prof, PH_SCAN, t0)
             if chan[ch, C_MIN] <= t:
                 if P[P_ARB] == ARB_DS3:
