@@ -237,8 +237,7 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
                     if P[P_REFPOL] == PER_BANK:   # which banks are idle changed: re-pick next cycle
                         for gr in range(ch * nrank, (ch + 1) * nrank):
                             if rank[gr, R_TRIGGER] <= t:
-                                rank[gr, R_WAKE] = t + 1
-                                chan[ch, C_REF_QUIET] = -1
+                                rank[gr, R_WAKE] = t + 1   # (C_REF_QUIET is -1: step 4 ran, t >= R_TRIGGER)
             t0 = lap(prof, PH_ISSUE, t0)
         # ---- 6. power-down entry -------------------------------------------------------------
         if P[P_PDPOL] == STAGGERED:
