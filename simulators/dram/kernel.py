@@ -192,11 +192,11 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
         # ---- 1. responses, then the initiator ----------------------------------------------------
         for ch in range(nch):
             respond(P, slots, chan, S, ch, t)
-        deliver(P, S, slots, free, bank, chan, hist, resp_out, t, nbc)
+        deliver(P, S, slots, free, bank, chan, hist, resp_out, t)
         t0 = lap(prof, PH_RESP, t0)
         # ---- 2. the player -----------------------------------------------------------------------
         if S[S_WAITING] == 0 and S[S_NEXT_ID] < k_avail and max(trace[S[S_NEXT_ID] - base, 2], S[S_SEND_OK]) <= t:
-            send(P, S, slots, free, bank, chan, trace, base, t, nbc)
+            send(P, S, slots, free, bank, chan, trace, base, t)
         t0 = lap(prof, PH_PLAYER, t0)
         for ch in range(nch):
             # ---- 3. acceptance ---------------------------------------------------------------
@@ -215,11 +215,12 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
             if chan[ch, C_CMDBUS] > t:
                 continue
             issued = False
-            for gr in range(ch * nrank, (ch + 1) * nrank):
-                if refreshing and rank[gr, R_CMD] != NO_CMD and refresh_legal(P, bank, rank, chan, gr, ch, nbanks) <= t:
-                    issue_refresh(P, S, slots, bank, bgn, rank, chan, gr, ch, t, nbanks)
-                    issued = True
-                    break
+            if refreshing:
+                for gr in range(ch * nrank, (ch + 1) * nrank):
+                    if rank[gr, R_CMD] != NO_CMD and refresh_legal(P, bank, rank, chan, gr, ch, nbanks) <= t:
+                        issue_refresh(P, S, slots, bank, bgn, rank, chan, gr, ch, t, nbanks)
+                        issued = True
+                        break
             if issued:
                 t0 = lap(prof, PH_ISSUE, t0)
                 continue
@@ -234,10 +235,10 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
                 if issue(P, S, slots, bank, bgn, rank, chan, chan[ch, C_BEST], gb, bank[B_GR, gb], ch, t,
                          nbanks, nrank):
                     accept(P, S, slots, bank, bgn, rank, chan, ch, t, nbanks)
-                    if P[P_REFPOL] == PER_BANK:   # which banks are idle changed: re-pick next cycle
-                        for gr in range(ch * nrank, (ch + 1) * nrank):
-                            if rank[gr, R_TRIGGER] <= t:
-                                rank[gr, R_WAKE] = t + 1   # (C_REF_QUIET is -1: step 4 ran, t >= R_TRIGGER)
+                    if P[P_REFPOL] == PER_BANK and refreshing:   # which banks are idle changed: re-pick
+                        for gr in range(ch * nrank, (ch + 1) * nrank):   # next cycle (a rank past its trigger
+                            if rank[gr, R_TRIGGER] <= t:                  # means step 4 ran: C_REF_QUIET is -1)
+                                rank[gr, R_WAKE] = t + 1
             t0 = lap(prof, PH_ISSUE, t0)
         # ---- 6. power-down entry -------------------------------------------------------------
         if P[P_PDPOL] == STAGGERED:
