@@ -1,8 +1,8 @@
 """The kernel's incremental state equals a recomputation from scratch at every stop of a chunked
 run (random designs of the whole knob space, random traces): each bank's cached earliest cycle
 B_X (kept by retime_rank/retime_group after every command), the DRAMSim3 transaction queue's
-links and per-bank lists, and its pick (the first queued request that fits, found by a walk), and
-each rank's latest close time."""
+links and per-bank lists, and its pick (the first queued request that fits, found by a walk),
+each rank's latest close time, and each channel's refresh quiet bound."""
 import numpy as np
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -42,6 +42,13 @@ def check_state(P, S, slots, bank, bgn, rank, chan):
         closes = bank[L.B_CLOSE_T, gr * nbanks:(gr + 1) * nbanks]
         if rank[gr, L.R_N_OPEN] == 0:
             assert rank[gr, L.R_CLOSE_MAX] == max(0, closes.max()), gr
+    nrank = rank.shape[0] // chan.shape[0]
+    for ch in range(chan.shape[0]):          # the refresh managers' quiet bound, while it is in force
+        quiet = chan[ch, L.C_REF_QUIET]
+        if S[L.S_NOW] < quiet:
+            ranks = rank[ch * nrank:(ch + 1) * nrank]
+            assert (ranks[:, L.R_CMD] == L.NO_CMD).all(), ch
+            assert quiet == min(ranks[:, L.R_WAKE].min(), ranks[:, L.R_TRIGGER].min()), ch
     for gb in range(bank.shape[1]):
         if not chan[gb // nbc, L.C_STALE]:
             assert bank[L.B_X, gb] == fresh_time(P, bank, bgn, rank, gb), gb

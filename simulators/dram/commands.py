@@ -120,7 +120,7 @@ def fold_bank(slots, bank, chan, gb, ch, t):
     if tl >= INF:
         return
     best = chan[ch, C_BEST]
-    if best < 0 or tl < chan[ch, C_MIN] or (tl == chan[ch, C_MIN] and bank[B_CAND_ID, gb] < slots[best, Q_ID]):
+    if tl < chan[ch, C_MIN] or (tl == chan[ch, C_MIN] and best >= 0 and bank[B_CAND_ID, gb] < slots[best, Q_ID]):
         chan[ch, C_MIN] = tl
         chan[ch, C_BEST_GB] = gb
         chan[ch, C_BEST] = bank[B_CAND, gb]

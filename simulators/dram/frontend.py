@@ -8,7 +8,7 @@ from __future__ import annotations
 from numba import njit
 
 from simulators.dram.commands import bank_append, fold_bank, list_append, pd_exit, respq_append, update_choice
-from simulators.dram.layout import (ARB_DS3, ARB_FIFO, ARB_REORDER, ARB_SIMPLE, BANKWISE, B_GR, B_NQ, B_TQH, B_TQI,
+from simulators.dram.layout import (ARB_DS3, ARB_FIFO, ARB_REORDER, ARB_SIMPLE, BANKWISE, B_CH, B_GR, B_NQ, B_TQH, B_TQI,
                                     B_TQT, C_BEST_GB, C_DRAIN, C_FIFO_HEAD, C_FIFO_TAIL, C_LAST_BANK, C_LAST_END_REQ,
                                     C_MIN, C_NR, C_NW, C_RESCAN, C_RESP_BUSY, C_RESP_OK, C_RQ_HEAD, C_STALE,
                                     C_TQ_DIRTY, C_TQ_DRAIN, C_TQ_NR, C_TQ_NW, C_TQ_PICK, C_TQ_PREV, C_TQ_W, C_WQ_HEAD,
@@ -26,6 +26,8 @@ def next_edge(P, t):
     """The first controller cycle on a player-clock edge strictly after cycle t
     (DRAMSys/simulator/StlPlayer.cpp nextPayload: one player period after END_REQ, then tCK)."""
     num, den = P[P_RATIO_NUM], P[P_RATIO_DEN]
+    if num == den:                    # one clock (a DRAMSim3-format trace): no division per request
+        return t + 1
     k = t * den // num + 1
     return -(-k * num // den)
 
@@ -272,7 +274,7 @@ def respond(P, slots, chan, S, ch, t):
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def deliver(P, S, slots, free, bank, chan, hist, resp_out, t, nbc):
+def deliver(P, S, slots, free, bank, chan, hist, resp_out, t):
     """The player takes one response per cycle (TracePlayer::peqCallback answers END_RESP at once)."""
     if S[S_LAST_DELIV] >= t:
         return
@@ -299,7 +301,7 @@ def deliver(P, S, slots, free, bank, chan, hist, resp_out, t, nbc):
         resp_out[slots[s, Q_ID], 0] = slots[s, Q_ACCEPT]
         resp_out[slots[s, Q_ID], 1] = t
     S[S_END] = max(S[S_END], t)
-    ch = slots[s, Q_BANK] // nbc
+    ch = bank[B_CH, slots[s, Q_BANK]]
     free[S[S_FREE_N]] = s
     S[S_FREE_N] += 1
     if P[P_ARB] == ARB_SIMPLE:
@@ -316,7 +318,7 @@ def deliver(P, S, slots, free, bank, chan, hist, resp_out, t, nbc):
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def send(P, S, slots, free, bank, chan, trace, base, t, nbc):
+def send(P, S, slots, free, bank, chan, trace, base, t):
     """The trace player's next request reaches the arbiter at cycle t."""
     row = trace[S[S_NEXT_ID] - base]
     S[S_FREE_N] -= 1
@@ -329,7 +331,7 @@ def send(P, S, slots, free, bank, chan, trace, base, t, nbc):
     slots[s, Q_DONE] = -1
     slots[s, Q_RESPONDED] = 0
     S[S_NEXT_ID] += 1
-    ch = row[3] // nbc
+    ch = bank[B_CH, row[3]]
     if P[P_ARB] == ARB_SIMPLE:        # ArbiterSimple stamps the request on arrival (GenerationExtension)
         slots[s, Q_ACCEPT] = t
         S[S_WAITING] = 1

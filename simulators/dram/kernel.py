@@ -30,7 +30,7 @@ from numba.extending import intrinsic
 from simulators.dram.commands import bank_time, issue, issue_refresh, refresh_legal, refresh_start
 from simulators.dram.frontend import accept, acceptable, deliver, respond, send
 from simulators.dram.layout import (ARB_DS3, ARB_REORDER, B_CAND, B_CAND_ID, B_GR, B_X, C_BEST, C_BEST_GB, C_CMDBUS,
-                                    C_LAST_END_REQ, C_MIN, C_RESCAN, C_RESP_BUSY, C_RESP_OK, C_RQ_HEAD, C_RR, C_STALE,
+                                    C_LAST_END_REQ, C_MIN, C_REF_QUIET, C_RESCAN, C_RESP_BUSY, C_RESP_OK, C_RQ_HEAD, C_RR, C_STALE,
                                     DONE, INF, NEED_MORE, NEED_SLOTS, NO_CMD, PER_BANK, P_ARB, P_NBG, P_NBPG, P_NCH,
                                     P_NRANK, P_PDPOL, P_REFPOL, Q_DONE, Q_PUSHED, Q_RESPONDED, R_CMD, R_IN_PD, R_NQ,
                                     R_N_OPEN, R_PD_ENTER, R_PD_KIND, R_PD_READY, R_TRIGGER, R_WAKE, STAGGERED,
@@ -66,10 +66,11 @@ def lap(prof, phase, t0):
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def scan_channel(bank, bgn, rank, chan, ch, now, nbc):
+def scan_channel(bank, bgn, rank, chan, ch, now, nbc, oldest):
     """Store in chan[ch] the earliest cycle >= now at which a bank command can issue (C_MIN) and
-    the one the mux picks then: the oldest request (CmdMuxOldest::selectCommand). C_STALE: every
-    bank's B_X is recomputed first (else the commands keep them current)."""
+    the one the mux picks then: the oldest request (CmdMuxOldest::selectCommand; not `oldest`:
+    DRAMSim3's round robin, which picks at issue). C_STALE: every bank's B_X is recomputed first
+    (else the commands keep them current)."""
     b0 = ch * nbc
     if chan[ch, C_STALE]:
         for gb in range(b0, b0 + nbc):
@@ -80,13 +81,17 @@ def scan_channel(bank, bgn, rank, chan, ch, now, nbc):
     for i in range(nbc):
         m = min(m, x[i])
     best_t = max(m, chan[ch, C_CMDBUS], now)
+    chan[ch, C_MIN] = best_t
+    chan[ch, C_STALE] = 0
+    chan[ch, C_RESCAN] = 0
+    if not oldest:                      # DRAMSim3's round robin picks at issue time (round_robin)
+        chan[ch, C_BEST_GB] = -1
+        chan[ch, C_BEST] = -1
+        return
     key = INF                           # a bank is ready at best_t exactly when its B_X <= best_t;
     for i in range(nbc):                # the oldest request's id and its bank in one key (< 256 banks)
         key = min(key, (ids[i] << 8) | i if x[i] <= best_t else INF)
     best_gb = b0 + (key & 255) if best_t < INF else -1
-    chan[ch, C_MIN] = best_t
-    chan[ch, C_STALE] = 0
-    chan[ch, C_RESCAN] = 0
     chan[ch, C_BEST_GB] = best_gb
     chan[ch, C_BEST] = bank[B_CAND, best_gb] if best_gb >= 0 else -1
 
@@ -152,16 +157,23 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
         if player:
             t_send = max(trace[S[S_NEXT_ID] - base, 2], S[S_SEND_OK])
             T = min(T, t_send)
-        for gr in range(nr):
-            T = min(T, rank[gr, R_WAKE])
-            if now <= rank[gr, R_TRIGGER]:      # not yet evaluated at its trigger
-                T = min(T, rank[gr, R_TRIGGER])
-            elif rank[gr, R_CMD] != NO_CMD:
-                T = min(T, refresh_legal(P, bank, rank, chan, gr, gr // nrank, nbanks))
+        for ch in range(nch):
+            if now >= chan[ch, C_REF_QUIET]:
+                quiet = INF
+                for gr in range(ch * nrank, (ch + 1) * nrank):
+                    T = min(T, rank[gr, R_WAKE])
+                    if now <= rank[gr, R_TRIGGER]:      # not yet evaluated at its trigger
+                        T = min(T, rank[gr, R_TRIGGER])
+                    elif rank[gr, R_CMD] != NO_CMD:
+                        T = min(T, refresh_legal(P, bank, rank, chan, gr, ch, nbanks))
+                    quiet = min(quiet, rank[gr, R_WAKE], rank[gr, R_TRIGGER]) if rank[gr, R_CMD] == NO_CMD else -1
+                chan[ch, C_REF_QUIET] = quiet
+            else:                               # quiet until then: the loop's answer is that bound
+                T = min(T, chan[ch, C_REF_QUIET])
         for ch in range(nch):
             if chan[ch, C_STALE] or chan[ch, C_RESCAN]:
                 t0 = lap(prof, PH_NEXT, t0)
-                scan_channel(bank, bgn, rank, chan, ch, now, nbc)
+                scan_channel(bank, bgn, rank, chan, ch, now, nbc, P[P_ARB] != ARB_DS3)
                 t0 = lap(prof, PH_SCAN, t0)
             T = min(T, chan[ch, C_MIN])
         if P[P_PDPOL] == STAGGERED:
@@ -180,37 +192,41 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
         # ---- 1. responses, then the initiator ----------------------------------------------------
         for ch in range(nch):
             respond(P, slots, chan, S, ch, t)
-        deliver(P, S, slots, free, bank, chan, hist, resp_out, t, nbc)
+        deliver(P, S, slots, free, bank, chan, hist, resp_out, t)
         t0 = lap(prof, PH_RESP, t0)
         # ---- 2. the player -----------------------------------------------------------------------
         if S[S_WAITING] == 0 and S[S_NEXT_ID] < k_avail and max(trace[S[S_NEXT_ID] - base, 2], S[S_SEND_OK]) <= t:
-            send(P, S, slots, free, bank, chan, trace, base, t, nbc)
+            send(P, S, slots, free, bank, chan, trace, base, t)
         t0 = lap(prof, PH_PLAYER, t0)
         for ch in range(nch):
             # ---- 3. acceptance ---------------------------------------------------------------
             accept(P, S, slots, bank, bgn, rank, chan, ch, t, nbanks)
             t0 = lap(prof, PH_ACCEPT, t0)
-            # ---- 4. refresh managers ---------------------------------------------------------
-            for gr in range(ch * nrank, (ch + 1) * nrank):
-                if rank[gr, R_WAKE] <= t:
-                    rank[gr, R_WAKE] = INF
-                refresh_start(P, bank, rank, chan, gr, t, nbanks)
+            # ---- 4. refresh managers (none acts before C_REF_QUIET) ---------------------------
+            refreshing = t >= chan[ch, C_REF_QUIET]
+            if refreshing:
+                chan[ch, C_REF_QUIET] = -1
+                for gr in range(ch * nrank, (ch + 1) * nrank):
+                    if rank[gr, R_WAKE] <= t:
+                        rank[gr, R_WAKE] = INF
+                    refresh_start(P, bank, rank, chan, gr, t, nbanks)
             t0 = lap(prof, PH_REFRESH, t0)
             # ---- 5. one command --------------------------------------------------------------
             if chan[ch, C_CMDBUS] > t:
                 continue
             issued = False
-            for gr in range(ch * nrank, (ch + 1) * nrank):
-                if rank[gr, R_CMD] != NO_CMD and refresh_legal(P, bank, rank, chan, gr, ch, nbanks) <= t:
-                    issue_refresh(P, S, slots, bank, bgn, rank, chan, gr, ch, t, nbanks)
-                    issued = True
-                    break
+            if refreshing:
+                for gr in range(ch * nrank, (ch + 1) * nrank):
+                    if rank[gr, R_CMD] != NO_CMD and refresh_legal(P, bank, rank, chan, gr, ch, nbanks) <= t:
+                        issue_refresh(P, S, slots, bank, bgn, rank, chan, gr, ch, t, nbanks)
+                        issued = True
+                        break
             if issued:
                 t0 = lap(prof, PH_ISSUE, t0)
                 continue
             if chan[ch, C_STALE] or chan[ch, C_RESCAN]:
                 t0 = lap(prof, PH_ISSUE, t0)
-                scan_channel(bank, bgn, rank, chan, ch, t, nbc)
+                scan_channel(bank, bgn, rank, chan, ch, t, nbc, P[P_ARB] != ARB_DS3)
                 t0 = lap(prof, PH_SCAN, t0)
             if chan[ch, C_MIN] <= t:
                 if P[P_ARB] == ARB_DS3:
@@ -219,9 +235,9 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
                 if issue(P, S, slots, bank, bgn, rank, chan, chan[ch, C_BEST], gb, bank[B_GR, gb], ch, t,
                          nbanks, nrank):
                     accept(P, S, slots, bank, bgn, rank, chan, ch, t, nbanks)
-                    if P[P_REFPOL] == PER_BANK:   # which banks are idle changed: re-pick next cycle
-                        for gr in range(ch * nrank, (ch + 1) * nrank):
-                            if rank[gr, R_TRIGGER] <= t:
+                    if P[P_REFPOL] == PER_BANK and refreshing:   # which banks are idle changed: re-pick
+                        for gr in range(ch * nrank, (ch + 1) * nrank):   # next cycle (a rank past its trigger
+                            if rank[gr, R_TRIGGER] <= t:                  # means step 4 ran: C_REF_QUIET is -1)
                                 rank[gr, R_WAKE] = t + 1
             t0 = lap(prof, PH_ISSUE, t0)
         # ---- 6. power-down entry -------------------------------------------------------------

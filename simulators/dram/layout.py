@@ -51,9 +51,10 @@ ACT, PRE, RD, WR, REFA, PREA = 0, 1, 2, 3, 4, 5
 # command bus), INF when the bank has no request or may not issue; B_CAND_ID: its request's id; B_LOCAL:
 # the bank's index in its rank; B_TQH/B_TQT/B_TQI + 0 (reads) or + 1 (writes): the first and last slot
 # and the first's id (INF: none) of the bank's requests in the transaction queue, oldest first, kept
-# for the DRAMSim3 arbiter with a bankwise buffer: its pick is a min over the banks, not a queue walk)
+# for the DRAMSim3 arbiter with a bankwise buffer: its pick is a min over the banks, not a queue walk;
+# B_CH: the bank's channel, a lookup instead of a division per request)
 (B_RDA, B_OPEN_ROW, B_CLOSE_T, B_ACT_T, B_CAS, B_HEAD, B_TAIL, B_NQ, B_CAND, B_CMD, B_AUTO, B_GR, B_GBG, B_BGCOL,
- B_RDACOL, B_ZERO, B_X, B_CAND_ID, B_LOCAL, B_TQH, _, B_TQT, _, B_TQI, _, N_BF) = range(4, 30)
+ B_RDACOL, B_ZERO, B_X, B_CAND_ID, B_LOCAL, B_TQH, _, B_TQT, _, B_TQI, _, B_CH, N_BF) = range(4, 31)
 BG_NONE = 3                  # bank-group columns: ACT, RD, WR, then one that stays 0
 
 # rank fields after the 6 next-legal-time columns (R_FAW0..+3: the last four ACT cycles, a ring)
@@ -68,9 +69,11 @@ NO_CMD = -1
 (C_CMDBUS, C_FIFO_HEAD, C_FIFO_TAIL, C_LAST_END_REQ, C_NR, C_NW, C_LAST_BANK, C_LAST_WRITE,
  C_RQ_HEAD, C_RQ_TAIL, C_RESP_OK, C_RESP_BUSY, C_MIN, C_BEST, C_BEST_GB, C_STALE,
  C_WQ_HEAD, C_WQ_TAIL, C_TQ_NR, C_TQ_NW, C_DRAIN, C_RR, C_RESCAN,
- C_TQ_PICK, C_TQ_PREV, C_TQ_DRAIN, C_TQ_W, C_TQ_DIRTY, N_CF) = range(29)   # C_RR: DRAMSim3's round-robin bank
+ C_TQ_PICK, C_TQ_PREV, C_TQ_DRAIN, C_TQ_W, C_TQ_DIRTY, C_REF_QUIET, N_CF) = range(30)   # C_RR: DRAMSim3's round-robin bank
 # C_STALE: every bank's B_X must be recomputed before the next pick; C_RESCAN: only the pick
 # C_TQ_PICK/PREV/DRAIN: frontend.tq_pick's answer and C_TQ_W its direction, valid until C_TQ_DIRTY
+# C_REF_QUIET: before this cycle the channel's refresh managers do nothing (min of its ranks' R_WAKE and
+# R_TRIGGER with no R_CMD pending; -1: recompute), so the kernel skips their loops
 
 DONE, NEED_MORE, NEED_SLOTS, STALLED = 0, 1, 2, 3
 STALL_CYCLES = 1 << 32       # a request in flight this long without progress is a kernel bug
@@ -100,6 +103,7 @@ def init_state(P):
         bank[B_GR, gb] = gb // nbanks
         bank[B_GBG, gb] = gb // nbpg
         bank[B_LOCAL, gb] = gb % nbanks
+        bank[B_CH, gb] = gb // (nrank * nbanks)
     bank[B_X, :] = INF
     bank[B_TQH:B_TQT + 2, :] = -1
     bank[B_TQI:B_TQI + 2, :] = INF
