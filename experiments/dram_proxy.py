@@ -42,6 +42,7 @@ class DropIn:
 @dataclass
 class Measurement:
     evaluations: int
+    outcomes: int       # distinct (latency_s, power_w, energy_j) among them
     reports: list       # archgym.experiments.proxy.ProxyReport per model
     drop_in: list       # DropIn per seed
     budget: int
@@ -100,13 +101,14 @@ def measure(run_dir: str | Path, experiment=SPEC, jobs: int = 1, seeds: int = 5,
     summary = run_sweep(exp, out=run_dir, workers=jobs, progress=progress)
     if summary.failed:
         raise ArchGymError(f"{len(summary.failed)} cells of the sweep failed; run the same command again to retry them")
-    evaluations = int((archgym.load(run_dir)["env"] == spec.label).sum())
+    rows = archgym.load(run_dir).query("env == @spec.label")
+    evaluations, outcomes = len(rows), len(rows.drop_duplicates(list(SHOWN)))
     if not evaluations:
         raise RunDirError(f"--run {run_dir} holds no evaluations of {spec.label!r}")
     load0 = os.getloadavg()[0]
     reports = train_from_run(run_dir, env=spec.label, models=tuple(MODELS), **model_kw)
     checks = drop_in(reports, env_infos(run_dir)[spec.label].kwargs, budget, seeds)
-    return Measurement(evaluations, reports, checks, budget, (load0, os.getloadavg()[0]))
+    return Measurement(evaluations, outcomes, reports, checks, budget, (load0, os.getloadavg()[0]))
 
 
 def _us(x: float) -> str:
@@ -117,7 +119,8 @@ def markdown(m: Measurement) -> str:
     from _docs import machine
     r0, kinds = m.reports[0], [r.kind for r in m.reports]
     data = (f"{m.evaluations:,} logged evaluations of `{r0.env}` ({r0.env_id}), {r0.n_train + r0.n_test:,} distinct "
-            f"designs: {r0.n_train:,} to train, {r0.n_test:,} held out. Accuracy on the held-out designs (RMSE in % "
+            f"designs with {m.outcomes:,} distinct ({', '.join(SHOWN)}) outcomes: {r0.n_train:,} designs to train, "
+            f"{r0.n_test:,} held out. Accuracy on the held-out designs (RMSE in % "
             "of the metric's range over the log):")
     lines = [data, "", "| model | metric | RMSE (% of range) | median rel. error | Kendall τ |", "|---|---|---:|---:|---:|"]
     for r in m.reports:

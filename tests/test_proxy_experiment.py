@@ -37,7 +37,9 @@ def test_the_block_has_a_row_per_model_metric_speed_and_seed(measured, tmp_path)
     assert all(Path(r.path).parent == run / "proxy" for r in m.reports)  # where `archgym proxy` saves them
     md = script.markdown(m)
     distinct = m.reports[0].n_train + m.reports[0].n_test
-    assert md.startswith(f"80 logged evaluations of `dram-cloud1` ({ENV}), {distinct} distinct designs")
+    assert md.startswith(f"80 logged evaluations of `dram-cloud1` ({ENV}), {distinct} distinct designs with "
+                         f"{m.outcomes} distinct (latency_s, power_w, energy_j) outcomes")
+    assert 1 < m.outcomes <= distinct
     for r in m.reports:
         a = r.metrics["latency_s"]
         assert f"| {script.MODELS[r.kind]} | latency_s | {a['rmse_pct_range']:.2f}% |" in md
