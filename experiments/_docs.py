@@ -8,6 +8,7 @@ _module = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_module)
 write_section = _module.write_section
 write_generated = _module.write_generated
+machine = _module.machine
 
 
 def command_of(script: str, argv=None) -> str:
