@@ -22,7 +22,6 @@ DOC = ROOT / "docs" / "fpga.md"
 COMMAND = "python benchmarks/fpga_published.py"
 METRIC_LABEL = {"lut": "LUT", "bram18": "BRAM18", "dsp": "DSP", "fps": "fps", "latency_us": "latency (µs)",
                 "latency_cycles": "latency (cycles)"}
-LUT_TOLERANCE = 0.15  # tests/test_fpga_published.py's default LUT tolerance
 
 
 def comparison(rows, **options):
@@ -73,9 +72,10 @@ def published_block(rows) -> str:
     for r, a, b in zip(use, ins, loo):
         lines.append(f"| {r.design_id} | {100 * model_err[r.row_id]:+.0f}% | {100 * a:+.0f}% | {100 * b:+.0f}% | "
                      f"{100 * finn[r.row_id]:+.0f}% |")
-    within = sum(abs(e) <= LUT_TOLERANCE for e in model_err.values())
+    tol = published.TOLERANCE["lut"]
+    within = sum(abs(e) <= tol for e in model_err.values())
     lines += ["", f"LUT error over the {len(use)}: the model {_span(model_err.values())} ({within} of {len(use)} "
-                  f"within {100 * LUT_TOLERANCE:.0f}%), leave-one-out {_span(loo)}, FINN's coefficients "
+                  f"within {100 * tol:.0f}%), leave-one-out {_span(loo)}, FINN's coefficients "
                   f"{_span(finn.values())}."]
     return "\n".join(lines)
 

@@ -12,7 +12,7 @@ from simulators.fpga import estimators, published
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "fpga" / "published_designs.csv"
 ROWS = published.load(FIXTURE)
-TOLERANCE = {"lut": 0.15, "bram18": 0.15, "dsp": 0.0, "fps": 0.10, "latency_us": 0.25, "latency_cycles": 0.25}
+TOLERANCE = published.TOLERANCE
 SHIPPED = ("utilisation", "board_fps", "board_latency")
 
 
