@@ -2,7 +2,9 @@
 
     python experiments/systolic_memory.py
 
-Writes two generated blocks of docs/systolic.md:
+Writes three generated blocks of docs/systolic.md:
+- `systolic-dram-sample`: how far the controller model's per-layer sampling (`dram_sample`, the first
+  requests simulated, the rest extrapolated) moves latency and DRAM energy from simulating every request;
 - `systolic-dram-models`: latency and DRAM energy with the bandwidth roofline and with the DRAM
   controller simulator, on ResNet-18 and ViT-B/16, for a few arrays and ofmap SRAMs;
 - `systolic-scalesim-v3`: the shape of SCALE-Sim v3's published findings (Raj et al., ISPASS 2025,
@@ -29,6 +31,8 @@ from simulators import systolic  # noqa: E402
 
 DOC = ROOT / "docs" / "systolic.md"
 COMMAND = "python experiments/systolic_memory.py"
+CONFIGS = ((32, "ws", 64), (32, "ws", 1024), (128, "ws", 1024), (128, "os", 1024))  # array, dataflow, ofmap kB
+ENV_SAMPLE = 2048  # archgym/SystolicDRAM-v0's dram_sample (envs.yaml)
 V3_SRAM = {"ifmap_sram_kb": 6144, "filter_sram_kb": 6144, "ofmap_sram_kb": 2048, "dram_standard": "ddr4_2400",
            "dram_channels": 1, "dram_ranks": 1}
 
@@ -37,7 +41,7 @@ def dram_models() -> str:
     rows = ["| workload | array | dataflow | ofmap SRAM kB | latency roofline / controller (ms) | ratio "
             "| DRAM energy roofline / controller (mJ) | ratio |", "|---|---|---|---|---|---|---|---|"]
     for net in ("resnet18", "vit_b16"):
-        for arr, df, of in ((32, "ws", 64), (32, "ws", 1024), (128, "ws", 1024), (128, "os", 1024)):
+        for arr, df, of in CONFIGS:
             d = {"rows": arr, "cols": arr, "dataflow": df, "ofmap_sram_kb": of}
             roof = systolic.simulate(d, net).metrics
             ctrl = systolic.simulate(d, net, dram_model="controller").metrics
@@ -48,6 +52,30 @@ def dram_models() -> str:
     return ("Defaults otherwise (64 kB ifmap and filter SRAMs, 16 B/cycle roofline bandwidth, DDR4-2400 with one "
             "channel and the controller's default knobs, 1 GHz, 8 bits, 45 nm), reuse accounting.\n\n"
             + "\n".join(rows))
+
+
+def dram_sample() -> str:
+    samples = (systolic.SAMPLE, ENV_SAMPLE)
+    head = " / ".join(f"{n:,}" for n in samples)
+    rows = [f"| workload | array | dataflow | ofmap SRAM kB | latency error, sample {head} | DRAM energy error, "
+            f"sample {head} |", "|---|---|---|---|---|---|"]
+    worst = {n: [0.0, 0.0] for n in samples}
+    for net in ("resnet18", "vit_b16"):
+        for arr, df, of in CONFIGS:
+            d = {"rows": arr, "cols": arr, "dataflow": df, "ofmap_sram_kb": of}
+            full = systolic.simulate(d, net, dram_model="controller", dram_sample=None).metrics
+            err = {n: [m["latency_s"] / full["latency_s"] - 1, m["energy_dram_j"] / full["energy_dram_j"] - 1]
+                   for n in samples
+                   for m in [systolic.simulate(d, net, dram_model="controller", dram_sample=n).metrics]}
+            for n in samples:
+                worst[n] = [max(w, abs(e)) for w, e in zip(worst[n], err[n])]
+            rows.append(f"| {net} | {arr}×{arr} | {df} | {of} | " + " / ".join(f"{err[n][0]:+.2%}" for n in samples)
+                        + " | " + " / ".join(f"{err[n][1]:+.2%}" for n in samples) + " |")
+    return (f"Controller DRAM model, every layer's first `dram_sample` requests simulated and the rest extrapolated "
+            f"({systolic.SAMPLE:,}: the default; {ENV_SAMPLE:,}: `archgym/SystolicDRAM-v0`'s), against simulating "
+            f"every request; the designs of the next table.\n\n" + "\n".join(rows) + "\n\nLargest error: "
+            + "; ".join(f"sample {n:,}: latency {worst[n][0]:.2%}, DRAM energy {worst[n][1]:.2%}" for n in samples)
+            + ".")
 
 
 def six_resnet18_layers() -> Workload:
@@ -85,9 +113,10 @@ def scalesim_v3() -> str:
 
 
 def main() -> int:
+    write_generated(DOC, "systolic-dram-sample", COMMAND, dram_sample())
     write_generated(DOC, "systolic-dram-models", COMMAND, dram_models())
     write_generated(DOC, "systolic-scalesim-v3", COMMAND, scalesim_v3())
-    print(DOC.read_text().split("<!-- BEGIN GENERATED: systolic-dram-models")[1][:4000])
+    print(DOC.read_text().split("<!-- BEGIN GENERATED: systolic-dram-sample")[1][:6000])
     return 0
 
 
