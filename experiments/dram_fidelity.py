@@ -97,6 +97,9 @@ def sensitivity(table, mine, memory="ddr3", base="fr_fcfs") -> str:
             cells.append(f"{float(r['total_time_ns']) / float(r0['total_time_ns']):.2f}x / "
                          f"{m['latency_s'] / m0['latency_s']:.2f}x")
         lines.append(f"| {knob.replace('+', ', ')} = {value.replace('/', ', ')} | " + " | ".join(cells) + " |")
+    r, m = key[(memory, "archgym_policy", SENSITIVITY_TRACES[0], "base", "")]
+    lines += ["", f"ArchGym's `policy.json` on {SENSITIVITY_TRACES[0]} (same memory): total time "
+              f"{float(r['total_time_ns']) / 1e3:.1f} us in DRAMSys, {m['latency_s'] * 1e6:.1f} us ours."]
     return "\n".join(lines)
 
 
