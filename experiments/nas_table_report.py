@@ -1,5 +1,6 @@
-"""Figures of the shipped tabular benchmark for docs/oracles.md: its provenance, seed noise, how
-well each cheap oracle ranks the `trained` accuracies, and the post-training-quantisation loss.
+"""Figures of the shipped tabular benchmark for docs/oracles.md: its provenance, training time, sizes,
+accuracy by input resolution, seed noise, how well each cheap oracle ranks the `trained` accuracies,
+and the post-training-quantisation loss. Writes the generated block `nas-table` of docs/oracles.md.
 
     python experiments/nas_table_report.py
 """
@@ -11,6 +12,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "oracles.md"
+COMMAND = "python experiments/nas_table_report.py"
 
 
 def report(seed: int = 0) -> str:
@@ -36,8 +39,13 @@ def report(seed: int = 0) -> str:
         f"exceeds CPU time).",
         f"- {len(t):,} architectures (every one of space `{meta.get('space')}`), dataset `{meta.get('dataset')}`, "
         f"budget {meta.get('budget')}.",
+        f"- Training time per architecture (`train_time_s`, one torch thread): median "
+        f"{np.median(c['train_time_s']):.2f} s, max {c['train_time_s'].max():.2f} s.",
+        f"- Size: {c['macs'].min() / 1e6:.3f} to {c['macs'].max() / 1e6:.3f} million MACs, "
+        f"{c['params'].min():,.0f} to {c['params'].max():,.0f} parameters.",
         f"- Test accuracy: min {acc.min():.3f}, median {np.median(acc):.3f}, max {acc.max():.3f} "
-        f"(std {acc.std():.3f} across architectures).",
+        f"(std {acc.std():.3f} across architectures); mean by input resolution: "
+        + ", ".join(f"{r:.0f} px {acc[c['resolution'] == r].mean():.3f}" for r in np.unique(c["resolution"])) + ".",
     ]
     if len(repeats):
         lines.append(f"- Seed noise: {len(repeats)} architectures trained with 3 seeds: mean per-architecture std "
@@ -61,8 +69,8 @@ def report(seed: int = 0) -> str:
 
 def main() -> int:
     text = report()
-    from _docs import write_section  # experiments/ is on sys.path when run as a script
-    write_section("table", text, doc=ROOT / "docs" / "oracles.md")
+    from _docs import write_generated  # experiments/ is on sys.path when run as a script
+    write_generated(DOC, "nas-table", COMMAND, text)
     print(text)
     return 0
 
