@@ -237,6 +237,11 @@ def test_element_wise_rows_agree_across_frontends(model, shape, tmp_path):
     assert (a.table[:, T.POST] + a.table[:, T.PRE]).any()  # element ops were recorded
 
 
+def test_hardswish_below_opset_14_is_hardswish(tmp_path):
+    model, x = conv_with(nn.Hardswish(), nn.Hardsigmoid()), torch.randn(1, 3, 10, 10)  # x * HardSigmoid(x), HardSigmoid
+    same_table(W.from_onnx(export(model, x, tmp_path / "m.onnx", 13)), W.from_torch(model, x))
+
+
 def test_element_wise_rows_hand_counted(tmp_path):
     wl = W.from_onnx(export(Residual(), torch.zeros(1, 8, 6, 6), tmp_path / "r.onnx"))
     assert wl.kinds() == ["conv", "conv", "add", "conv", "pool", "linear"]

@@ -13,10 +13,10 @@ heads), LSTM/GRU/RNN as input and recurrent GEMMs over every step, Max/AveragePo
 GlobalAveragePool/GlobalMaxPool (and ReduceMean over H, W) as pooling rows. Element-wise nodes map
 onto graph.py's torch names (ONNX_ACTIVATIONS, ONNX_BINARY, ONNX_REDUCTIONS; ONNX_FREE re-views pass
 through as graph.FREE's do); exporter decompositions are read back as the torch op they came from:
-x * Sigmoid(x) is `silu`, GELU below opset 20 (its Erf form and its Tanh approximation, in any order of
-the arithmetic, checked by value) is `gelu`, and the Mul and Add by weights after a GroupNorm's
-InstanceNormalization are its affine part. Nodes whose inputs are all constants (shape arithmetic) are
-constants.
+x * Sigmoid(x) is `silu`, x * HardSigmoid(x) below opset 14 `hardswish`, GELU below opset 20 (its Erf
+form and its Tanh approximation, in any order of the arithmetic, checked by value) `gelu`, and the Mul
+and Add by weights after a GroupNorm's InstanceNormalization are its affine part. Nodes whose inputs
+are all constants (shape arithmetic) are constants.
 
 Nothing is dropped silently: an embedding lookup (a Gather from a weight table), an Einsum, quantised
 or contributed ops that do MACs, control flow, and any node that makes a tensor and has no mapping
@@ -60,12 +60,15 @@ _CONSTANT = {"Constant", "ConstantOfShape", "Shape", "Size"}  # values known bef
 _NORMS = {"InstanceNormalization", "GroupNormalization", "LayerNormalization", "BatchNormalization"}
 # Element-wise ops a decomposition of a torch activation is made of, as numpy functions (to check one by value)
 _EVALUATE = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": np.divide, "Pow": np.power,
-             "Erf": np.vectorize(math.erf), "Tanh": np.tanh, "Sigmoid": lambda v: 1 / (1 + np.exp(-v))}
+             "Erf": np.vectorize(math.erf), "Tanh": np.tanh, "Sigmoid": lambda v: 1 / (1 + np.exp(-v)),
+             "HardSigmoid": lambda v, alpha=0.2, beta=0.5: np.clip(alpha * v + beta, 0, 1)}  # ONNX's defaults
 _PROBE = np.array([-2.0, -0.75, -0.1, 0.3, 1.0, 2.0])  # where a decomposition must equal the activation
 # Activations written as arithmetic around one op (torch/onnx symbolic_opset9.py): op -> (torch op, values at _PROBE)
 _DECOMPOSED = {
     # silu: Mul(x, Sigmoid(x))
     "Sigmoid": ("silu", _PROBE / (1 + np.exp(-_PROBE))),
+    # hardswish below opset 14 (HardSwish): Mul(x, HardSigmoid(x, alpha=1/6))
+    "HardSigmoid": ("hardswish", _PROBE * np.clip(_PROBE / 6 + 0.5, 0, 1)),
     # gelu below opset 20 (ONNX Gelu's 0.5 x (1 + erf(x / sqrt 2))): Mul(Mul(x, Add(Erf(Div(x, sqrt 2)), 1)), 0.5)
     "Erf": ("gelu", _PROBE * (1 + np.vectorize(math.erf)(_PROBE / math.sqrt(2))) / 2),
     # gelu(approximate="tanh") below opset 20: Mul(0.5, Mul(x, Add(1, Tanh(sqrt(2 / pi) (x + 0.044715 x (x x))))))
@@ -322,7 +325,8 @@ class _Graph:
                     scalars = {i: self._scalar(i) for i in n.input if i not in values}
                     eps = max([eps] + [np.finfo(v.dtype).eps for v in scalars.values() if v.dtype.kind == "f"])
                     args = [values[i] if i in values else scalars[i].reshape(-1)[0].astype(float) for i in n.input]
-                    values[n.output[0]] = _EVALUATE[n.op_type](*args)
+                    attributes = {a.name: self.attr(n, a.name) for a in n.attribute}  # HardSigmoid's alpha, beta
+                    values[n.output[0]] = _EVALUATE[n.op_type](*args, **attributes)
             if np.allclose(values[end.output[0]], expected, rtol=8 * eps, atol=0):
                 self.decomposed.update({o: None for o in outs} | {end.output[0]: (name, x)})
                 return
