@@ -13,6 +13,7 @@ import archgym.workloads as W
 import torch_models
 from archgym.core.errors import WorkloadError
 from archgym.core.workloads import table as T
+from archgym.frontends.graph import ELEMENTWISE_OPS
 
 # Published MACs (batch 1, 224 px): ResNet-18 1.82 G (He et al. 2016, Table 1: 1.8 GFLOPs as multiply-adds),
 # MobileNetV2 300 M (Sandler et al. 2018, Table 4), ViT-B/16 17.6 G (Dosovitskiy et al. 2021, Table 6: 55.5 GFLOPs
@@ -27,10 +28,10 @@ def same_table(a, b) -> None:
     np.testing.assert_array_equal(a.table, b.table)
 
 
-def export(model, x, path):
+def export(model, x, path, opset=None):
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
-        torch.onnx.export(model.eval(), (x,), str(path), dynamo=False)
+        torch.onnx.export(model.eval(), (x,), str(path), dynamo=False, opset_version=opset)
     return path
 
 
@@ -236,6 +237,11 @@ def test_element_wise_rows_agree_across_frontends(model, shape, tmp_path):
     assert (a.table[:, T.POST] + a.table[:, T.PRE]).any()  # element ops were recorded
 
 
+def test_hardswish_below_opset_14_is_hardswish(tmp_path):
+    model, x = conv_with(nn.Hardswish(), nn.Hardsigmoid()), torch.randn(1, 3, 10, 10)  # x * HardSigmoid(x), HardSigmoid
+    same_table(W.from_onnx(export(model, x, tmp_path / "m.onnx", 13)), W.from_torch(model, x))
+
+
 def test_element_wise_rows_hand_counted(tmp_path):
     wl = W.from_onnx(export(Residual(), torch.zeros(1, 8, 6, 6), tmp_path / "r.onnx"))
     assert wl.kinds() == ["conv", "conv", "add", "conv", "pool", "linear"]
@@ -244,6 +250,62 @@ def test_element_wise_rows_hand_counted(tmp_path):
     assert wl.table[:, T.PRE].tolist() == [0, 0, 0, 2, 0, 0]
     assert wl.table[:, T.POST].tolist() == [1, 0, 0, 5, 0, 0]
     assert wl.table[2, T.IN2_OCC] == T.NEVER  # the residual add's second operand is the network input
+
+
+def gelu_block(approximate):
+    block = torch_models.EncoderBlock(24, 3, 48)
+    block.mlp[1] = nn.GELU(approximate)
+    return block
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_decompositions_below_opset_20_are_gelu(approximate, tmp_path):
+    # below opset 20 (Gelu) the exporter writes Erf or Tanh arithmetic; SDPA exports from opset 14, LayerNorm from 17
+    for model, x, opsets in [(Tokens(nn.GELU(approximate)), torch.randn(1, 5, 16), (11, 13, 17)),
+                             (Tokens(nn.GELU(approximate)).half(), torch.randn(1, 5, 16).half(), (17,)),  # 1e-3 constants
+                             (gelu_block(approximate), torch.randn(1, 6, 24), (17, 20))]:
+        a = W.from_torch(model, x)
+        for opset in opsets:
+            same_table(W.from_onnx(export(model, x, tmp_path / f"{opset}.onnx", opset)), a)
+    # torch's own layer (odd heads: its fused fast path has no export); from_torch differs, splitting the packed Q, K, V GEMM
+    layer = nn.Sequential(nn.TransformerEncoderLayer(24, 3, 48, 0.0, nn.GELU(approximate), batch_first=True))
+    b = W.from_onnx(export(layer, torch.randn(1, 6, 24), tmp_path / "17.onnx", 17))
+    same_table(b, W.from_onnx(export(layer, torch.randn(1, 6, 24), tmp_path / "20.onnx", 20)))
+    assert b.kinds()[6] == "linear" and b.table[6, T.POST] == ELEMENTWISE_OPS["gelu"]  # fused onto linear1
+
+
+# GELU as other exporters write it (HF BERT's x * 0.5 * (1 + erf(x * (1 / sqrt 2))), GPT-2's gelu_new with pow(x, 3)),
+# between two MatMuls: x (1, 5, 16) -> h -> y -> (1, 5, 8)
+GELU_ERF = [("Mul", "h half", "a"), ("Mul", "h rsqrt2", "b"), ("Erf", "b", "e"), ("Add", "e one", "f"), ("Mul", "a f", "y")]
+GELU_TANH = [("Pow", "h three", "p"), ("Mul", "p kappa", "q"), ("Add", "h q", "r"), ("Mul", "beta r", "s"), ("Tanh", "s", "t"),
+             ("Add", "t one", "u"), ("Mul", "h half", "a"), ("Mul", "a u", "y")]
+SCALARS = {"half": 0.5, "one": 1.0, "rsqrt2": 0.5 ** 0.5, "three": 3.0, "kappa": 0.044715, "beta": (2 / np.pi) ** 0.5}
+
+
+def onnx_mlp(path, nodes, scalars):
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(0)
+    weights = [numpy_helper.from_array(rng.standard_normal(s).astype(np.float32), n) for n, s in (("w1", (16, 32)), ("w2", (32, 8)))]
+    weights += [numpy_helper.from_array(np.array(v, np.float32), n) for n, v in scalars.items()]
+    nodes = [("MatMul", "x w1", "h"), *nodes, ("MatMul", "y w2", "out")]
+    graph = helper.make_graph([helper.make_node(op, ins.split(), [out], name=out) for op, ins, out in nodes], "mlp",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 5, 16])],
+                              [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 5, 8])], weights)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    return path
+
+
+def test_gelu_is_matched_by_value_and_other_erfs_are_refused(tmp_path):
+    ref = W.from_torch(nn.Sequential(nn.Linear(16, 32, bias=False), nn.GELU(), nn.Linear(32, 8, bias=False)), torch.zeros(1, 5, 16))
+    for nodes in (GELU_ERF, GELU_TANH):
+        same_table(W.from_onnx(onnx_mlp(tmp_path / "g.onnx", nodes, SCALARS)), ref)
+    erf_share = 100 * 160 / (160 + 160 + 40)  # of the elements the MatMuls and the Erf compute (5 x 32, 5 x 32, 5 x 8)
+    for nodes, scalars, node in [([("Erf", "h", "y")], SCALARS, rf"y \(Erf\) {erf_share:.1f}%"),
+                                 (GELU_ERF, SCALARS | {"half": 0.6}, r"e \(Erf\)"),
+                                 (GELU_TANH, SCALARS | {"kappa": 0.04}, r"p \(Pow\)")]:
+        with pytest.raises(WorkloadError, match=rf"no layer-table row for the ONNX ops of {node}"):
+            W.from_onnx(onnx_mlp(tmp_path / "g.onnx", nodes, scalars))
 
 
 class Unmapped(nn.Module):

@@ -13,8 +13,10 @@ heads), LSTM/GRU/RNN as input and recurrent GEMMs over every step, Max/AveragePo
 GlobalAveragePool/GlobalMaxPool (and ReduceMean over H, W) as pooling rows. Element-wise nodes map
 onto graph.py's torch names (ONNX_ACTIVATIONS, ONNX_BINARY, ONNX_REDUCTIONS; ONNX_FREE re-views pass
 through as graph.FREE's do); exporter decompositions are read back as the torch op they came from:
-x * Sigmoid(x) is `silu`, and the Mul and Add by weights after a GroupNorm's InstanceNormalization are
-its affine part. Nodes whose inputs are all constants (shape arithmetic) are constants.
+x * Sigmoid(x) is `silu`, x * HardSigmoid(x) below opset 14 `hardswish`, GELU below opset 20 (its Erf
+form and its Tanh approximation, in any order of the arithmetic, checked by value) `gelu`, and the Mul
+and Add by weights after a GroupNorm's InstanceNormalization are its affine part. Nodes whose inputs
+are all constants (shape arithmetic) are constants.
 
 Nothing is dropped silently: an embedding lookup (a Gather from a weight table), an Einsum, quantised
 or contributed ops that do MACs, control flow, and any node that makes a tensor and has no mapping
@@ -56,6 +58,22 @@ ONNX_FREE = {"Identity", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpos
              "Gather", "Expand", "Cast", "Pad", "Dropout"}
 _CONSTANT = {"Constant", "ConstantOfShape", "Shape", "Size"}  # values known before the model runs
 _NORMS = {"InstanceNormalization", "GroupNormalization", "LayerNormalization", "BatchNormalization"}
+# Element-wise ops a decomposition of a torch activation is made of, as numpy functions (to check one by value)
+_EVALUATE = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": np.divide, "Pow": np.power,
+             "Erf": np.vectorize(math.erf), "Tanh": np.tanh, "Sigmoid": lambda v: 1 / (1 + np.exp(-v)),
+             "HardSigmoid": lambda v, alpha=0.2, beta=0.5: np.clip(alpha * v + beta, 0, 1)}  # ONNX's defaults
+_PROBE = np.array([-2.0, -0.75, -0.1, 0.3, 1.0, 2.0])  # where a decomposition must equal the activation
+# Activations written as arithmetic around one op (torch/onnx symbolic_opset9.py): op -> (torch op, values at _PROBE)
+_DECOMPOSED = {
+    # silu: Mul(x, Sigmoid(x))
+    "Sigmoid": ("silu", _PROBE / (1 + np.exp(-_PROBE))),
+    # hardswish below opset 14 (HardSwish): Mul(x, HardSigmoid(x, alpha=1/6))
+    "HardSigmoid": ("hardswish", _PROBE * np.clip(_PROBE / 6 + 0.5, 0, 1)),
+    # gelu below opset 20 (ONNX Gelu's 0.5 x (1 + erf(x / sqrt 2))): Mul(Mul(x, Add(Erf(Div(x, sqrt 2)), 1)), 0.5)
+    "Erf": ("gelu", _PROBE * (1 + np.vectorize(math.erf)(_PROBE / math.sqrt(2))) / 2),
+    # gelu(approximate="tanh") below opset 20: Mul(0.5, Mul(x, Add(1, Tanh(sqrt(2 / pi) (x + 0.044715 x (x x))))))
+    "Tanh": ("gelu", _PROBE * (1 + np.tanh(math.sqrt(2 / math.pi) * (_PROBE + 0.044715 * _PROBE ** 3))) / 2),
+}
 
 
 def from_onnx(path: str | Path, name: str | None = None,
@@ -145,12 +163,12 @@ class _Graph:
         self.group_norm: dict[str, int] = {}  # GroupNorm's export (Reshape, InstanceNormalization, Reshape,
         # Mul and Add by weights) -> how far along it each tensor is (0: reshaped in, 1: normalised, ...)
         self.reshaped: dict[str, str] = {}  # GroupNorm's reshape into groups: its output -> its input
-        self.silu: dict[str, str] = {}  # Sigmoid(x) output -> x, where x * Sigmoid(x) is the only use
+        self.position = {o: i for i, node in enumerate(model.graph.node) for o in node.output}  # topological order
+        # _DECOMPOSED's decompositions: their last node's output -> (torch op, its input x); the other nodes' -> None
+        self.decomposed: dict[str, tuple[str, str] | None] = {}
         for node in model.graph.node:
-            if node.op_type == "Sigmoid" and [n and n.op_type for n in self.consumers.get(node.output[0], [])] == ["Mul"]:
-                mul = self.consumers[node.output[0]][0]
-                if sorted(mul.input) == sorted([node.input[0], node.output[0]]):
-                    self.silu[node.output[0]] = node.input[0]
+            if node.op_type in _DECOMPOSED and node.output[0] not in self.decomposed:
+                self._decomposition(node)
 
     # --- helpers ---
     def shape(self, node, name: str) -> tuple:
@@ -215,13 +233,15 @@ class _Graph:
             return
         x = ins[0] if ins else ""
         self.elements += 0 if op in ONNX_FREE else made
-        if op in ONNX_FREE:
+        if node.output[0] in self.decomposed:  # a decomposed activation: its last node records it
+            if self.decomposed[node.output[0]]:
+                name, src = self.decomposed[node.output[0]]
+                b.act(name, ELEMENTWISE_OPS[name], self.ref(node, src), outs)
+        elif op in ONNX_FREE:
             b.passthrough([Ref(i, ()) for i in (ins if op == "Concat" else ins[:1])], outs)  # constants: no producer
             self._group_norm_step(op, x, outs[0].key)
         elif op in ONNX_BINARY:
             self._binary(node, b, ONNX_BINARY[op], ins, outs[0])
-        elif node.output[0] in self.silu:
-            pass  # x * Sigmoid(x): the Mul records the silu
         elif op == "Clip":  # relu6 and hardtanh: two bounds; one bound: a relu
             bounds = len(ins[1:]) + sum(1 for a in node.attribute if a.name in ("min", "max"))
             name = "hardtanh" if bounds == 2 else "relu"
@@ -260,9 +280,6 @@ class _Graph:
                 b.passthrough([Ref(t, ())], [out])  # GroupNorm's affine part: group_norm's element ops hold it
                 self.group_norm[out.key] = 3
                 return
-            if op == "mul" and self.silu.get(c) == t:
-                b.act("silu", ELEMENTWISE_OPS["silu"], self.ref(node, t), [out])
-                return
             if op == "mul" and self._sdpa_scale(c):
                 b.passthrough([Ref(t, ())], [out])
                 self.scaled.add(self.consumers[out.key][0].output[0])
@@ -282,6 +299,57 @@ class _Graph:
         muls = [self.producer.get(i) for i in next(iter(matmul.values())).input]
         return all(m is not None and m.op_type == "Mul" and len(self.consumers.get(m.output[0], [])) == 1
                    and any(math.prod(self.shapes.get(i) or (0,)) == 1 for i in m.input) for m in muls)
+
+    def _decomposition(self, anchor) -> None:
+        """Record the decomposition around `anchor` (an op of _DECOMPOSED) if there is one: element-wise nodes from one
+        tensor x, through the anchor, to a node after it, reading x and stored scalars only, their results used only by
+        each other, equal to the activation at _PROBE within 8 ulps of their constants' type (9.5e-7 for float32)."""
+        name, expected = _DECOMPOSED[anchor.op_type]
+        ends = [anchor]
+        while len(ends) < 5:  # the last node: the anchor or one of the element-wise nodes after it
+            users = self.consumers.get(ends[-1].output[0], [])
+            if len(users) != 1 or users[0] is None or users[0].op_type not in _EVALUATE:
+                break
+            ends.append(users[0])
+        candidates = [t for t in self._upstream(anchor, None)[1] if t not in self.constant]  # what x can be
+        for end, x in ((end, x) for end in ends for x in candidates):
+            nodes, reads, cut = self._upstream(end, x)
+            outs = {n.output[0] for n in nodes}
+            used_outside = any(u is None or u.output[0] not in outs for o in outs - {end.output[0]}
+                               for u in self.consumers.get(o, []))
+            if cut or used_outside or set(reads) - outs != {x}:
+                continue
+            values, eps = {x: _PROBE}, np.finfo(np.float32).eps
+            with np.errstate(all="ignore"):
+                for n in sorted(nodes, key=lambda n: self.position[n.output[0]]):
+                    scalars = {i: self._scalar(i) for i in n.input if i not in values}
+                    eps = max([eps] + [np.finfo(v.dtype).eps for v in scalars.values() if v.dtype.kind == "f"])
+                    args = [values[i] if i in values else scalars[i].reshape(-1)[0].astype(float) for i in n.input]
+                    attributes = {a.name: self.attr(n, a.name) for a in n.attribute}  # HardSigmoid's alpha, beta
+                    values[n.output[0]] = _EVALUATE[n.op_type](*args, **attributes)
+            if np.allclose(values[end.output[0]], expected, rtol=8 * eps, atol=0):
+                self.decomposed.update({o: None for o in outs} | {end.output[0]: (name, x)})
+                return
+
+    def _upstream(self, end, x: str | None, most: int = 16) -> tuple[list, list[str], bool]:
+        """The element-wise nodes (_EVALUATE's ops) `end` is computed with, walking back no further than tensor `x`
+        (None: as far as they go) and stored scalars; the other tensors they read, nearest first; whether `most`
+        nodes cut the walk short."""
+        nodes, reads, todo = {}, [], [end]  # nodes by output
+        while todo and len(nodes) < most:
+            node = todo.pop(0)
+            nodes[node.output[0]] = node
+            for i in node.input:
+                if self._scalar(i) is None and i not in reads:
+                    reads.append(i)
+                    producer = self.producer.get(i)
+                    if i != x and producer is not None and producer.op_type in _EVALUATE:
+                        todo.append(producer)
+        return list(nodes.values()), reads, bool(todo)
+
+    def _scalar(self, name: str):
+        """The stored value of a one-element constant tensor (a numpy array), else None."""
+        return self.value(name) if name in self.constant and _elements(self.shapes.get(name, (None,))) == 1 else None
 
     def _group_norm_step(self, op: str, x: str, out: str) -> None:
         """Follow GroupNorm's export through its Reshapes: into groups (step 0), back after the norm (2)."""
