@@ -289,7 +289,8 @@ def onnx_mlp(path, nodes, scalars, opset=17):
     weights = [numpy_helper.from_array(rng.standard_normal(s).astype(np.float32), n) for n, s in (("w1", (16, 32)), ("w2", (32, 8)))]
     weights += [numpy_helper.from_array(np.array(v, np.float32 if isinstance(v, float) else None), n) for n, v in scalars.items()]
     nodes = [("MatMul", "x w1", "h"), *nodes, ("MatMul", "y w2", "out")]
-    graph = helper.make_graph([helper.make_node(op, ins.split(), [out], name=out) for op, ins, out in nodes], "mlp",
+    graph = helper.make_graph([helper.make_node(op, ins.split(), [out], name=out, **(attrs[0] if attrs else {}))
+                               for op, ins, out, *attrs in nodes], "mlp",
                               [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 5, 16])],
                               [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 5, 8])], weights)
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)]), str(path))
@@ -344,6 +345,11 @@ def test_layer_norm_is_matched_by_structure_and_look_alikes_are_refused(tmp_path
     # a bias that is not of the normalised shape is an addition of its own (1 op per element, fused like the norm)
     wl = W.from_onnx(onnx_mlp(tmp_path / "n.onnx", [*LAYER_NORM[:-1], ("Add", "g token_bias", "y")], NORM_CONSTANTS, 18))
     assert ref.table[0, T.POST] == ELEMENTWISE_OPS["layer_norm"] and wl.table[0, T.POST] == ELEMENTWISE_OPS["layer_norm"] + 1
+    # a Sqrt of constants (a Constant node's vector plus eps): folded, and the division by it costed
+    import onnx
+    vector = {"value": onnx.numpy_helper.from_array(np.full(32, 4.0, np.float32))}
+    nodes = [("Constant", "", "c", vector), ("Add", "c eps", "e"), ("Sqrt", "e", "s"), ("Div", "h s", "y")]
+    assert W.from_onnx(onnx_mlp(tmp_path / "n.onnx", nodes, NORM_CONSTANTS, 18)).table[:, T.POST].tolist() == [1, 0]
 
 
 class Unmapped(nn.Module):

@@ -171,7 +171,7 @@ class _Graph:
         for node in model.graph.node:
             if node.op_type in _DECOMPOSED and node.output[0] not in self.decomposed:
                 self._decomposition(node)
-            elif node.op_type == "Sqrt":
+            elif node.op_type == "Sqrt" and node.input:
                 self._layer_norm(node)
 
     # --- helpers ---
@@ -341,14 +341,14 @@ class _Graph:
         add = self.producer.get(sqrt.input[0])
         variance, eps = self._tensor_and_scalar(add, "Add", commutative=True)
         mean2 = self.producer.get(variance)
-        power = None if mean2 is None else self.producer.get(mean2.input[0])
+        power = self.producer.get(mean2.input[0]) if mean2 is not None and mean2.op_type == "ReduceMean" and mean2.input else None
         square, two = self._tensor_and_scalar(power, "Pow", commutative=False)
         if eps is None or not 0 <= eps < math.inf or two != 2:
             return
         cast = self.producer.get(square)
-        cast = cast if cast is not None and cast.op_type == "Cast" else None
+        cast = cast if cast is not None and cast.op_type == "Cast" and cast.input else None
         sub = self.producer.get(cast.input[0] if cast else square)
-        if sub is None or sub.op_type != "Sub":
+        if sub is None or sub.op_type != "Sub" or len(sub.input) != 2:
             return
         x, mean = sub.input
         mean1, rank = self.producer.get(mean), len(self.shapes.get(x) or ())
@@ -373,7 +373,7 @@ class _Graph:
 
     def _last_axes(self, node, rank: int) -> int:
         """k if `node` is a ReduceMean keeping its dimensions over the last k axes of a tensor of `rank`, else 0."""
-        if node is None or node.op_type != "ReduceMean" or self.attr(node, "keepdims", 1) != 1:
+        if node is None or node.op_type != "ReduceMean" or not node.input or self.attr(node, "keepdims", 1) != 1:
             return 0
         axes = self._axes(node) or ()
         k = len(axes)
