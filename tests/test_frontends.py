@@ -28,10 +28,10 @@ def same_table(a, b) -> None:
     np.testing.assert_array_equal(a.table, b.table)
 
 
-def export(model, x, path, opset=None):
+def export(model, x, path, opset=None, **options):
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
-        torch.onnx.export(model.eval(), (x,), str(path), dynamo=False, opset_version=opset)
+        torch.onnx.export(model.eval(), (x,), str(path), dynamo=False, opset_version=opset, **options)
     return path
 
 
@@ -350,6 +350,32 @@ def test_layer_norm_is_matched_by_structure_and_look_alikes_are_refused(tmp_path
     vector = {"value": onnx.numpy_helper.from_array(np.full(32, 4.0, np.float32))}
     nodes = [("Constant", "", "c", vector), ("Add", "c eps", "e"), ("Sqrt", "e", "s"), ("Div", "h s", "y")]
     assert W.from_onnx(onnx_mlp(tmp_path / "n.onnx", nodes, NORM_CONSTANTS, 18)).table[:, T.POST].tolist() == [1, 0]
+
+
+class Heads(nn.Module):
+    """A linear layer's output split into heads with view(size()[:-1] + (heads, d)), as HF BERT's attention does."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(16, 32), nn.Linear(8, 8)
+
+    def forward(self, x):
+        y = self.fc1(x)
+        return self.fc2(y.view(y.size()[:-1] + (4, 8)))
+
+
+def test_reshapes_to_computed_shapes_below_opset_14(tmp_path):
+    # Reshape-5/13's shape inference reads stored target shapes only: GroupNorm's Reshape to Shape(x), and with dynamic
+    # axes Shape, Gather, Unsqueeze, Concat, were unknown shapes below opset 14
+    groups, x = conv_with(nn.GroupNorm(2, 8), nn.InstanceNorm2d(8, affine=True)), torch.randn(1, 3, 10, 10)
+    heads, tokens = Heads(), torch.randn(1, 5, 16)
+    a, b = W.from_torch(groups, x), W.from_torch(heads, tokens)
+    assert b.kinds() == ["linear", "linear"] and b.table[1, T.M] == 5 * 4  # fc2 over 5 tokens x 4 heads
+    dynamic = {"input_names": ["x"], "dynamic_axes": {"x": {0: "batch", 1: "tokens"}}}
+    for opset in (11, 13):
+        same_table(W.from_onnx(export(groups, x, tmp_path / f"g{opset}.onnx", opset)), a)
+        same_table(W.from_onnx(export(heads, tokens, tmp_path / f"h{opset}.onnx", opset, **dynamic),
+                               input_shapes={"x": [1, 5, 16]}), b)
 
 
 class Unmapped(nn.Module):

@@ -3,7 +3,9 @@
     wl = archgym.workloads.from_onnx("resnet18.onnx")
 
 Graph inputs with a symbolic batch dimension are taken at batch 1 (`input_shapes` fixes any input's
-shape instead). The table is `from_torch`'s for the same model: the nodes feed the same graph builder
+shape instead); below opset 14, where shape inference reads a Reshape's target shape only if it is
+stored, targets computed from shapes (GroupNorm's export, dynamic-axes exports) are evaluated first.
+The table is `from_torch`'s for the same model: the nodes feed the same graph builder
 (archgym.frontends.graph), so element-wise rows, batch-norm folding, activation fusion and the
 feature-map context follow the same rules. MAC and pooling rows: Conv (2-D as a convolution row, 1-D
 as a 1 x L one, other ranks and dilated ones as their im2col GEMM), ConvTranspose as its col2im GEMM,
@@ -91,10 +93,13 @@ def from_onnx(path: str | Path, name: str | None = None,
     if not model.graph.node:
         raise WorkloadError(f"{path}: not an ONNX model (no graph nodes)")
     _fix_inputs(model, path, dict(input_shapes or {}))
-    try:
-        model = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
-    except Exception as e:  # onnx raises its own InferenceError and plain RuntimeErrors
-        raise WorkloadError(f"{path}: ONNX shape inference failed: {str(e).splitlines()[0][:200]}") from None
+    while True:  # until no Reshape's computed target shape is left to store
+        try:
+            model = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
+        except Exception as e:  # onnx raises its own InferenceError and plain RuntimeErrors
+            raise WorkloadError(f"{path}: ONNX shape inference failed: {str(e).splitlines()[0][:200]}") from None
+        if not _store_reshape_targets(model):
+            break
     graph = _Graph(model, path)
     builder = Builder()
     for node in model.graph.node:
@@ -127,6 +132,52 @@ def _fix_inputs(model, path: Path, shapes: dict) -> None:
                 d.dim_value = 1
     if shapes:
         raise WorkloadError(f"{path}: input_shapes names no graph input: {sorted(shapes)}")
+
+
+def _store_reshape_targets(model) -> bool:
+    """Reshape below opset 14 infers its output's shape from a stored target shape only, not from one computed from
+    shapes (GroupNorm's Reshape to Shape(x), a dynamic-axes export's Shape, Gather, Unsqueeze, Concat): evaluate
+    (onnx.reference) each target computable from stored tensors and inferred shapes and store it as an initializer
+    the Reshape reads instead; whether any was."""
+    from onnx import TensorProto, helper, numpy_helper
+    from onnx.reference import ReferenceEvaluator
+    g = model.graph
+    stored = {i.name: i for i in g.initializer}
+    known = {vi.name: vi for vi in [*g.input, *g.value_info, *g.output] if vi.type.tensor_type.HasField("shape")
+             and all(d.HasField("dim_value") for d in vi.type.tensor_type.shape.dim)}
+    computable, producer = set(stored), {}
+    for node in g.node:  # tensors computable from stored ones and the shapes of known ones
+        producer.update({o: node for o in node.output})
+        if (node.input and (node.input[0] in known or node.input[0] in stored)) if node.op_type == "Shape" else \
+                all(i in computable for i in node.input if i):
+            computable.update(node.output)
+    reshapes = [n for n in g.node if n.op_type == "Reshape" and len(n.input) == 2 and n.output and n.output[0] not in known
+                and n.input[1] not in stored and n.input[1] in computable]
+    if not reshapes:
+        return False
+    needed, todo = {}, [n.input[1] for n in reshapes]
+    while todo:  # the nodes the targets are computed with
+        node = producer.get(todo.pop())
+        if node is not None and id(node) not in needed:
+            needed[id(node)] = node
+            todo += [] if node.op_type == "Shape" else [i for i in node.input if i]
+    nodes = [n for n in g.node if id(n) in needed]
+    feeds = {n.input[0]: known[n.input[0]] for n in nodes if n.op_type == "Shape" and n.input[0] not in stored}
+    targets = list(dict.fromkeys(n.input[1] for n in reshapes))
+    sub = helper.make_graph(nodes, "reshape_targets", list(feeds.values()),
+                            [helper.make_tensor_value_info(t, TensorProto.INT64, None) for t in targets],
+                            list({i: stored[i] for n in nodes for i in n.input if i in stored}.values()))
+    inputs = {name: np.zeros([d.dim_value for d in vi.type.tensor_type.shape.dim],
+                             helper.tensor_dtype_to_np_dtype(vi.type.tensor_type.elem_type)) for name, vi in feeds.items()}
+    try:
+        values = ReferenceEvaluator(helper.make_model(sub, opset_imports=model.opset_import)).run(None, inputs)
+    except Exception:  # an op onnx.reference does not run: the shapes stay unknown, and the node reading them says so
+        return False
+    for target, value in zip(targets, values):
+        g.initializer.append(numpy_helper.from_array(np.asarray(value, np.int64), f"{target}/stored"))
+    for n in reshapes:
+        n.input[1] = f"{n.input[1]}/stored"
+    return True
 
 
 class _Graph:
