@@ -28,10 +28,10 @@ def same_table(a, b) -> None:
     np.testing.assert_array_equal(a.table, b.table)
 
 
-def export(model, x, path, opset=None):
+def export(model, x, path, opset=None, **options):
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
-        torch.onnx.export(model.eval(), (x,), str(path), dynamo=False, opset_version=opset)
+        torch.onnx.export(model.eval(), (x,), str(path), dynamo=False, opset_version=opset, **options)
     return path
 
 
@@ -282,17 +282,18 @@ GELU_TANH = [("Pow", "h three", "p"), ("Mul", "p kappa", "q"), ("Add", "h q", "r
 SCALARS = {"half": 0.5, "one": 1.0, "rsqrt2": 0.5 ** 0.5, "three": 3.0, "kappa": 0.044715, "beta": (2 / np.pi) ** 0.5}
 
 
-def onnx_mlp(path, nodes, scalars):
+def onnx_mlp(path, nodes, scalars, opset=17):
     import onnx
     from onnx import TensorProto, helper, numpy_helper
     rng = np.random.default_rng(0)
     weights = [numpy_helper.from_array(rng.standard_normal(s).astype(np.float32), n) for n, s in (("w1", (16, 32)), ("w2", (32, 8)))]
-    weights += [numpy_helper.from_array(np.array(v, np.float32), n) for n, v in scalars.items()]
+    weights += [numpy_helper.from_array(np.array(v, np.float32 if isinstance(v, float) else None), n) for n, v in scalars.items()]
     nodes = [("MatMul", "x w1", "h"), *nodes, ("MatMul", "y w2", "out")]
-    graph = helper.make_graph([helper.make_node(op, ins.split(), [out], name=out) for op, ins, out in nodes], "mlp",
+    graph = helper.make_graph([helper.make_node(op, ins.split(), [out], name=out, **(attrs[0] if attrs else {}))
+                               for op, ins, out, *attrs in nodes], "mlp",
                               [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 5, 16])],
                               [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 5, 8])], weights)
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)]), str(path))
     return path
 
 
@@ -306,6 +307,75 @@ def test_gelu_is_matched_by_value_and_other_erfs_are_refused(tmp_path):
                                  (GELU_TANH, SCALARS | {"kappa": 0.04}, r"p \(Pow\)")]:
         with pytest.raises(WorkloadError, match=rf"no layer-table row for the ONNX ops of {node}"):
             W.from_onnx(onnx_mlp(tmp_path / "g.onnx", nodes, scalars))
+
+
+def test_layer_norm_below_opset_17_is_layer_norm(tmp_path):
+    # below opset 17 (LayerNormalization) the exporter writes ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div[, Mul, Add]
+    tokens4 = nn.Sequential(nn.Linear(8, 8), nn.LayerNorm((4, 8), elementwise_affine=False), nn.Linear(8, 4))
+    for model, x, opsets in [(Tokens(nn.LayerNorm(32)), torch.randn(1, 5, 16), (13, 16, 17)),
+                             (Tokens(nn.LayerNorm(32, elementwise_affine=False)), torch.randn(1, 5, 16), (13, 16, 17)),
+                             (nn.Sequential(nn.Linear(8, 8), nn.LayerNorm((4, 8)), nn.Linear(8, 4)), torch.randn(1, 5, 4, 8), (13, 16, 17)),
+                             (tokens4, torch.randn(1, 5, 4, 8), (13, 16, 17)),
+                             (Tokens(nn.LayerNorm(32)).half(), torch.randn(1, 5, 16).half(), (16,)),  # Casts to float and back
+                             (torch_models.EncoderBlock(24, 3, 48), torch.randn(1, 6, 24), (14, 16))]:  # SDPA from opset 14
+        a = W.from_torch(model, x)
+        assert ELEMENTWISE_OPS["layer_norm"] in a.table[:, T.PRE] + a.table[:, T.POST]
+        for opset in opsets:
+            same_table(W.from_onnx(export(model, x, tmp_path / f"{opset}.onnx", opset)), a)
+
+
+# LayerNorm written by hand with opset 18's ReduceMean (axes an input), between two MatMuls: h (1, 5, 32) -> y
+LAYER_NORM = [("ReduceMean", "h last", "m"), ("Sub", "h m", "d"), ("Pow", "d two", "p"), ("ReduceMean", "p last", "v"),
+              ("Add", "eps v", "e"), ("Sqrt", "e", "s"), ("Div", "d s", "n"), ("Mul", "gamma n", "g"), ("Add", "g beta", "y")]
+NORM_CONSTANTS = {"last": [-1], "tokens": [1], "two": 2.0, "three": 3.0, "eps": 1e-12, "gamma": np.ones(32, np.float32),
+                  "beta": np.zeros((1, 1, 32), np.float32), "token_bias": np.zeros((5, 1), np.float32)}
+
+
+def test_layer_norm_is_matched_by_structure_and_look_alikes_are_refused(tmp_path):
+    ref = W.from_torch(nn.Sequential(nn.Linear(16, 32, bias=False), nn.LayerNorm(32), nn.Linear(32, 8, bias=False)), torch.zeros(1, 5, 16))
+    same_table(W.from_onnx(onnx_mlp(tmp_path / "n.onnx", LAYER_NORM, NORM_CONSTANTS, 18)), ref)
+    relu_mean = [LAYER_NORM[0], ("Relu", "h", "r"), ("Sub", "r m", "d"), *LAYER_NORM[2:]]  # ReLU(h) minus the mean of h
+    for nodes in [[*LAYER_NORM[:3], ("ReduceMean", "p tokens", "v"), *LAYER_NORM[4:]],  # the variance over another axis
+                  [("ReduceMean", "h tokens", "m"), *LAYER_NORM[1:]],  # the mean over another axis
+                  relu_mean,
+                  [*LAYER_NORM[:5], ("Identity", "e", "s"), *LAYER_NORM[6:]],  # no Sqrt
+                  [*LAYER_NORM[:2], ("Pow", "d three", "p"), *LAYER_NORM[3:]]]:  # not squared
+        with pytest.raises(WorkloadError, match=r"no layer-table row for the ONNX ops of p \(Pow\)"):
+            W.from_onnx(onnx_mlp(tmp_path / "n.onnx", nodes, NORM_CONSTANTS, 18))
+    # a bias that is not of the normalised shape is an addition of its own (1 op per element, fused like the norm)
+    wl = W.from_onnx(onnx_mlp(tmp_path / "n.onnx", [*LAYER_NORM[:-1], ("Add", "g token_bias", "y")], NORM_CONSTANTS, 18))
+    assert ref.table[0, T.POST] == ELEMENTWISE_OPS["layer_norm"] and wl.table[0, T.POST] == ELEMENTWISE_OPS["layer_norm"] + 1
+    # a Sqrt of constants (a Constant node's vector plus eps): folded, and the division by it costed
+    import onnx
+    vector = {"value": onnx.numpy_helper.from_array(np.full(32, 4.0, np.float32))}
+    nodes = [("Constant", "", "c", vector), ("Add", "c eps", "e"), ("Sqrt", "e", "s"), ("Div", "h s", "y")]
+    assert W.from_onnx(onnx_mlp(tmp_path / "n.onnx", nodes, NORM_CONSTANTS, 18)).table[:, T.POST].tolist() == [1, 0]
+
+
+class Heads(nn.Module):
+    """A linear layer's output split into heads with view(size()[:-1] + (heads, d)), as HF BERT's attention does."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(16, 32), nn.Linear(8, 8)
+
+    def forward(self, x):
+        y = self.fc1(x)
+        return self.fc2(y.view(y.size()[:-1] + (4, 8)))
+
+
+def test_reshapes_to_computed_shapes_below_opset_14(tmp_path):
+    # Reshape-5/13's shape inference reads stored target shapes only: GroupNorm's Reshape to Shape(x), and with dynamic
+    # axes Shape, Gather, Unsqueeze, Concat, were unknown shapes below opset 14
+    groups, x = conv_with(nn.GroupNorm(2, 8), nn.InstanceNorm2d(8, affine=True)), torch.randn(1, 3, 10, 10)
+    heads, tokens = Heads(), torch.randn(1, 5, 16)
+    a, b = W.from_torch(groups, x), W.from_torch(heads, tokens)
+    assert b.kinds() == ["linear", "linear"] and b.table[1, T.M] == 5 * 4  # fc2 over 5 tokens x 4 heads
+    dynamic = {"input_names": ["x"], "dynamic_axes": {"x": {0: "batch", 1: "tokens"}}}
+    for opset in (11, 13):
+        same_table(W.from_onnx(export(groups, x, tmp_path / f"g{opset}.onnx", opset)), a)
+        same_table(W.from_onnx(export(heads, tokens, tmp_path / f"h{opset}.onnx", opset, **dynamic),
+                               input_shapes={"x": [1, 5, 16]}), b)
 
 
 class Unmapped(nn.Module):

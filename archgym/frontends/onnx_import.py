@@ -3,7 +3,9 @@
     wl = archgym.workloads.from_onnx("resnet18.onnx")
 
 Graph inputs with a symbolic batch dimension are taken at batch 1 (`input_shapes` fixes any input's
-shape instead). The table is `from_torch`'s for the same model: the nodes feed the same graph builder
+shape instead); below opset 14, where shape inference reads a Reshape's target shape only if it is
+stored, targets computed from shapes (GroupNorm's export, dynamic-axes exports) are evaluated first.
+The table is `from_torch`'s for the same model: the nodes feed the same graph builder
 (archgym.frontends.graph), so element-wise rows, batch-norm folding, activation fusion and the
 feature-map context follow the same rules. MAC and pooling rows: Conv (2-D as a convolution row, 1-D
 as a 1 x L one, other ranks and dilated ones as their im2col GEMM), ConvTranspose as its col2im GEMM,
@@ -14,9 +16,11 @@ GlobalAveragePool/GlobalMaxPool (and ReduceMean over H, W) as pooling rows. Elem
 onto graph.py's torch names (ONNX_ACTIVATIONS, ONNX_BINARY, ONNX_REDUCTIONS; ONNX_FREE re-views pass
 through as graph.FREE's do); exporter decompositions are read back as the torch op they came from:
 x * Sigmoid(x) is `silu`, x * HardSigmoid(x) below opset 14 `hardswish`, GELU below opset 20 (its Erf
-form and its Tanh approximation, in any order of the arithmetic, checked by value) `gelu`, and the Mul
-and Add by weights after a GroupNorm's InstanceNormalization are its affine part. Nodes whose inputs
-are all constants (shape arithmetic) are constants.
+form and its Tanh approximation, in any order of the arithmetic, checked by value) `gelu`, LayerNorm
+below opset 17 (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, then its weight's Mul and its bias's
+Add; matched by structure) `layer_norm`, and the Mul and Add by weights after a GroupNorm's
+InstanceNormalization are its affine part. Nodes whose inputs are all constants (shape arithmetic) are
+constants.
 
 Nothing is dropped silently: an embedding lookup (a Gather from a weight table), an Einsum, quantised
 or contributed ops that do MACs, control flow, and any node that makes a tensor and has no mapping
@@ -89,10 +93,13 @@ def from_onnx(path: str | Path, name: str | None = None,
     if not model.graph.node:
         raise WorkloadError(f"{path}: not an ONNX model (no graph nodes)")
     _fix_inputs(model, path, dict(input_shapes or {}))
-    try:
-        model = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
-    except Exception as e:  # onnx raises its own InferenceError and plain RuntimeErrors
-        raise WorkloadError(f"{path}: ONNX shape inference failed: {str(e).splitlines()[0][:200]}") from None
+    while True:  # until no Reshape's computed target shape is left to store
+        try:
+            model = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
+        except Exception as e:  # onnx raises its own InferenceError and plain RuntimeErrors
+            raise WorkloadError(f"{path}: ONNX shape inference failed: {str(e).splitlines()[0][:200]}") from None
+        if not _store_reshape_targets(model):
+            break
     graph = _Graph(model, path)
     builder = Builder()
     for node in model.graph.node:
@@ -125,6 +132,52 @@ def _fix_inputs(model, path: Path, shapes: dict) -> None:
                 d.dim_value = 1
     if shapes:
         raise WorkloadError(f"{path}: input_shapes names no graph input: {sorted(shapes)}")
+
+
+def _store_reshape_targets(model) -> bool:
+    """Reshape below opset 14 infers its output's shape from a stored target shape only, not from one computed from
+    shapes (GroupNorm's Reshape to Shape(x), a dynamic-axes export's Shape, Gather, Unsqueeze, Concat): evaluate
+    (onnx.reference) each target computable from stored tensors and inferred shapes and store it as an initializer
+    the Reshape reads instead; whether any was."""
+    from onnx import TensorProto, helper, numpy_helper
+    from onnx.reference import ReferenceEvaluator
+    g = model.graph
+    stored = {i.name: i for i in g.initializer}
+    known = {vi.name: vi for vi in [*g.input, *g.value_info, *g.output] if vi.type.tensor_type.HasField("shape")
+             and all(d.HasField("dim_value") for d in vi.type.tensor_type.shape.dim)}
+    computable, producer = set(stored), {}
+    for node in g.node:  # tensors computable from stored ones and the shapes of known ones
+        producer.update({o: node for o in node.output})
+        if (node.input and (node.input[0] in known or node.input[0] in stored)) if node.op_type == "Shape" else \
+                all(i in computable for i in node.input if i):
+            computable.update(node.output)
+    reshapes = [n for n in g.node if n.op_type == "Reshape" and len(n.input) == 2 and n.output and n.output[0] not in known
+                and n.input[1] not in stored and n.input[1] in computable]
+    if not reshapes:
+        return False
+    needed, todo = {}, [n.input[1] for n in reshapes]
+    while todo:  # the nodes the targets are computed with
+        node = producer.get(todo.pop())
+        if node is not None and id(node) not in needed:
+            needed[id(node)] = node
+            todo += [] if node.op_type == "Shape" else [i for i in node.input if i]
+    nodes = [n for n in g.node if id(n) in needed]
+    feeds = {n.input[0]: known[n.input[0]] for n in nodes if n.op_type == "Shape" and n.input[0] not in stored}
+    targets = list(dict.fromkeys(n.input[1] for n in reshapes))
+    sub = helper.make_graph(nodes, "reshape_targets", list(feeds.values()),
+                            [helper.make_tensor_value_info(t, TensorProto.INT64, None) for t in targets],
+                            list({i: stored[i] for n in nodes for i in n.input if i in stored}.values()))
+    inputs = {name: np.zeros([d.dim_value for d in vi.type.tensor_type.shape.dim],
+                             helper.tensor_dtype_to_np_dtype(vi.type.tensor_type.elem_type)) for name, vi in feeds.items()}
+    try:
+        values = ReferenceEvaluator(helper.make_model(sub, opset_imports=model.opset_import)).run(None, inputs)
+    except Exception:  # an op onnx.reference does not run: the shapes stay unknown, and the node reading them says so
+        return False
+    for target, value in zip(targets, values):
+        g.initializer.append(numpy_helper.from_array(np.asarray(value, np.int64), f"{target}/stored"))
+    for n in reshapes:
+        n.input[1] = f"{n.input[1]}/stored"
+    return True
 
 
 class _Graph:
@@ -164,11 +217,13 @@ class _Graph:
         # Mul and Add by weights) -> how far along it each tensor is (0: reshaped in, 1: normalised, ...)
         self.reshaped: dict[str, str] = {}  # GroupNorm's reshape into groups: its output -> its input
         self.position = {o: i for i, node in enumerate(model.graph.node) for o in node.output}  # topological order
-        # _DECOMPOSED's decompositions: their last node's output -> (torch op, its input x); the other nodes' -> None
+        # decompositions (_DECOMPOSED's, LayerNorm's): their last node's output -> (torch op, its input x); the others' -> None
         self.decomposed: dict[str, tuple[str, str] | None] = {}
         for node in model.graph.node:
             if node.op_type in _DECOMPOSED and node.output[0] not in self.decomposed:
                 self._decomposition(node)
+            elif node.op_type == "Sqrt" and node.input:
+                self._layer_norm(node)
 
     # --- helpers ---
     def shape(self, node, name: str) -> tuple:
@@ -233,7 +288,7 @@ class _Graph:
             return
         x = ins[0] if ins else ""
         self.elements += 0 if op in ONNX_FREE else made
-        if node.output[0] in self.decomposed:  # a decomposed activation: its last node records it
+        if node.output[0] in self.decomposed:  # a decomposed activation or norm: its last node records it
             if self.decomposed[node.output[0]]:
                 name, src = self.decomposed[node.output[0]]
                 b.act(name, ELEMENTWISE_OPS[name], self.ref(node, src), outs)
@@ -253,9 +308,7 @@ class _Graph:
                 self.group_norm[outs[0].key] = 1
             b.act(name, ELEMENTWISE_OPS[name], self.ref(node, src), outs)
         elif op in ONNX_REDUCTIONS:
-            axes = self.attr(node, "axes") if len(ins) < 2 else self.value(ins[1])
-            axes = None if axes is None else tuple(int(a) for a in np.asarray(axes).reshape(-1))
-            if op == "ReduceMean" and is_global_pool(self.shape(node, x), axes):
+            if op == "ReduceMean" and is_global_pool(self.shape(node, x), self._axes(node)):
                 b.global_pool(self.ref(node, x), outs)
             else:
                 b.act(ONNX_REDUCTIONS[op], 1, self.ref(node, x), outs)
@@ -330,6 +383,69 @@ class _Graph:
             if np.allclose(values[end.output[0]], expected, rtol=8 * eps, atol=0):
                 self.decomposed.update({o: None for o in outs} | {end.output[0]: (name, x)})
                 return
+
+    def _layer_norm(self, sqrt) -> None:
+        """Record LayerNorm's export below opset 17 (symbolic_opset9.py native_layer_norm) around `sqrt` if it is one:
+        d = Sub(x, ReduceMean(x)), Div(d, Sqrt(Add(ReduceMean(Pow(d, 2)), eps))), then Mul by a weight and Add of a bias
+        of the normalised shape if affine; both means over the same last axes of x, kept; 2 and eps stored scalars; each
+        result used only by the next node (d by the Pow and the Div); float16's Casts after d and the Div allowed."""
+        add = self.producer.get(sqrt.input[0])
+        variance, eps = self._tensor_and_scalar(add, "Add", commutative=True)
+        mean2 = self.producer.get(variance)
+        power = self.producer.get(mean2.input[0]) if mean2 is not None and mean2.op_type == "ReduceMean" and mean2.input else None
+        square, two = self._tensor_and_scalar(power, "Pow", commutative=False)
+        if eps is None or not 0 <= eps < math.inf or two != 2:
+            return
+        cast = self.producer.get(square)
+        cast = cast if cast is not None and cast.op_type == "Cast" and cast.input else None
+        sub = self.producer.get(cast.input[0] if cast else square)
+        if sub is None or sub.op_type != "Sub" or len(sub.input) != 2:
+            return
+        x, mean = sub.input
+        mean1, rank = self.producer.get(mean), len(self.shapes.get(x) or ())
+        k = self._last_axes(mean1, rank)
+        div = self.consumers.get(sqrt.output[0], [None])[0]
+        if k == 0 or mean1.input[0] != x or self._last_axes(mean2, rank) != k or div is None or div.op_type != "Div" \
+                or list(div.input) != [square, sqrt.output[0]]:
+            return
+        chain = [mean1, sub, *([cast] if cast else []), power, mean2, add, sqrt, div]
+        for op in ("Cast", "Mul", "Add"):  # float16's Cast back; the weight's Mul and the bias's Add
+            after = self.consumers.get(chain[-1].output[0], [])
+            if len(after) != 1 or after[0] is None or after[0].op_type != op:
+                continue
+            others = [i for i in after[0].input if i != chain[-1].output[0]]
+            if (cast if op == "Cast" else len(others) == 1 and others[0] in self.constant and
+                    _leading_ones_off(self.shapes.get(others[0])) == _leading_ones_off(self.shapes[x][rank - k:])):
+                chain.append(after[0])
+        outs = {n.output[0] for n in chain}
+        if all(u is not None and u.output[0] in outs
+               for o in outs - {chain[-1].output[0]} for u in self.consumers.get(o, [None])):
+            self.decomposed.update({o: None for o in outs} | {chain[-1].output[0]: ("layer_norm", x)})
+
+    def _last_axes(self, node, rank: int) -> int:
+        """k if `node` is a ReduceMean keeping its dimensions over the last k axes of a tensor of `rank`, else 0."""
+        if node is None or node.op_type != "ReduceMean" or not node.input or self.attr(node, "keepdims", 1) != 1:
+            return 0
+        axes = self._axes(node) or ()
+        k = len(axes)
+        in_range = all(-rank <= a < rank for a in axes)
+        return k if in_range and sorted(a % rank for a in axes) == list(range(rank - k, rank)) else 0
+
+    def _tensor_and_scalar(self, node, op: str, commutative: bool) -> tuple[str | None, float | None]:
+        """(its tensor operand, its stored scalar's value) of a binary `op` node reading one of each (the scalar second
+        unless `commutative`), else (None, None)."""
+        if node is None or node.op_type != op or len(node.input) != 2:
+            return None, None
+        for t, s in ((0, 1), (1, 0))[:2 if commutative else 1]:
+            v = self._scalar(node.input[s])
+            if v is not None and self._scalar(node.input[t]) is None:
+                return node.input[t], float(v.reshape(-1)[0])
+        return None, None
+
+    def _axes(self, node) -> tuple[int, ...] | None:
+        """The axes a reduction node reduces (an attribute below opset 18, an input from it; None: all)."""
+        axes = self.attr(node, "axes") if len(node.input) < 2 else self.value(node.input[1])
+        return None if axes is None else tuple(int(a) for a in np.asarray(axes).reshape(-1))
 
     def _upstream(self, end, x: str | None, most: int = 16) -> tuple[list, list[str], bool]:
         """The element-wise nodes (_EVALUATE's ops) `end` is computed with, walking back no further than tensor `x`
@@ -484,6 +600,13 @@ class _Graph:
 def _elements(shape: tuple) -> int | None:
     """Elements of a tensor of `shape`, None if shape inference left it unknown."""
     return math.prod(shape) if shape is not None and all(d is not None and d > 0 for d in shape) else None
+
+
+def _leading_ones_off(shape: tuple | None) -> tuple | None:
+    """`shape` without its leading 1s (what it broadcasts as)."""
+    while shape and shape[0] == 1:
+        shape = shape[1:]
+    return shape
 
 
 def _first(parts: list[str], n: int = 5) -> str:
