@@ -51,7 +51,7 @@ def analyse(df):
     sys.path.insert(0, str(ROOT / "experiments"))
     from joint_vs_sequential import holm
 
-    from archgym.analysis.runs import median_ci
+    from archgym.analysis.stats import median_ci
     out, tests = {}, []
     for env, g in df.groupby("env", sort=False):
         by = {a: g[g.agent == a].best_reward.to_numpy() for a in g.agent.unique()}

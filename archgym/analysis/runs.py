@@ -11,6 +11,7 @@ from functools import lru_cache
 import numpy as np
 
 from archgym.analysis.exact import EXHAUSTIVE_LIMIT, exhaustive
+from archgym.analysis.stats import median_ci
 from archgym.core import pareto
 from archgym.core.errors import ArchGymError, unknown
 from archgym.core.objectives import MAXIMISED, Objective
@@ -245,19 +246,6 @@ def best_so_far_curves(rows, cells) -> dict:
 def regret_pct(reward, optimum: float, info) -> np.ndarray:
     """Regret in % of the optimum (archgym.core.pareto.gap): 0 at the optimum; 100 = a factor 2 worse."""
     return 100 * np.maximum(pareto.gap(np.asarray(reward, dtype=np.float64), optimum, objective_of(info)), 0.0)
-
-
-def median_ci(values, confidence: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
-    """(median, low, high): the median and its percentile bootstrap interval (scipy.stats.bootstrap,
-    2,000 resamples, seeded). With one value, or all equal, the interval is that value."""
-    from scipy import stats
-    v = np.asarray(values, dtype=np.float64)
-    med = float(np.median(v))
-    if len(v) < 2 or np.ptp(v) == 0:
-        return med, med, med
-    res = stats.bootstrap((v,), np.median, confidence_level=confidence, n_resamples=2000, method="percentile",
-                          random_state=np.random.default_rng(seed))
-    return med, float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
 def comparison_table(cells, how: dict, optimum: float | None, info):
