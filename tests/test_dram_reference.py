@@ -56,6 +56,13 @@ def test_kernel_matches_simpy_on_saturated_multi_rank_traffic():
     check_same(design, tr.mixed(1500, sequential_fraction=0.5, write_fraction=0.4, span=1 << 32, seed=5))
 
 
+def test_kernel_matches_simpy_on_dramsim3_round_robin_over_64_banks():
+    """DRAMSim3's round robin over the most banks a channel can have (4 ranks x 16: the bitmask's top bit)."""
+    design = {"ranks": 4, "arbiter": "dramsim3", "max_active_transactions": 64, "request_buffer_size": 4,
+              "refresh_policy": "per_bank", "address_mapping": "rorababgcoch"}
+    check_same(design, tr.random(1500, span=1 << 34, gap=0, write_fraction=0.33, seed=11))
+
+
 def test_reference_reproduces_hand_computed_cycles():
     rows = np.array([[0, 0, 0], [1 << 13, 0, 0], [2 << 13, 0, 0], [3 << 13, 0, 0], [1 << 15, 0, 0]])
     r = reference.simulate({"refresh_policy": "no_refresh"}, rows)

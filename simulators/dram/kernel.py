@@ -96,20 +96,35 @@ def scan_channel(bank, bgn, rank, chan, ch, now, nbc, oldest):
     chan[ch, C_BEST] = bank[B_CAND, best_gb] if best_gb >= 0 else -1
 
 
+@intrinsic
+def lowest_set_bit(typingctx, x):
+    """The index of the lowest set bit of x != 0 (LLVM's llvm.cttz: one tzcnt on x86)."""
+    def codegen(context, builder, signature, args):
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.IntType(64), [ir.IntType(64), ir.IntType(1)]),
+                                            "llvm.cttz.i64")
+        return builder.call(fn, [args[0], ir.Constant(ir.IntType(1), 1)])
+    return types.int64(x), codegen
+
+
 @njit(cache=True, _nrt=False, inline="always")
 def round_robin(bank, chan, ch, t, nbc):
     """DRAMSim3 CommandQueue::GetCommandToIssue: the first bank after the last one served whose
     command is ready (instead of the oldest request). The caller checked the command bus is free at t,
-    so a bank is ready when B_X <= t; the first in turn is a vectorised min over the distances."""
+    so a bank is ready when B_X <= t: the ready banks as a bitmask (layout.MAX_BANKS_PER_CHANNEL fit one word),
+    rotated to start after the last one served, and its lowest set bit."""
     b0 = ch * nbc
     start = chan[ch, C_RR] + 1
+    if start == nbc:
+        start = 0
     x = bank[B_X, b0:b0 + nbc]
-    d = INF
+    ready = 0
     for i in range(nbc):
-        k = i - start
-        d = min(d, (k + nbc if k < 0 else k) if x[i] <= t else INF)
-    if d >= INF:
+        ready |= (1 << i) if x[i] <= t else 0
+    # bit k: bank start + k (mod nbc); with bank 63 ready, the sign bits >> brings in lie above its bit: never lowest
+    turn = (ready >> start) | ((ready << (nbc - start)) if start > 0 else 0)
+    if turn == 0:
         return
+    d = lowest_set_bit(turn)
     j = start + d                       # < 2 * nbc: a compare, not a division
     gb = b0 + (j - nbc if j >= nbc else j)
     chan[ch, C_RR] = gb - b0

@@ -10,6 +10,7 @@ INF = np.int64(1) << 62
 HIST_BINS = 1 << 16          # read-latency histogram, 1-cycle bins (last bin holds the overflow)
 MAX_ACTIVE = 128             # upper bound of max_active_transactions and request_buffer_size
 SLOTS0 = 256                 # initial request slots (grown by doubling)
+MAX_BANKS_PER_CHANNEL = 64   # ranks (<= 4) x banks (<= 16): kernel.round_robin's bitmask is one int64
 
 # knob codes (the Python front maps strings to these)
 OPEN, OPEN_ADAPTIVE, CLOSED, CLOSED_ADAPTIVE = 0, 1, 2, 3
