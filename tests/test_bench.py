@@ -99,6 +99,18 @@ def test_a_bad_suite_file_names_the_key(tmp_path):
         bench.load_suite(tmp_path / "s.yaml")
 
 
+def test_a_suite_file_that_repeats_a_key_or_is_not_text_is_refused(tmp_path):
+    text = yaml.safe_dump(TINY)
+    (tmp_path / "s.yaml").write_text(text + "budget: 7\n")   # TINY has a budget: safe_load would keep 7
+    with pytest.raises(BenchError, match=rf"s.yaml:{text.count(chr(10)) + 1}: duplicate key 'budget'"):
+        bench.load_suite(tmp_path / "s.yaml")
+    (tmp_path / "b.yaml").write_bytes(b"\x80\x04binary")
+    with pytest.raises(BenchError, match="suite file is a binary file|not UTF-8"):
+        bench.load_suite(tmp_path / "b.yaml")
+    with pytest.raises(BenchError, match="does not exist"):
+        bench.load_suite(tmp_path / "missing.yaml")
+
+
 def test_truth_is_cached_under_the_env_fingerprint_and_matches_exhaustive(tiny):
     from archgym.analysis import exhaustive
     task = tiny.task("small")

@@ -141,6 +141,8 @@ def test_registry_is_validated():
         load_registry("archgym/X-v0: {evaluator: a:B, kwarg: {}}")
     with pytest.raises(ArchGymError, match="invalid YAML"):
         load_registry("a: [")
+    with pytest.raises(ArchGymError, match="envs.yaml:3: duplicate key 'archgym/X-v0'"):  # yaml would keep the last
+        load_registry("archgym/X-v0: {evaluator: a:B}\narchgym/Y-v0: {evaluator: a:B}\narchgym/X-v0: {evaluator: c:D}")
 
 
 def test_sb3_ppo_trains_unmodified():

@@ -143,9 +143,9 @@ def _binary_hint(raw: bytes) -> str:
 def load_yaml(source: str, filename: str = "<yaml>", max_bytes: int = MAX_YAML_BYTES, max_nodes: int = MAX_YAML_NODES,
               error=ArchGymError):
     """(data, root node) of one YAML document, read with PyYAML's SafeLoader (no code runs), after
-    checking its size and that expanding its aliases yields at most `max_nodes` nodes (an alias
-    bomb is refused in time linear in its text). The root node (None for an empty document) gives
-    line numbers."""
+    checking its size, that expanding its aliases yields at most `max_nodes` nodes (an alias
+    bomb is refused in time linear in its text) and that no mapping repeats a key (PyYAML keeps the
+    last one silently). The root node (None for an empty document) gives line numbers."""
     import yaml
     if not isinstance(source, str):
         raise error(f"{filename}: YAML must be text, got {type(source).__name__}")
@@ -160,6 +160,7 @@ def load_yaml(source: str, filename: str = "<yaml>", max_bytes: int = MAX_YAML_B
                 if n > max_nodes:
                     raise LimitError(f"{filename}: YAML expands to more than {max_nodes:,} nodes through its aliases "
                                      f"(an alias bomb?); the limit is in archgym.core.validate.MAX_YAML_NODES")
+                _no_duplicate_keys(root, filename, error)
             data = loader.construct_document(root) if root is not None else None
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
@@ -199,6 +200,25 @@ def expanded_nodes(root, stop: int) -> int:
         stack.append((node, True))
         stack.extend((k, False) for k in _children(node, yaml) if id(k) not in size)
     return size[id(root)]
+
+
+def _no_duplicate_keys(root, filename: str, error) -> None:
+    """Refuse a mapping that repeats a scalar key, naming its line (each distinct node visited once)."""
+    import yaml
+    seen_nodes, stack = set(), [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen_nodes:
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys = set()
+            for key, _ in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value in keys:
+                        raise error(f"{filename}:{key.start_mark.line + 1}: duplicate key {key.value!r}")
+                    keys.add(key.value)
+        stack.extend(_children(node, yaml))
 
 
 def _children(node, yaml) -> list:

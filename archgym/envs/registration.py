@@ -4,8 +4,8 @@ from __future__ import annotations
 from importlib import resources
 
 import gymnasium as gym
-import yaml
 
+from archgym.core import validate
 from archgym.core.errors import ArchGymError
 
 ENTRY_POINT = "archgym.envs.base:make_env"
@@ -17,10 +17,7 @@ def load_registry(text: str | None = None, source: str = "envs.yaml") -> dict[st
     """Parse and validate envs.yaml: {env id: {evaluator, description, kwargs, max_episode_steps}}."""
     if text is None:
         text = resources.files("archgym").joinpath("envs.yaml").read_text()
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as e:
-        raise ArchGymError(f"{source}: invalid YAML: {e}") from None
+    data = validate.load_yaml(text, source)[0] or {}
     if not isinstance(data, dict):
         raise ArchGymError(f"{source}: expected a mapping of env id to entry")
     for env_id, entry in data.items():

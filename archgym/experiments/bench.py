@@ -1,8 +1,8 @@
 """The search benchmark: a fixed, versioned suite of tasks that ranks searchers (`archgym bench`).
 
-The suite (`archgym/data/bench/suite.yaml`, read with yaml.safe_load) names each task once: a
-registered env id, its gymnasium.make kwargs, its objective, its budget and the budgets at which
-regret is reported. Adding a task is one entry there. `tuning_tasks` are the lottery's tuning set
+The suite (`archgym/data/bench/suite.yaml`, read with validate.load_yaml: PyYAML's SafeLoader with
+size and alias limits, and no repeated key) names each task once: a registered env id, its
+gymnasium.make kwargs, its objective, its budget and the budgets at which regret is reported. Adding a task is one entry there. `tuning_tasks` are the lottery's tuning set
 and never appear in the leaderboard.
 
 A benchmark run is an ordinary experiment (tasks x agents x seeds, each agent at one setting)
@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from archgym.core import validate
 from archgym.core.errors import ArchGymError, unknown
 
 SUITE_FILE = "data/bench/suite.yaml"
@@ -101,11 +102,8 @@ def load_suite(path: str | Path | None = None) -> Suite:
     if path is None:
         text, source = resources.files("archgym").joinpath(SUITE_FILE).read_text(), f"archgym/{SUITE_FILE}"
     else:
-        p = Path(path)
-        if not p.is_file():
-            raise BenchError(f"suite file {str(p)!r} does not exist")
-        text, source = p.read_text(), str(p)
-    data = yaml.safe_load(text)
+        text, source = validate.text(path, "suite file", validate.MAX_YAML_BYTES, BenchError), str(path)
+    data = validate.load_yaml(text, source, error=BenchError)[0]
     if not isinstance(data, dict):
         raise BenchError(f"{source}: a suite is a mapping with keys {', '.join(_TOP)}")
     for k in data:

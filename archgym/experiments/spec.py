@@ -93,13 +93,9 @@ class Source:
 
     def _walk(self, node, path: tuple) -> None:
         self.lines.setdefault(path, node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            seen = set()
+        if isinstance(node, yaml.MappingNode):   # validate.load_yaml refused repeated keys
             for key, value in node.value:
                 k = key.value if isinstance(key, yaml.ScalarNode) else f"<{key.tag.rpartition(':')[2]} key>"
-                if k in seen:
-                    raise ExperimentError(f"{self.filename}:{key.start_mark.line + 1}: {_where(path + (k,))}: duplicate key")
-                seen.add(k)
                 self.lines[path + (k,)] = key.start_mark.line + 1
                 self._walk(value, path + (k,))
         elif isinstance(node, yaml.SequenceNode):
