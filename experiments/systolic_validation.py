@@ -28,7 +28,7 @@ import test_systolic_dram as scalesim_dram  # noqa: E402
 import test_systolic_timeloop as tl  # noqa: E402
 import test_systolic_zigzag as zz  # noqa: E402
 from archgym.core.workloads import load  # noqa: E402
-from archgym.frontends.graph import ELEMENTWISE_OPS, FREE, REDUCTIONS  # noqa: E402
+from archgym.frontends.graph import COMPARISONS, ELEMENTWISE_OPS, FREE, REDUCTIONS  # noqa: E402
 from experiments._docs import write_generated  # noqa: E402
 from simulators import systolic  # noqa: E402
 from simulators.systolic.loopnest import count, energy_pj  # noqa: E402
@@ -120,8 +120,12 @@ def elementwise_ops() -> str:
     costed = ", ".join(f"`{op}` {n}" for op, n in sorted(ELEMENTWISE_OPS.items()))
     return (f"Costed on the vector unit (element ops per element): {costed}; reductions "
             f"({', '.join(f'`{op}`' for op in sorted(REDUCTIONS))}) one op per input element; arithmetic with a "
-            "scalar one op per element; binary element-wise ops of two tensors (`add`, `sub`, `mul`, `div` and "
-            "their operator and in-place forms) are `add` rows, one op per element.\n\n"
+            "scalar one op per element; binary element-wise ops of two tensors (`add`, `sub`, `mul`, `div` and their "
+            f"operator and in-place forms; comparisons, {', '.join(f'`{op}`' for op in sorted(COMPARISONS))} and their "
+            "operator forms) are `add` rows, one op per element; a select (`where`, `masked_fill`: a mask applied) is "
+            "one op per element of its largest operand (an `add` row between two tensors of that size), and a mask "
+            "computed from constants alone (a causal mask compared from a buffer, `triu` of ones) is a constant: it "
+            "costs nothing.\n\n"
             f"Passed through at zero cost (re-views and copies: address generation, no arithmetic; `dropout`: the "
             f"identity at inference): {', '.join(f'`{op}`' for op in sorted(FREE))}.")
 

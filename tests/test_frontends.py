@@ -400,4 +400,63 @@ def test_onnx_ops_map_onto_graph_names():
     from archgym.frontends import graph, onnx_import
     assert set(onnx_import.ONNX_ACTIVATIONS.values()) <= set(graph.ELEMENTWISE_OPS)
     assert set(onnx_import.ONNX_REDUCTIONS.values()) <= graph.REDUCTIONS
-    assert set(onnx_import.ONNX_BINARY.values()) == set(graph.IDENTITY_SCALAR)
+    # ONNX has no NotEqual (torch's ne exports as Not(Equal), which is refused)
+    assert set(onnx_import.ONNX_BINARY.values()) == set(graph.IDENTITY_SCALAR) | graph.COMPARISONS - {"ne"}
+    assert set(onnx_import.ONNX_BINARY.values()) <= {graph._base(n) for n in graph.BINARY}
+
+
+class CausalSelfAttention(nn.Module):
+    """nanoGPT's attention (its non-flash path), its causal mask written as `mask`."""
+
+    def __init__(self, mask, dim=16, heads=2, block=8):
+        super().__init__()
+        self.mask, self.heads = mask, heads
+        self.c_attn, self.c_proj = nn.Linear(dim, 3 * dim), nn.Linear(dim, dim)
+        self.register_buffer("bias", torch.tril(torch.ones(block, block)).view(1, 1, block, block))
+
+    def forward(self, x):
+        b, t, c = x.shape
+        q, k, v = (y.view(b, t, self.heads, c // self.heads).transpose(1, 2) for y in self.c_attn(x).split(c, dim=2))
+        if self.mask == "sdpa":
+            y = nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+        else:
+            att = (q @ k.transpose(-2, -1)) * (1.0 / k.size(-1) ** 0.5)
+            keep = self.bias[:, :, :t, :t]
+            att = {"none": lambda: att,
+                   "masked_fill": lambda: att.masked_fill(keep == 0, float("-inf")),
+                   "where": lambda: torch.where(keep.bool(), att, float("-inf")),
+                   "tensor.where": lambda: att.where(keep.bool(), torch.tensor(float("-inf"))),
+                   "triu": lambda: att.masked_fill(torch.triu(torch.ones(t, t, dtype=torch.bool), 1), float("-inf")),
+                   "scores": lambda: att.masked_fill(att < 0, 0.0),  # a condition computed from the input
+                   "ne": lambda: att.masked_fill(att != 0, 0.0)}[self.mask]()
+            y = att.softmax(-1) @ v
+        return self.c_proj(y.transpose(1, 2).reshape(b, t, c))
+
+
+@pytest.mark.parametrize("mask", ["masked_fill", "where", "tensor.where", "triu", "sdpa"])
+def test_causal_masks_agree_across_frontends_and_cost_a_select_per_score(mask, tmp_path):
+    x, scores = torch.randn(1, 6, 16), 1 * 2 * 6 * 6  # B x H x T x T
+    a, plain = W.from_torch(CausalSelfAttention(mask), x), W.from_torch(CausalSelfAttention("none"), x)
+    for opset in (14, 17, 20):
+        same_table(W.from_onnx(export(CausalSelfAttention(mask), x, tmp_path / f"{opset}.onnx", opset)), a)
+    # the mask (constant: its comparison costs nothing) is one select per score, fused with the scale and softmax onto Q·Kᵀ
+    assert a.kinds() == plain.kinds() == ["linear", "matmul", "matmul", "linear"]
+    assert a.table[:, T.POST].tolist() == [0, 1 + 1 + ELEMENTWISE_OPS["softmax"], 0, 0]
+    outputs = a.table[:, T.G] * a.table[:, T.M] * a.table[:, T.N]
+    assert outputs[1] == scores and ((a.table - plain.table)[:, T.POST] * outputs).sum() == scores
+
+
+def test_masks_computed_from_the_input_are_costed(tmp_path):
+    x = torch.randn(1, 6, 16)
+    a = W.from_torch(CausalSelfAttention("scores"), x)
+    for opset in (14, 17, 20):
+        same_table(W.from_onnx(export(CausalSelfAttention("scores"), x, tmp_path / f"{opset}.onnx", opset)), a)
+    # Q·Kᵀ (its scale fused), the comparison (1 op per score), the select of the scores and the mask (an add row), softmax
+    assert a.kinds() == ["linear", "matmul", "act", "add", "act", "matmul", "linear"]
+    assert a.table[:, T.POST].tolist() == [0, 1, 1, 0, ELEMENTWISE_OPS["softmax"], 0, 0]
+    assert (a.table[2:5, T.H] * a.table[2:5, T.W] * a.table[2:5, T.C]).tolist() == [2 * 6 * 6] * 3
+    # != exports as Not(Equal): refused, its share counting the Equal and Where among the elements the nodes compute
+    share = 72 / (2 * 288 + 6 * 72 + 3 * 96)  # c_attn's MatMul and Add; Q·Kᵀ, scale, Equal, Not, Where, softmax; A·V, c_proj's 2
+    assert W.from_torch(CausalSelfAttention("ne"), x).kinds() == a.kinds()
+    with pytest.raises(WorkloadError, match=rf"ONNX ops of /Not \(Not\) {100 * share:.1f}% of the elements"):
+        W.from_onnx(export(CausalSelfAttention("ne"), x, tmp_path / "ne.onnx", 17))

@@ -3,11 +3,14 @@ rows, fusion.
 
 `Builder` follows the tensors of one model run, whichever frontend reads it (a tensor is a `Ref`: a
 key unique in the run and its shape). An op that recorded rows (conv, linear, matmul, pooling)
-produces its output tensor; element-wise ops become `add` (binary element-wise: add, sub, mul, div of
-two tensors) and `act` rows (ELEMENTWISE_OPS element ops per element; one per input element for
-reductions such as sum, and for arithmetic with a scalar); ops that only re-view or move data pass
-their input through. `Graph` maps torch calls onto it (FREE: the torch calls passed through; any
-other call that makes a tensor is an error naming the op, so no op is ever costed at zero silently);
+produces its output tensor; element-wise ops become `add` (binary element-wise: add, sub, mul, div or
+a comparison of two tensors, a select between two) and `act` rows (ELEMENTWISE_OPS element ops per
+element; one per input element for reductions such as sum, for arithmetic or a comparison with a
+scalar, and for a select, `where` or `masked_fill`, per element of its largest operand); ops that only
+re-view or move data pass their input through. `Graph` maps torch calls onto it (FREE: the torch
+calls passed through; a call reading no tensor computed from the model input makes a constant, known
+before the model runs, as a mask compared from a buffer or torch.triu of ones; any other call that
+makes a tensor is an error naming the op, so no op is ever costed at zero silently);
 archgym.frontends.onnx_import maps ONNX nodes onto the same names. `RawGraph.finish` folds batch
 norms that directly follow a conv or linear into it, fuses an activation onto the stream of the MAC
 row it follows (POST) or precedes (PRE) when that row is its only producer or consumer, and computes
@@ -33,7 +36,9 @@ from archgym.core.workloads.table import (ACT, ADD, CONV, KIND, LINEAR, MATMUL, 
 
 BINARY = {"add", "__add__", "__radd__", "__iadd__", "add_", "sub", "__sub__", "__rsub__", "__isub__", "sub_",
           "mul", "__mul__", "__rmul__", "__imul__", "mul_", "div", "__truediv__", "__rtruediv__", "__itruediv__",
-          "div_", "true_divide"}
+          "div_", "true_divide", "eq", "__eq__", "ne", "__ne__", "lt", "__lt__", "le", "__le__", "gt", "__gt__",
+          "ge", "__ge__"}
+COMPARISONS = {"eq", "ne", "lt", "le", "gt", "ge"}  # BINARY's comparisons, by base name
 IDENTITY_SCALAR = {"add": 0, "sub": 0, "mul": 1, "div": 1}  # x op s == x
 # Element ops per element on the vector unit: comparisons for the ReLU family (one per bound), scale
 # and shift for normalisations (plus mean and variance where they are computed at inference), and
@@ -48,6 +53,8 @@ FREE = {"view", "view_as", "reshape", "reshape_as", "flatten", "unflatten", "squ
         "dropout", "dropout_", "dropout2d", "identity", "pad", "__get__", "__set__"}
 REDUCTIONS = {"sum", "mean", "amax", "amin", "max", "min", "prod", "logsumexp"}  # one op per input element
 ATTENTION = {"scaled_dot_product_attention", "multi_head_attention_forward"}  # rows wired by Graph._attention
+# where(condition, x, y) and masked_fill(x, mask, value) -> their arguments' positions of (condition, x, y)
+SELECT = {"where": (0, 1, 2), "Tensor.where": (1, 0, 2), "masked_fill": (1, 2, 0), "masked_fill_": (1, 2, 0)}
 POOLS = {"adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "max_pool2d", "_max_pool2d",
          "max_pool2d_with_indices"}
 
@@ -120,17 +127,19 @@ class Builder:
         self.produce(outs, (len(self.rows) - 1,))
 
     def binary(self, op: str, a: Operand, b: Operand, out: Ref) -> None:
-        """a op b for op in add, sub, mul, div (IDENTITY_SCALAR's keys)."""
+        """a op b: arithmetic (add, sub, mul, div: IDENTITY_SCALAR's keys), a comparison (COMPARISONS) or a
+        select (`select`'s)."""
+        arithmetic = op not in COMPARISONS and op != "where"  # identities and zero operands hold for arithmetic only
         if not isinstance(b, Ref) or not isinstance(a, Ref):  # with a scalar
             x, s = (a, b) if isinstance(a, Ref) else (b, a)
-            if op == "mul" and s == 0:
+            if arithmetic and op == "mul" and s == 0:
                 self.produce([out], (-1,), zero=True)
-            elif IDENTITY_SCALAR.get(op) == s or x.key in self.zero:
+            elif arithmetic and (IDENTITY_SCALAR.get(op) == s or x.key in self.zero):
                 self.produce([out], self.source(x), zero=x.key in self.zero)
             else:
                 self.act(op, 1, x, [out])
             return
-        za, zb = a.key in self.zero, b.key in self.zero
+        za, zb = arithmetic and a.key in self.zero, arithmetic and b.key in self.zero
         if za or zb:  # a zero operand: add/sub pass the other through, mul gives zero
             if op == "mul" or (za and zb):
                 self.produce([out], (-1,), zero=True)
@@ -143,6 +152,13 @@ class Builder:
         self.add("add", add_row(*hwc(a.shape)))
         self.inputs.append((self.source(a)[0], self.source(b)[0]))
         self.produce([out], (len(self.rows) - 1,))
+
+    def select(self, cond: Operand, a: Operand, b: Operand, out: Ref) -> None:
+        """where(cond, a, b) (masked_fill(b, cond, a): a causal mask), as a binary op of its two largest tensors (a
+        third of their size, all three computed from the input, adds no op: only its edge in the graph is left out)."""
+        # one op per element: a ReLU's compare-and-select, its comparison made apart (a constant mask's before the run)
+        tensors = sorted((x for x in (a, b, cond) if isinstance(x, Ref)), key=lambda x: -x.numel)
+        self.binary("where", *[*tensors, None][:2], out)
 
     def raw(self, name: str, outs: list[Ref]) -> "RawGraph":
         """What was recorded, before fusion (`outs`: the model's outputs)."""
@@ -159,10 +175,19 @@ class Graph(Builder):
         super().__init__()
         self.is_tensor = is_tensor
         self.keep: list = []
+        self.variable: set[Hashable] = set()  # tensors computed from the model input (the others are constants)
+
+    def input(self, values) -> None:
+        """`values` (a tensor, or tensors in a tuple or list) are the model's input."""
+        self.variable.update(t.key for t in self.refs(values))
 
     def ref(self, t) -> Ref:
         self.keep.append(t)
         return Ref(id(t), tuple(int(d) for d in t.shape))
+
+    def operand(self, value) -> Operand:
+        """A call's argument as a binary op's operand: a tensor's Ref, else the scalar itself."""
+        return self.ref(value) if self.is_tensor(value) else value
 
     def refs(self, values) -> list[Ref]:
         """The tensors among `values` and in the lists among them (torch.cat's, an RNN's states)."""
@@ -176,8 +201,13 @@ class Graph(Builder):
         tensors = self.refs([*args, *kwargs.values()])
         outs = self.refs(out)
         name = getattr(func, "__name__", "")
+        if name == "where" and getattr(func, "__qualname__", "").startswith("TensorBase."):
+            name = "Tensor.where"  # x.where(condition, y)
+        variable = any(t.key in self.variable for t in tensors)
+        if variable or len(self.rows) > first:  # recorded rows run with the model; __setitem__ writes its first operand
+            self.variable.update(t.key for t in outs + (tensors[:1] if name == "__setitem__" else []))
         if len(self.rows) > first and name in ATTENTION:
-            self._attention(first, *tensors[:3], outs)
+            self._attention(first, name == "multi_head_attention_forward", *tensors[:3], outs)
         elif len(self.rows) > first:  # a MAC or pooling call: its rows read its tensor arguments
             self.recorded(first, tensors, outs, layers)
         if len(self.rows) > first or not outs:
@@ -185,15 +215,20 @@ class Graph(Builder):
         if name in POOLS and tensors and tensors[0].shape[-2:] == outs[0].shape[-2:]:
             name = "identity"  # pooling a 1 x 1 map, or to its own size
         pool = name == "mean" and bool(tensors) and is_global_pool(tensors[0].shape, kwargs.get("dim", args[1] if len(args) > 1 else None))
-        if name in BINARY:
+        if name in FREE or not tensors:
+            self.passthrough(tensors, outs)  # constants have no producer
+        elif not variable:
+            self.produce(outs, (-1,))  # computed from constants only: a constant, as ONNX's constant nodes are
+        elif name in BINARY:
             a, b = args[0], args[1] if len(args) > 1 else None
-            self.binary(_base(name), *(self.ref(x) if self.is_tensor(x) else x for x in (a, b)), outs[0])
+            self.binary(_base(name), self.operand(a), self.operand(b), outs[0])
+        elif name in SELECT and len(args) + len(kwargs) == 3:
+            values = [*args, *kwargs.values()]
+            self.select(*(self.operand(values[i]) for i in SELECT[name]), outs[0])
         elif name in ELEMENTWISE_OPS:
             self.act(name, ELEMENTWISE_OPS[name], tensors[0], outs)
         elif name in REDUCTIONS and not pool:
             self.act(name, 1, tensors[0], outs)
-        elif name in FREE or not tensors:
-            self.passthrough(tensors, outs)  # constants have no producer
         elif pool:
             self.global_pool(tensors[0], outs)
         else:
@@ -201,16 +236,16 @@ class Graph(Builder):
                                 "only convolutions, linear layers, matmuls, pooling, element-wise arithmetic, "
                                 "activations, normalisations and data re-views are modelled")
 
-    def _attention(self, first: int, q: Ref, k: Ref, v: Ref, outs: list[Ref]) -> None:
-        """Wire the rows of an attention call: [Q, K, V projections,] Q·Kᵀ, its scale, its softmax, A·V[, the
-        output projection]."""
+    def _attention(self, first: int, proj: bool, q: Ref, k: Ref, v: Ref, outs: list[Ref]) -> None:
+        """Wire the rows of an attention call: [Q, K, V projections (`proj`),] Q·Kᵀ, its scale, [its mask,] its
+        softmax, A·V[, the output projection (`proj`)]."""
         qkv = [self.source(q), self.source(k), self.source(v)]
-        proj = len(self.rows) - first == 8
         reads, qkv = (qkv, [(first,), (first + 1,), (first + 2,)]) if proj else ([], qkv)
         s = first + len(reads)  # the Q·Kᵀ row
-        reads += [qkv[0] + qkv[1], (s,), (s + 1,), (s + 2,) + qkv[2]] + ([(s + 3,)] if proj else [])
+        av = len(self.rows) - 1 - proj  # the A·V row
+        reads += [qkv[0] + qkv[1], *((r,) for r in range(s, av - 1)), (av - 1,) + qkv[2]] + ([(av,)] if proj else [])
         self.inputs += reads
-        self.act_names.update({s + 1: "mul", s + 2: "softmax"})
+        self.act_names.update({s + 1: "mul", av - 1: "softmax"} | {r: "where" for r in range(s + 2, av - 1)})
         self.produce(outs, (len(self.rows) - 1,))
 
 

@@ -13,14 +13,15 @@ Gemm and MatMul (a linear row when one operand is a weight, derived from initial
 Add folded in as torch's linear holds it; else an activation matmul with its batch dimensions as
 heads), LSTM/GRU/RNN as input and recurrent GEMMs over every step, Max/AveragePool and square
 GlobalAveragePool/GlobalMaxPool (and ReduceMean over H, W) as pooling rows. Element-wise nodes map
-onto graph.py's torch names (ONNX_ACTIVATIONS, ONNX_BINARY, ONNX_REDUCTIONS; ONNX_FREE re-views pass
-through as graph.FREE's do); exporter decompositions are read back as the torch op they came from:
+onto graph.py's torch names (ONNX_ACTIVATIONS, ONNX_BINARY with its comparisons, ONNX_REDUCTIONS, Where
+as torch's where and masked_fill: a select per element; ONNX_FREE re-views pass through as graph.FREE's
+do); exporter decompositions are read back as the torch op they came from:
 x * Sigmoid(x) is `silu`, x * HardSigmoid(x) below opset 14 `hardswish`, GELU below opset 20 (its Erf
 form and its Tanh approximation, in any order of the arithmetic, checked by value) `gelu`, LayerNorm
 below opset 17 (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, then its weight's Mul and its bias's
 Add; matched by structure) `layer_norm`, and the Mul and Add by weights after a GroupNorm's
-InstanceNormalization are its affine part. Nodes whose inputs are all constants (shape arithmetic) are
-constants.
+InstanceNormalization are its affine part. Nodes whose inputs are all constants (shape arithmetic, a causal
+mask's Trilu and Equal) are constants.
 
 Nothing is dropped silently: an embedding lookup (a Gather from a weight table), an Einsum, quantised
 or contributed ops that do MACs, control flow, and any node that makes a tensor and has no mapping
@@ -52,7 +53,8 @@ ONNX_ACTIVATIONS = {"Relu": "relu", "LeakyRelu": "leaky_relu", "HardSigmoid": "h
                     "LogSoftmax": "log_softmax", "BatchNormalization": "batch_norm",
                     "LayerNormalization": "layer_norm", "GroupNormalization": "group_norm",
                     "InstanceNormalization": "instance_norm"}
-ONNX_BINARY = {"Add": "add", "Sub": "sub", "Mul": "mul", "Div": "div"}
+ONNX_BINARY = {"Add": "add", "Sub": "sub", "Mul": "mul", "Div": "div", "Equal": "eq", "Less": "lt", "LessOrEqual": "le",
+               "Greater": "gt", "GreaterOrEqual": "ge"}
 ONNX_REDUCTIONS = {"ReduceMean": "mean", "ReduceSum": "sum", "ReduceMax": "amax", "ReduceMin": "amin",
                    "ReduceProd": "prod", "ReduceLogSumExp": "logsumexp"}
 # Re-views and copies, as graph.FREE's torch calls (view/reshape, flatten, squeeze, permute, cat, split,
@@ -297,6 +299,8 @@ class _Graph:
             self._group_norm_step(op, x, outs[0].key)
         elif op in ONNX_BINARY:
             self._binary(node, b, ONNX_BINARY[op], ins, outs[0])
+        elif op == "Where":  # torch's where and masked_fill
+            b.select(*(self.operand(node, i, outs[0].shape) for i in ins), outs[0])
         elif op == "Clip":  # relu6 and hardtanh: two bounds; one bound: a relu
             bounds = len(ins[1:]) + sum(1 for a in node.attribute if a.name in ("min", "max"))
             name = "hardtanh" if bounds == 2 else "relu"

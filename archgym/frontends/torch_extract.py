@@ -4,8 +4,12 @@ A `TorchFunctionMode` sees every conv2d, linear, matmul (`@`, bmm, einsum-free m
 and attention call, whether it comes from an nn.Module or from functional code; graph.py follows
 the tensors between them and records element-wise additions and activations. Attention kernels
 (`scaled_dot_product_attention`, `nn.MultiheadAttention`) are recorded as their GEMMs: Q·Kᵀ and
-A·V per head, plus the projections, and the scale and softmax of the scores between them. A matmul
-with a parameter operand counts as a linear layer.
+A·V per head, plus the projections, and the scale, mask (SDPA's `is_causal` or `attn_mask`) and
+softmax of the scores between them. A matmul with a parameter operand counts as a linear layer.
+Masking written out (`masked_fill`, `torch.where`) is a select per element; a mask computed from
+buffers or constants alone (`bias[:, :, :T, :T] == 0`, `torch.triu` of ones) is a constant, known
+before the model runs, and costs nothing, while comparisons of tensors computed from the model input
+are costed.
 
 Convolutions of other ranks and transposed convolutions become the GEMM they lower to (a 1x1
 convolution row over the im2col'd input; Conv1d keeps its shape as a 1 x L convolution); LSTM, GRU
@@ -44,6 +48,7 @@ def trace_torch(model, example_input, name: str | None = None) -> RawGraph:
 
     params = {id(p) for p in model.parameters()}
     graph = Graph(lambda t: isinstance(t, torch.Tensor))
+    graph.input(example_input)
     rows = graph.rows
     deferred: list[WorkloadError] = []
 
@@ -99,7 +104,8 @@ def trace_torch(model, example_input, name: str | None = None) -> RawGraph:
             q, k, v = args[:3]
             heads = math.prod(q.shape[:-2])
             add("matmul", matmul_row(q.shape[-2], k.shape[-2], q.shape[-1], heads))
-            _scale_and_softmax((*q.shape[:-1], k.shape[-2]))
+            masked = _arg(args, kwargs, 5, "is_causal", False) or _arg(args, kwargs, 3, "attn_mask", None) is not None
+            _scale_and_softmax((*q.shape[:-1], k.shape[-2]), masked)
             add("matmul", matmul_row(q.shape[-2], v.shape[-1], k.shape[-2], heads))
         elif fname == "multi_head_attention_forward":
             _mha(args, kwargs)
@@ -132,9 +138,12 @@ def trace_torch(model, example_input, name: str | None = None) -> RawGraph:
         add("matmul", matmul_row(lq, d, lk, heads))
         add("linear", linear_row(embed, embed, lq))
 
-    def _scale_and_softmax(scores):
-        """The element ops an attention kernel runs on its scores: the 1/sqrt(d) scale and the softmax."""
+    def _scale_and_softmax(scores, masked=False):
+        """The element ops an attention kernel runs on its scores: the 1/sqrt(d) scale, the mask (one select per
+        score, as graph.Builder.select costs one) if `masked`, and the softmax."""
         add("act", act_row(*hwc(scores), 1))
+        if masked:
+            add("act", act_row(*hwc(scores), 1))
         add("act", act_row(*hwc(scores), ELEMENTWISE_OPS["softmax"]))
 
     scope = _Scope(model)
