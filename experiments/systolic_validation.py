@@ -130,12 +130,13 @@ def elementwise_ops() -> str:
             f"identity at inference): {', '.join(f'`{op}`' for op in sorted(FREE))}.")
 
 
+BLOCKS = {"systolic-unit-costs": unit_costs, "systolic-zigzag": zigzag, "systolic-timeloop": timeloop,
+          "systolic-elementwise-ops": elementwise_ops, "systolic-scalesim-dram": scalesim_dram_errors}
+
+
 def main() -> int:
-    write_generated(DOC, "systolic-unit-costs", COMMAND, unit_costs())
-    write_generated(DOC, "systolic-zigzag", COMMAND, zigzag())
-    write_generated(DOC, "systolic-timeloop", COMMAND, timeloop())
-    write_generated(DOC, "systolic-elementwise-ops", COMMAND, elementwise_ops())
-    write_generated(DOC, "systolic-scalesim-dram", COMMAND, scalesim_dram_errors())
+    for name, make in BLOCKS.items():
+        write_generated(DOC, name, COMMAND, make())
     return 0
 
 
