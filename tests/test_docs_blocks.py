@@ -98,3 +98,9 @@ def test_systolic_validation_blocks_are_what_the_script_prints_now():
     for name, make in script.BLOCKS.items():
         command, body = _block("systolic.md", name)
         assert (command, body) == (script.COMMAND, make()), f"docs/systolic.md {name} is stale: run `{command}`"
+
+
+def test_dram_fidelity_blocks_are_what_the_script_prints_now():
+    script = _script("experiments/dram_fidelity.py")  # stored DRAMSys/DRAMSim3 tables and our model: about 2 s
+    for name, body in script.generated_blocks().items():
+        assert _block("dram.md", name) == (script.COMMAND, body), f"docs/dram.md {name} is stale: run `{script.COMMAND}`"
