@@ -112,10 +112,12 @@ def scalesim_v3() -> str:
     return "\n".join(out)
 
 
+BLOCKS = {"systolic-dram-sample": dram_sample, "systolic-dram-models": dram_models, "systolic-scalesim-v3": scalesim_v3}
+
+
 def main() -> int:
-    write_generated(DOC, "systolic-dram-sample", COMMAND, dram_sample())
-    write_generated(DOC, "systolic-dram-models", COMMAND, dram_models())
-    write_generated(DOC, "systolic-scalesim-v3", COMMAND, scalesim_v3())
+    for name, make in BLOCKS.items():
+        write_generated(DOC, name, COMMAND, make())
     print(DOC.read_text().split("<!-- BEGIN GENERATED: systolic-dram-sample")[1][:6000])
     return 0
 

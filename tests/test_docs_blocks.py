@@ -87,17 +87,13 @@ def test_nas_table_block_is_what_the_script_prints_now():
     assert len(means) == 3 and min(means[1:]) - means[0] > 0.10
 
 
-def test_systolic_dram_sample_block_is_what_the_script_prints_now():
-    script = _script("experiments/systolic_memory.py")
-    command, body = _block("systolic.md", "systolic-dram-sample")
-    assert (command, body) == (script.COMMAND, script.dram_sample()), f"docs/systolic.md block is stale: run `{command}`"
-
-
-def test_systolic_validation_blocks_are_what_the_script_prints_now():
-    script = _script("experiments/systolic_validation.py")  # from stored fixtures: about 2 s
+@pytest.mark.parametrize("path, doc", [("experiments/systolic_validation.py", "systolic.md"),  # stored fixtures: 2 s
+                                       ("experiments/systolic_memory.py", "systolic.md")])   # the models: 7 s
+def test_systolic_blocks_are_what_their_scripts_print_now(path, doc):
+    script = _script(path)
     for name, make in script.BLOCKS.items():
-        command, body = _block("systolic.md", name)
-        assert (command, body) == (script.COMMAND, make()), f"docs/systolic.md {name} is stale: run `{command}`"
+        command, body = _block(doc, name)
+        assert (command, body) == (script.COMMAND, make()), f"docs/{doc} {name} is stale: run `{command}`"
 
 
 def test_dram_fidelity_blocks_are_what_the_script_prints_now():
