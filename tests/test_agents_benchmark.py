@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from test_fpga_published import _script
+import scripts
 
 
 @pytest.fixture(scope="module")
 def bench():
-    return _script("agents")  # benchmarks/agents.py, sys.path restored
+    return scripts.load("benchmarks/agents.py")
 
 
 def _gaps(x):

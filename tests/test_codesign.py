@@ -284,13 +284,8 @@ def test_demo_command_rejects_bad_arguments():
 
 
 def _experiment():
-    import importlib.util
-    from pathlib import Path
-    path = Path(__file__).resolve().parent.parent / "experiments" / "joint_vs_sequential.py"
-    spec = importlib.util.spec_from_file_location("joint_vs_sequential", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    import scripts
+    return scripts.load("experiments/joint_vs_sequential.py")
 
 
 def test_holm_adjustment_by_hand():

@@ -4,12 +4,12 @@ A headline number in docs/ lives between `<!-- BEGIN GENERATED: name (by `comman
 `<!-- END GENERATED: name -->` (older sections: `<!-- BEGIN name -->` ... `<!-- END name -->`), written
 by that command; the expensive scripts' blocks are only checked for form here.
 """
-import importlib.util
 import re
-import sys
 from pathlib import Path
 
 import pytest
+
+import scripts
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = sorted((ROOT / "docs").glob("*.md"))
@@ -67,19 +67,8 @@ def _block(doc: str, name: str) -> tuple[str, str]:
     return found[name]
 
 
-def _script(path: str):
-    saved = sys.path[:]  # scripts put their folders on sys.path: benchmarks/agents.py would shadow the agents package
-    try:
-        spec = importlib.util.spec_from_file_location(Path(path).stem, ROOT / path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path[:] = saved
-    return module
-
-
 def test_nas_table_block_is_what_the_script_prints_now():
-    script = _script("experiments/nas_table_report.py")
+    script = scripts.load("experiments/nas_table_report.py")
     command, body = _block("oracles.md", "nas-table")
     assert (command, body) == (script.COMMAND, script.report()), f"docs/oracles.md nas-table is stale: run `{command}`"
     # the prose's 'resolution 8 costs over ten points against 12 or 16' reads this line
@@ -90,13 +79,13 @@ def test_nas_table_block_is_what_the_script_prints_now():
 @pytest.mark.parametrize("path, doc", [("experiments/systolic_validation.py", "systolic.md"),  # stored fixtures: 2 s
                                        ("experiments/systolic_memory.py", "systolic.md")])   # the models: 7 s
 def test_systolic_blocks_are_what_their_scripts_print_now(path, doc):
-    script = _script(path)
+    script = scripts.load(path)
     for name, make in script.BLOCKS.items():
         command, body = _block(doc, name)
         assert (command, body) == (script.COMMAND, make()), f"docs/{doc} {name} is stale: run `{command}`"
 
 
 def test_dram_fidelity_blocks_are_what_the_script_prints_now():
-    script = _script("experiments/dram_fidelity.py")  # stored DRAMSys/DRAMSim3 tables and our model: about 2 s
+    script = scripts.load("experiments/dram_fidelity.py")  # stored DRAMSys/DRAMSim3 tables and our model: about 2 s
     for name, body in script.generated_blocks().items():
         assert _block("dram.md", name) == (script.COMMAND, body), f"docs/dram.md {name} is stale: run `{script.COMMAND}`"

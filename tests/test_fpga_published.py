@@ -2,12 +2,13 @@
 one source per row; see its README). Default tolerances are the issue's targets; a row that needs
 more says so in its `tolerance` column, with the measured reason in its note."""
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
 from simulators.fpga import estimators, published
+
+import scripts
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "fpga" / "published_designs.csv"
@@ -74,17 +75,7 @@ def test_bnnpynq_dsp_exact():
 
 
 def _script(name):
-    """A benchmarks/ script as a module (benchmarks/ is not a package). The scripts put benchmarks/ on
-    sys.path for their _report helper; it is taken off again, or its agents.py would shadow `agents`."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    saved = list(sys.path)
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path[:] = saved
-    return module
+    return scripts.load(f"benchmarks/{name}.py")
 
 
 def test_bnnpynq_run_time_multiplies_counted_from_source():
