@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 
-from archgym.analysis.exact import exact_front, pareto_2d, regret
 
 ENV_ID = "archgym/NB201-Systolic-v0"
 AGENTS = ("ga", "regularized_evolution", "random")
@@ -26,6 +25,7 @@ def plot_front(path: Path, runs: dict, exact, objective, best: dict | None = Non
     optimum (star) and each search's best design (dot), and the latency budget."""
     from matplotlib.figure import Figure  # no pyplot: never touches the user's backend
 
+    from archgym.analysis.exact import pareto_2d
     acc = objective.optimize
     other = {k: v for k, v in objective.limits.items() if k != "latency_s"}
     fig = Figure(figsize=(7.6, 5.0))
@@ -75,6 +75,7 @@ def run_demo(budget: int = 20_000, seeds: int = 5, agents: tuple[str, ...] = AGE
     import gymnasium as gym
 
     from agents import make_agent
+    from archgym.analysis.exact import exact_front, regret  # here, not at import: `archgym --help` needs no numba
 
     env = gym.make(ENV_ID, **(env_kwargs or {}))
     base = env.unwrapped
