@@ -211,6 +211,18 @@ class Tokens(nn.Module):
         return self.fc2(self.act(self.fc1(x)))
 
 
+class ScalarSides(nn.Module):
+    """Scalars on either side: x / 1, 1 * x and 0 + x are x; 1 - x, 0 - x and 2 / x cost one op per element."""
+
+    def __init__(self, reflected_div=False):
+        super().__init__()
+        self.conv, self.reflected_div = nn.Conv2d(3, 8, 3), reflected_div
+
+    def forward(self, x):
+        y = 0 - (1 - (0 + 1.0 * (self.conv(x) / 1.0)))
+        return 2 / (y + 3) if self.reflected_div else y
+
+
 def conv_with(*acts):
     return nn.Sequential(nn.Conv2d(3, 8, 3), *acts, nn.Conv2d(8, 4, 1))
 
@@ -228,8 +240,9 @@ def conv_with(*acts):
     (Tokens(nn.LogSoftmax(-1)), (1, 5, 16)),
     (Tokens(nn.LayerNorm(32)), (1, 5, 16)),
     (Tokens(nn.Sequential(nn.LayerNorm(32), nn.ReLU(), nn.Dropout(0.1))), (1, 5, 16)),
+    (ScalarSides(), (1, 3, 10, 10)),
 ], ids=["relu6", "hardswish", "silu-leaky-tanh", "group-instance-norm", "batch-norms", "residual-scalar-mean",
-        "gelu", "gelu-tanh", "softmax", "log-softmax", "layer-norm", "layer-norm-relu-dropout"])
+        "gelu", "gelu-tanh", "softmax", "log-softmax", "layer-norm", "layer-norm-relu-dropout", "scalar-sides"])
 def test_element_wise_rows_agree_across_frontends(model, shape, tmp_path):
     x = torch.randn(shape)
     a = W.from_torch(model, x)
@@ -250,6 +263,13 @@ def test_element_wise_rows_hand_counted(tmp_path):
     assert wl.table[:, T.PRE].tolist() == [0, 0, 0, 2, 0, 0]
     assert wl.table[:, T.POST].tolist() == [1, 0, 0, 5, 0, 0]
     assert wl.table[2, T.IN2_OCC] == T.NEVER  # the residual add's second operand is the network input
+
+
+def test_scalars_on_the_left_are_costed_where_they_are_no_identity():
+    # 1 - x and 0 - x: one op each (0 - x was taken for x); 2 / x (torch's __rdiv__, refused before): one more
+    x = torch.zeros(1, 3, 10, 10)
+    assert W.from_torch(ScalarSides(), x).table[:, T.POST].tolist() == [2]
+    assert W.from_torch(ScalarSides(reflected_div=True), x).table[:, T.POST].tolist() == [4]  # + 3 and 2 / y
 
 
 def gelu_block(approximate):

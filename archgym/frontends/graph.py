@@ -36,10 +36,14 @@ from archgym.core.workloads.table import (ACT, ADD, CONV, KIND, LINEAR, MATMUL, 
 
 BINARY = {"add", "__add__", "__radd__", "__iadd__", "add_", "sub", "__sub__", "__rsub__", "__isub__", "sub_",
           "mul", "__mul__", "__rmul__", "__imul__", "mul_", "div", "__truediv__", "__rtruediv__", "__itruediv__",
-          "div_", "true_divide", "eq", "__eq__", "ne", "__ne__", "lt", "__lt__", "le", "__le__", "gt", "__gt__",
+          "__rdiv__", "div_", "true_divide", "eq", "__eq__", "ne", "__ne__", "lt", "__lt__", "le", "__le__", "gt", "__gt__",
           "ge", "__ge__"}
 COMPARISONS = {"eq", "ne", "lt", "le", "gt", "ge"}  # BINARY's comparisons, by base name
 IDENTITY_SCALAR = {"add": 0, "sub": 0, "mul": 1, "div": 1}  # x op s == x
+# BINARY's arithmetic by base name -> IDENTITY_SCALAR's op; the reflected ones (s - x, s / x) swap their operands
+ARITHMETIC = {"radd": "add", "iadd": "add", "isub": "sub", "rmul": "mul", "imul": "mul", "truediv": "div",
+              "itruediv": "div", "true_divide": "div"}
+REFLECTED = {"rsub": "sub", "rtruediv": "div", "rdiv": "div"}
 # Element ops per element on the vector unit: comparisons for the ReLU family (one per bound), scale
 # and shift for normalisations (plus mean and variance where they are computed at inference), and
 # a table lookup with linear interpolation (4 ops: index, two reads' blend) for transcendental ones.
@@ -132,9 +136,10 @@ class Builder:
         arithmetic = op not in COMPARISONS and op != "where"  # identities and zero operands hold for arithmetic only
         if not isinstance(b, Ref) or not isinstance(a, Ref):  # with a scalar
             x, s = (a, b) if isinstance(a, Ref) else (b, a)
+            identity = IDENTITY_SCALAR.get(op) == s and (x is a or op in ("add", "mul"))  # 0 - x and 1 / x are not x
             if arithmetic and op == "mul" and s == 0:
                 self.produce([out], (-1,), zero=True)
-            elif arithmetic and (IDENTITY_SCALAR.get(op) == s or x.key in self.zero):
+            elif arithmetic and (identity or x.key in self.zero):
                 self.produce([out], self.source(x), zero=x.key in self.zero)
             else:
                 self.act(op, 1, x, [out])
@@ -221,7 +226,11 @@ class Graph(Builder):
             self.produce(outs, (-1,))  # computed from constants only: a constant, as ONNX's constant nodes are
         elif name in BINARY:
             a, b = args[0], args[1] if len(args) > 1 else None
-            self.binary(_base(name), self.operand(a), self.operand(b), outs[0])
+            op = _base(name)
+            if op in REFLECTED:
+                self.binary(REFLECTED[op], self.operand(b), self.operand(a), outs[0])
+            else:
+                self.binary(ARITHMETIC.get(op, op), self.operand(a), self.operand(b), outs[0])
         elif name in SELECT and len(args) + len(kwargs) == 3:
             values = [*args, *kwargs.values()]
             self.select(*(self.operand(values[i]) for i in SELECT[name]), outs[0])
