@@ -241,8 +241,10 @@ def conv_with(*acts):
     (Tokens(nn.LayerNorm(32)), (1, 5, 16)),
     (Tokens(nn.Sequential(nn.LayerNorm(32), nn.ReLU(), nn.Dropout(0.1))), (1, 5, 16)),
     (ScalarSides(), (1, 3, 10, 10)),
+    (ScalarSides(reflected_div=True), (1, 3, 10, 10)),  # ONNX: Reciprocal then Mul by 2
 ], ids=["relu6", "hardswish", "silu-leaky-tanh", "group-instance-norm", "batch-norms", "residual-scalar-mean",
-        "gelu", "gelu-tanh", "softmax", "log-softmax", "layer-norm", "layer-norm-relu-dropout", "scalar-sides"])
+        "gelu", "gelu-tanh", "softmax", "log-softmax", "layer-norm", "layer-norm-relu-dropout", "scalar-sides",
+        "scalar-over-x"])
 def test_element_wise_rows_agree_across_frontends(model, shape, tmp_path):
     x = torch.randn(shape)
     a = W.from_torch(model, x)

@@ -50,7 +50,7 @@ REFLECTED = {"rsub": "sub", "rtruediv": "div", "rdiv": "div"}
 ELEMENTWISE_OPS = {"relu": 1, "relu_": 1, "threshold": 1, "relu6": 2, "hardtanh": 2, "hardtanh_": 2,
                    "leaky_relu": 2, "leaky_relu_": 2, "hardsigmoid": 3, "hardswish": 3, "sigmoid": 4, "tanh": 4,
                    "gelu": 4, "silu": 5, "softmax": 4, "log_softmax": 4, "batch_norm": 2, "layer_norm": 5,
-                   "group_norm": 5, "instance_norm": 5}
+                   "group_norm": 5, "instance_norm": 5, "reciprocal": 1}
 FREE = {"view", "view_as", "reshape", "reshape_as", "flatten", "unflatten", "squeeze", "unsqueeze", "permute",
         "transpose", "t", "contiguous", "clone", "detach", "to", "type", "float", "half", "double", "expand",
         "expand_as", "chunk", "split", "narrow", "select", "__getitem__", "unbind", "cat", "concat", "stack",

@@ -19,9 +19,9 @@ do); exporter decompositions are read back as the torch op they came from:
 x * Sigmoid(x) is `silu`, x * HardSigmoid(x) below opset 14 `hardswish`, GELU below opset 20 (its Erf
 form and its Tanh approximation, in any order of the arithmetic, checked by value) `gelu`, LayerNorm
 below opset 17 (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, then its weight's Mul and its bias's
-Add; matched by structure) `layer_norm`, and the Mul and Add by weights after a GroupNorm's
-InstanceNormalization are its affine part. Nodes whose inputs are all constants (shape arithmetic, a causal
-mask's Trilu and Equal) are constants.
+Add; matched by structure) `layer_norm`, Reciprocal(x) times a scalar s one division (s / x), and the
+Mul and Add by weights after a GroupNorm's InstanceNormalization are its affine part. Nodes whose inputs
+are all constants (shape arithmetic, a causal mask's Trilu and Equal) are constants.
 
 Nothing is dropped silently: an embedding lookup (a Gather from a weight table), an Einsum, quantised
 or contributed ops that do MACs, control flow, and any node that makes a tensor and has no mapping
@@ -53,7 +53,7 @@ ONNX_ACTIVATIONS = {"Relu": "relu", "LeakyRelu": "leaky_relu", "HardSigmoid": "h
                     "Sigmoid": "sigmoid", "Tanh": "tanh", "Gelu": "gelu", "Softmax": "softmax",
                     "LogSoftmax": "log_softmax", "BatchNormalization": "batch_norm",
                     "LayerNormalization": "layer_norm", "GroupNormalization": "group_norm",
-                    "InstanceNormalization": "instance_norm"}
+                    "InstanceNormalization": "instance_norm", "Reciprocal": "reciprocal"}
 ONNX_BINARY = {"Add": "add", "Sub": "sub", "Mul": "mul", "Div": "div", "Equal": "eq", "Less": "lt", "LessOrEqual": "le",
                "Greater": "gt", "GreaterOrEqual": "ge"}
 ONNX_REDUCTIONS = {"ReduceMean": "mean", "ReduceSum": "sum", "ReduceMax": "amax", "ReduceMin": "amin",
@@ -261,6 +261,11 @@ class _Graph:
             if folds and (op, step) in (("mul", 2), ("add", 3)):
                 b.passthrough([Ref(t, ())], [out])  # GroupNorm's affine part: group_norm's element ops hold it
                 self.group_norm[out.key] = 3
+                return
+            reciprocal = self.producer.get(t)
+            if op == "mul" and folds and self._scalar(c) is not None and reciprocal is not None \
+                    and reciprocal.op_type == "Reciprocal":
+                b.passthrough([Ref(t, ())], [out])  # s / x exported as Reciprocal(x) * s: one division, as torch's
                 return
             if op == "mul" and self._sdpa_scale(c):
                 b.passthrough([Ref(t, ())], [out])
