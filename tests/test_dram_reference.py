@@ -1,11 +1,16 @@
 """Differential test: the numba kernel and the per-cycle simpy golden model agree exactly, on every
 request's admission and response cycle and on every metric (tolerance: float rounding only)."""
+import dataclasses
+
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from archgym.core.errors import DesignError
 from archgym.core.workloads import traces as tr
 from simulators import dram
 from simulators.dram import reference
+from simulators.dram.dramsys import MemorySystem
 
 KNOBS = {p.name: st.sampled_from(p.values) for p in dram.PARAMETERS
          if p.name not in ("request_buffer_size", "max_active_transactions",
@@ -61,6 +66,13 @@ def test_kernel_matches_simpy_on_dramsim3_round_robin_over_64_banks():
     design = {"ranks": 4, "arbiter": "dramsim3", "max_active_transactions": 64, "request_buffer_size": 4,
               "refresh_policy": "per_bank", "address_mapping": "rorababgcoch"}
     check_same(design, tr.random(1500, span=1 << 34, gap=0, write_fraction=0.33, seed=11))
+
+
+def test_more_banks_per_channel_than_the_kernel_holds_is_a_design_error():
+    d, system = dram.memory_system({"ranks": 4})
+    wide = MemorySystem(dataclasses.replace(system.standard, banks_per_group=8), system.channels, 4, system.mapping)
+    with pytest.raises(DesignError, match=r"ranks: 4 ranks x 32 banks .* make 128 banks per channel; allowed: ranks x banks <= 64"):
+        dram.params(d, wide)
 
 
 def test_reference_reproduces_hand_computed_cycles():

@@ -142,8 +142,8 @@ def params(d: Mapping, system: MemorySystem, ratio: tuple[int, int] = (1, 1)) ->
     """A complete, validated design on a memory system -> the kernel's int64 parameter vector."""
     s = system.standard
     if system.ranks * s.banks > L.MAX_BANKS_PER_CHANNEL:
-        raise ValueError(f"ranks x banks per channel must be at most {L.MAX_BANKS_PER_CHANNEL}; "
-                         f"got {system.ranks} x {s.banks}")
+        raise DesignError(f"ranks: {system.ranks} ranks x {s.banks} banks of {s.name} make {system.ranks * s.banks} "
+                          f"banks per channel; allowed: ranks x banks <= {L.MAX_BANKS_PER_CHANNEL}")
     P = np.zeros(L.N_PARAMS, np.int64)
     P[:L.P_NCH] = (s.cl, s.cwl, s.trcd, s.trp, s.trp_ab, s.tras, s.trc, s.twr, s.trtp, s.trrd_s, s.trrd_l,
                    s.tfaw, s.tccd_s, s.tccd_l, s.twtr_s, s.twtr_l, s.trfc, s.trefi, s.trfc_pb, s.trefi_pb,
