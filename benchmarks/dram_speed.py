@@ -7,7 +7,8 @@ made with `traces.reference_trace("random", 0.33, n=N)` (DRAMSim3's comparison r
 runs its shipped DDR4_8Gb_x8_2400.ini (2 ranks of 8 Gb x8 = 16 GiB, open page, FR-FCFS, per-bank
 command queues of 8, a 32-entry transaction queue); ours runs the design that config corresponds to
 (DESIGN, as tests/test_dram_dramsim3.py). Reported, wall and process CPU time each, the fastest of REPEATS runs:
-- end to end: DRAMSim3's `dramsim3main` on the file, and `simulators.dram.simulate(DESIGN, path)` on
+- end to end: DRAMSim3's `dramsim3main` on the file, for the fewest cycles in which it finishes (found by
+  bisection first: it ticks every cycle it is given), and `simulators.dram.simulate(DESIGN, path)` on
   the same file in this process (warm: numba code loaded), plus `archgym simulate dram --trace FILE`
   as a fresh process (interpreter start and numba cache load included);
 - kernel only: ours on the trace already decoded in memory, for DESIGN and for SHARED32 (the same
@@ -39,6 +40,7 @@ SHARED32 = {**DESIGN, "scheduler_buffer": "shared", "request_buffer_size": 32}
 DEFAULT_BIN = "/work/ext/dramsim3-build/build/dramsim3main"   # where build_dramsim3.sh puts it here
 BATCH = 64
 REPEATS, KERNEL_REPEATS = 3, 5   # each row is the fastest of this many runs (the simpy model runs once)
+DS3_CYCLE_RESOLUTION = 0.002    # DRAMSim3 runs at most this share of cycles past its last request
 
 
 def children_cpu() -> float:
@@ -75,14 +77,23 @@ def find_dramsim3() -> tuple[str, str] | None:
 
 
 def run_dramsim3(binary: str, cfg: str, trace: Path, n: int, cycles: int, out: Path):
-    """DRAMSim3 for `cycles` DRAM cycles (enough to finish: checked, else doubled). (stats, wall, CPU)."""
+    """DRAMSim3 for `cycles` DRAM cycles: (stats, wall s, CPU s, all n requests done)."""
     out.mkdir(exist_ok=True)
-    while True:
-        _, wall, cpu = timed_child([binary, cfg, "-c", str(cycles), "-t", str(trace), "-o", str(out)])
-        stats = json.loads((out / "dramsim3.json").read_text())["0"]
-        if stats["num_reads_done"] + stats["num_writes_done"] >= n:   # n + 1: it reads its last line twice
-            return stats, wall, cpu, cycles
-        cycles *= 2
+    _, wall, cpu = timed_child([binary, cfg, "-c", str(cycles), "-t", str(trace), "-o", str(out)])
+    stats = json.loads((out / "dramsim3.json").read_text())["0"]
+    return stats, wall, cpu, stats["num_reads_done"] + stats["num_writes_done"] >= n   # n + 1: it reads its last line twice
+
+
+def dramsim3_cycles(binary: str, cfg: str, trace: Path, n: int, guess: int, out: Path) -> int:
+    """The fewest DRAM cycles, to DS3_CYCLE_RESOLUTION, in which DRAMSim3 finishes all n requests: it ticks
+    every cycle it is given, so a run longer than that would time idle cycles and flatter the ratio."""
+    lo, hi = 0, guess
+    while not run_dramsim3(binary, cfg, trace, n, hi, out)[3]:
+        lo, hi = hi, hi * 2
+    while hi - lo > hi * DS3_CYCLE_RESOLUTION:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if run_dramsim3(binary, cfg, trace, n, mid, out)[3] else (mid, hi)
+    return hi
 
 
 def profile(P, decoded) -> list[tuple[str, float]]:
@@ -162,8 +173,8 @@ def main(argv=None) -> int:
         ds3 = find_dramsim3()
         stats = None
         if ds3 is not None:
-            stats, wall, cpu, ds3_cycles = best(REPEATS, lambda: run_dramsim3(
-                *ds3, path, n, int(res.metrics["cycles"] * 1.1) + 10_000, Path(tmp) / "out"))
+            ds3_cycles = dramsim3_cycles(*ds3, path, n, int(res.metrics["cycles"]), Path(tmp) / "out")
+            stats, wall, cpu, _ = best(REPEATS, lambda: run_dramsim3(*ds3, path, n, ds3_cycles, Path(tmp) / "out"))
             rows.append(("end to end (text trace file)", f"DRAMSim3 (`dramsim3main -c {ds3_cycles:,}`)", n, wall, cpu))
 
     decoded = dram.decode(trace, system, (1, 1))
