@@ -46,7 +46,7 @@ def main(argv=None) -> int:
     import os
 
     import archgym  # noqa: F401  (registers the envs)
-    from _report import machine, write_section  # benchmarks/ is on sys.path when run as a script
+    from _report import DOC, command_line, machine, write_generated  # benchmarks/ is on sys.path when run as a script
 
     load = os.getloadavg()[0]
     rows = []
@@ -67,7 +67,7 @@ def main(argv=None) -> int:
              "|---|---|---:|---:|---:|"]
     for env_id, label, r in rows:
         lines.append(f"| `{env_id}` | {label} | {r['steps_per_s']:,.0f} | {r['batch_evals_per_s']:,.0f} | {r['make_s']:.2f} |")
-    write_section("codesign", "\n".join(lines))
+    write_generated(DOC, "codesign", command_line(__file__, argv), "\n".join(lines))
     return 0
 
 

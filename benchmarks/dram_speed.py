@@ -242,8 +242,8 @@ each, {os.cpu_count()} cores; best of 3, ratios against one design per call):
 """
     print(md)
     if not args.no_write:
-        from _report import DOC, write_generated   # benchmarks/ is on sys.path when run as a script
-        write_generated(DOC, "dram-speed", "python benchmarks/dram_speed.py" + _args(argv), md)
+        from _report import DOC, command_line, write_generated   # benchmarks/ is on sys.path when run as a script
+        write_generated(DOC, "dram-speed", command_line(__file__, argv), md)
     return 0
 
 
@@ -256,11 +256,6 @@ def _batch_table(eb: dict[str, tuple[float, float]]) -> str:
 def _machine() -> str:
     from _report import machine
     return machine()
-
-
-def _args(argv) -> str:
-    argv = [a for a in (sys.argv[1:] if argv is None else argv) if a != "--no-write"]
-    return (" " + " ".join(argv)) if argv else ""
 
 
 if __name__ == "__main__":

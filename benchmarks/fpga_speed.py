@@ -25,7 +25,7 @@ import numba
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import machine, write_section  # noqa: E402
+from _report import DOC, command_line, machine, write_generated  # noqa: E402
 
 WORKLOADS = ("cnv", "mobilenet_v1_0.25")
 START = ("import time; t = time.perf_counter(); from simulators import fpga; fpga.simulate({}, 'cnv'); "
@@ -133,7 +133,7 @@ def main(argv=None) -> str:
     text = "\n".join(lines)
     print(text)
     if not args.no_write:
-        write_section("fpga", text)
+        write_generated(DOC, "fpga", command_line(__file__, argv), text)
     return text
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._report import machine, write_section  # noqa: E402
+from benchmarks._report import DOC, command_line, machine, write_generated  # noqa: E402
 
 ENV = "archgym/Systolic-v0"
 
@@ -66,7 +66,7 @@ def main() -> None:
                     f"driver decode + SQLite commit {driver:.4f} ms |")
         print(rows[-1])
     print(rows[0])
-    write_section("sweep", "\n".join([
+    write_generated(DOC, "sweep", command_line(__file__), "\n".join([
         "## Sweeps (`benchmarks/sweep_speed.py`)",
         "",
         f"Machine: {machine()}; load average at start {load:.1f} (the machine is shared). Local executor",

@@ -21,7 +21,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._report import machine, write_section  # noqa: E402
+from benchmarks._report import DOC, command_line, machine, write_generated  # noqa: E402
 
 
 def best_of(fn, repeat=5, number=1):
@@ -182,7 +182,7 @@ def main():
         rows.append(("archgym, the same layer (`simulate_layers`)", f"{ours_s * 1e6:.2f} µs", ""))
         rows.append(("Speed-up per layer, identical cycles " f"({our_cycles})", f"{ref_layer_s / ours_s:,.0f}×", "≥ 10^6×"))
     table = "\n".join(f"| {a} | {b} | {c} |" for a, b, c in rows)
-    write_section("systolic", f"""## Systolic array (`benchmarks/systolic_speed.py`)
+    write_generated(DOC, "systolic", command_line(__file__), f"""## Systolic array (`benchmarks/systolic_speed.py`)
 
 {machine()}; load average at start {load_avg:.1f}. Best of several rounds; wall time.
 

@@ -1,4 +1,4 @@
-"""Marker-delimited sections of docs/*.md, shared with the benchmarks (benchmarks/_report.py)."""
+"""Generated blocks of docs/*.md, shared with the benchmarks (benchmarks/_report.py)."""
 import importlib.util
 from pathlib import Path
 
@@ -6,15 +6,13 @@ ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("_bench_report", ROOT / "benchmarks" / "_report.py")
 _module = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_module)
-write_section = _module.write_section
 write_generated = _module.write_generated
 machine = _module.machine
 
 
 def command_of(script: str, argv=None) -> str:
     """The command line that ran experiments/`script` (argv: main's, or sys.argv's)."""
-    import sys
-    return " ".join([f"python experiments/{script}", *(sys.argv[1:] if argv is None else argv)])
+    return _module.command_line(ROOT / "experiments" / script, argv)
 
 
 def publish(blocks: dict[str, str], command: str, docs: bool = True) -> int:

@@ -1,8 +1,8 @@
 """Generated blocks of docs/*.md: well-formed everywhere, and, where the script is cheap, what it prints now.
 
 A headline number in docs/ lives between `<!-- BEGIN GENERATED: name (by `command`) -->` and
-`<!-- END GENERATED: name -->` (older sections: `<!-- BEGIN name -->` ... `<!-- END name -->`), written
-by that command; the expensive scripts' blocks are only checked for form here.
+`<!-- END GENERATED: name -->`, written by that command (an older `<!-- BEGIN name -->` section names
+no command and is refused); the expensive scripts' blocks are only checked for form here.
 """
 import re
 from pathlib import Path
@@ -46,6 +46,7 @@ def test_blocks_are_well_formed_unique_and_name_a_script_that_exists(doc):
     assert len(names) == len(set(names)), f"{doc.name}: a block name appears twice: {names}"
     for name, command, body in found:
         assert body.strip(), f"{doc.name}: block {name} is empty"
+        assert command is not None, f"{doc.name}: section {name} names no command: write it with _report.write_generated"
         script = command.split()[1] if command and command.startswith("python ") else None
         assert script is None or (ROOT / script).is_file(), f"{doc.name}: block {name} names {script}, not a file"
 
