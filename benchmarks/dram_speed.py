@@ -6,7 +6,8 @@ One text trace file in DRAMSim3's format: N random requests over 16 GiB, 33% wri
 made with `traces.reference_trace("random", 0.33, n=N)` (DRAMSim3's comparison recipe). DRAMSim3
 runs its shipped DDR4_8Gb_x8_2400.ini (2 ranks of 8 Gb x8 = 16 GiB, open page, FR-FCFS, per-bank
 command queues of 8, a 32-entry transaction queue); ours runs the design that config corresponds to
-(DESIGN, as tests/test_dram_dramsim3.py). Reported, wall and process CPU time each, the fastest of REPEATS runs:
+(DESIGN, as tests/test_dram_dramsim3.py). Reported, wall and process CPU time each, the fastest of ROUNDS runs
+(interleaved: every round runs each tool once):
 - end to end: DRAMSim3's `dramsim3main` on the file, for the fewest cycles in which it finishes (found by
   bisection first: it ticks every cycle it is given), and `simulators.dram.simulate(DESIGN, path)` on
   the same file in this process (warm: numba code loaded), plus `archgym simulate dram --trace FILE`
@@ -39,7 +40,7 @@ DESIGN = {"arbiter": "dramsim3", "max_active_transactions": 32, "request_buffer_
 SHARED32 = {**DESIGN, "scheduler_buffer": "shared", "request_buffer_size": 32}
 DEFAULT_BIN = "/work/ext/dramsim3-build/build/dramsim3main"   # where build_dramsim3.sh puts it here
 BATCH = 64
-REPEATS, KERNEL_REPEATS = 3, 5   # each row is the fastest of this many runs (the simpy model runs once)
+ROUNDS = 5                       # each row is the fastest of this many runs, interleaved (the simpy model runs once)
 DS3_CYCLE_RESOLUTION = 0.002    # DRAMSim3 runs at most this share of cycles past its last request
 
 
@@ -55,10 +56,17 @@ def timed(fn):
     return out, time.perf_counter() - w, time.process_time() - c
 
 
-def best(k: int, fn):
-    """The fastest (by wall time, the tuple's second item) of k calls of fn: single runs on these
-    shared cores swing by 1.5x."""
-    return min((fn() for _ in range(k)), key=lambda r: r[1])
+def interleaved(rounds: int, runs: dict) -> dict:
+    """{key: the fastest (by wall time, the tuple's second item) of `rounds` calls of runs[key]}, called
+    round by round, one of each per round, so that a change in the machine's load (single runs on these
+    shared cores swing by 1.5-2x) falls on every tool alike instead of on whichever ran then."""
+    fastest = {}
+    for _ in range(rounds):
+        for key, fn in runs.items():
+            r = fn()
+            if key not in fastest or r[1] < fastest[key][1]:
+                fastest[key] = r
+    return fastest
 
 
 def timed_child(cmd: list[str]):
@@ -154,42 +162,40 @@ def main(argv=None) -> int:
     trace = tr.reference_trace("random", 0.33, n=n)
     d, system = dram.memory_system(DESIGN)
     P = dram.params(d, system)
-    rows = []   # (what, tool, requests, wall s, CPU s)
+    decoded = dram.decode(trace, system, (1, 1))
+    P32 = dram.params(*dram.memory_system(SHARED32))
+    z = np.zeros((0, 2), np.int64)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "random_w33.trace"
         path.write_text("".join(f"{a:#x} {'WRITE' if w else 'READ'} {c}\n" for a, w, c in trace.tolist()))
         small = Path(tmp) / "small.trace"
         small.write_text("".join(path.read_text().splitlines(keepends=True)[:1000]))
         dram.simulate(DESIGN, small)                                    # warm: numba code in memory
-
-        res, wall, cpu = best(REPEATS, lambda: timed(lambda: dram.simulate(DESIGN, path)))
-        rows.append(("end to end (text trace file)", "ours: `dram.simulate(design, path)`", n, wall, cpu))
+        for p in (P, P32):
+            batch.simulate_one(p, decoded[:1000], z, None)
+        res = dram.simulate(DESIGN, path)
         cli = [sys.executable, "-m", "archgym.cli", "simulate", "dram", "--trace", str(path), "--json",
                *[a for k, v in DESIGN.items() for a in ("--set", f"{k}={v}")]]
-        out, wall, cpu = best(REPEATS, lambda: timed_child(cli))
-        assert json.loads(out.stdout)["metrics"]["cycles"] == res.metrics["cycles"]
-        rows.append(("end to end (text trace file)", "ours: `archgym simulate dram` (fresh process)", n, wall, cpu))
-
+        runs = {("end to end (text trace file)", "ours: `dram.simulate(design, path)`"):
+                lambda: timed(lambda: dram.simulate(DESIGN, path)),
+                ("end to end (text trace file)", "ours: `archgym simulate dram` (fresh process)"): lambda: timed_child(cli)}
         ds3 = find_dramsim3()
-        stats = None
         if ds3 is not None:
             ds3_cycles = dramsim3_cycles(*ds3, path, n, int(res.metrics["cycles"]), Path(tmp) / "out")
-            stats, wall, cpu, _ = best(REPEATS, lambda: run_dramsim3(*ds3, path, n, ds3_cycles, Path(tmp) / "out"))
-            rows.append(("end to end (text trace file)", f"DRAMSim3 (`dramsim3main -c {ds3_cycles:,}`)", n, wall, cpu))
-
-    decoded = dram.decode(trace, system, (1, 1))
-    none = None   # no profile
-    batch.simulate_one(P, decoded[:1000], np.zeros((0, 2), np.int64), none)   # warm
-    (S, _, _), wall, cpu = best(KERNEL_REPEATS, lambda: timed(lambda: batch.simulate_one(
-        P, decoded, np.zeros((0, 2), np.int64), none)))
-    rows.append(("kernel only (decoded trace in memory)", "ours: `batch.simulate_one`", n, wall, cpu))
+            runs["end to end (text trace file)", f"DRAMSim3 (`dramsim3main -c {ds3_cycles:,}`)"] = \
+                lambda: run_dramsim3(*ds3, path, n, ds3_cycles, Path(tmp) / "out")
+        runs["kernel only (decoded trace in memory)", "ours: `batch.simulate_one`"] = \
+            lambda: timed(lambda: batch.simulate_one(P, decoded, z, None))
+        runs["kernel only (decoded trace in memory)", "ours: `batch.simulate_one`, SHARED32"] = \
+            lambda: timed(lambda: batch.simulate_one(P32, decoded, z, None))
+        fastest = interleaved(ROUNDS, runs)
+    cli_out = fastest[next(k for k in runs if "fresh process" in k[1])][0]
+    assert json.loads(cli_out.stdout)["metrics"]["cycles"] == res.metrics["cycles"]
+    stats = fastest[next(k for k in runs if "DRAMSim3" in k[1])][0] if ds3 is not None else None
+    rows = [(what, tool, n, wall, cpu) for (what, tool), (_, wall, cpu, *_) in fastest.items()]   # (what, tool, requests, wall s, CPU s)
+    kernel_cpu = rows[-2][4]
+    S = fastest["kernel only (decoded trace in memory)", "ours: `batch.simulate_one`"][0][0]
     phases = profile(P, decoded)
-    kernel_cpu = cpu
-    P32 = dram.params(*dram.memory_system(SHARED32))
-    batch.simulate_one(P32, decoded[:1000], np.zeros((0, 2), np.int64), none)   # warm
-    _, wall, cpu = best(KERNEL_REPEATS, lambda: timed(lambda: batch.simulate_one(
-        P32, decoded, np.zeros((0, 2), np.int64), none)))
-    rows.append(("kernel only (decoded trace in memory)", "ours: `batch.simulate_one`, SHARED32", n, wall, cpu))
 
     m = min(args.simpy_requests, n)
     slow, wall, cpu = timed(lambda: reference.simulate(DESIGN, trace[:m]))
@@ -218,8 +224,8 @@ def main(argv=None) -> int:
 
 Machine: {_machine()}; load average (1, 5, 15 min) {load0[0]:.2f}, {load0[1]:.2f}, {load0[2]:.2f} at
 the start and {load1[0]:.2f}, {load1[1]:.2f}, {load1[2]:.2f} at the end (2 shared cores: wall times
-swing; every row is the fastest of {REPEATS} runs ({KERNEL_REPEATS} for the kernel, one for the simpy model),
-the ratios below are from this one run, and CPU-time ratios are the steadier ones).
+swing; every row is the fastest of {ROUNDS} runs, interleaved round by round so that a change of load
+falls on every tool alike (the simpy model runs once); the ratios below are from this one run).
 Trace: {n:,} random requests over 16 GiB, 33% writes, one per cycle (`reference_trace("random", 0.33)`),
 one DRAMSim3-format text file; DDR4-2400, design {DESIGN} (= DRAMSim3's DDR4_8Gb_x8_2400.ini);
 SHARED32: the same with one shared scheduler buffer of 32 requests instead of 8 per bank.
