@@ -48,26 +48,33 @@ def import_times():
     return cold, warm
 
 
-def scalesim_layer(python: str):
-    """(SCALE-Sim wall s, its cycles, our wall s, our cycles) on test.csv Inc5b_3x3, 128x128 os."""
+def scalesim_layer(python: str, rounds: int = 3):
+    """(SCALE-Sim's layer wall s, its wall s with process start, its cycles, our wall s per call, our cycles)
+    on test.csv Inc5b_3x3, 128x128 os; each the fastest of `rounds`, taken round by round (SCALE-Sim, then
+    ours), and ours the mean of back-to-back calls over as long as SCALE-Sim's layer took in that round, so
+    that our microsecond calls meet the same mix of this shared host's quiet and busy moments as its run."""
     from simulators import systolic
     from archgym.core.workloads import load
+    best = {"ref": float("inf"), "total": float("inf"), "ours": float("inf")}
     with tempfile.TemporaryDirectory() as tmp:
         topo = Path(tmp) / "test.csv"
         topo.write_text("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n"
                         "Inc5b_3x3, 7, 7, 3, 3, 192, 384, 1,\n")
-        out = Path(tmp) / "ref.csv"
-        t = time.perf_counter()
-        subprocess.run([python, str(ROOT / "tests/fixtures/scalesim/generate.py"), "--topologies", tmp, "--out", str(out),
-                        "--cases", "test.csv:128x128:os:64"], check=True, capture_output=True)
-        wall_total = time.perf_counter() - t
-        ref = next(csv.DictReader(out.open()))
         wl = load(topo)
-    d = systolic.design_vector({"rows": 128, "cols": 128, "dataflow": "os"})
-    p = systolic.prepare(wl, accounting="scalesim")
-    ours = best_of(lambda: systolic.simulate_layers(d, p.table, p.tech_arrays, p.mode), repeat=5, number=20000)
-    cycles = systolic.simulate_layers(d, p.table, p.tech_arrays, p.mode)[0][0]
-    return float(ref["wall_s"]), wall_total, int(ref["total_cycles"]), ours, int(cycles)
+        d = systolic.design_vector({"rows": 128, "cols": 128, "dataflow": "os"})
+        p = systolic.prepare(wl, accounting="scalesim")
+        one = lambda: systolic.simulate_layers(d, p.table, p.tech_arrays, p.mode)  # noqa: E731
+        per_call = best_of(one, repeat=1, number=20000)
+        for r in range(rounds):
+            out = Path(tmp) / f"ref{r}.csv"             # a new file: generate.py resumes an existing one
+            t = time.perf_counter()
+            subprocess.run([python, str(ROOT / "tests/fixtures/scalesim/generate.py"), "--topologies", tmp,
+                            "--out", str(out), "--cases", "test.csv:128x128:os:64"], check=True, capture_output=True)
+            best["total"] = min(best["total"], time.perf_counter() - t)
+            ref = next(csv.DictReader(out.open()))
+            best["ref"] = min(best["ref"], float(ref["wall_s"]))
+            best["ours"] = min(best["ours"], best_of(one, repeat=1, number=max(1, round(float(ref["wall_s"]) / per_call))))
+    return best["ref"], best["total"], int(ref["total_cycles"]), best["ours"], int(one()[0][0])
 
 
 def nb201_pairs(n_arch=64, n_designs=1000, n_pairs=1_000_000):
@@ -177,9 +184,10 @@ def main():
     if Path(args.scalesim_python).exists():
         ref_layer_s, ref_total_s, ref_cycles, ours_s, our_cycles = scalesim_layer(args.scalesim_python)
         assert ref_cycles == our_cycles, (ref_cycles, our_cycles)
-        rows.append(("SCALE-Sim 3.0.0, one layer (test.csv Inc5b_3x3, 128×128 os; its own timer)",
+        rows.append(("SCALE-Sim 3.0.0, one layer (test.csv Inc5b_3x3, 128×128 os; its own timer; best of 3)",
                      f"{ref_layer_s:.2f} s ({ref_total_s:.1f} s with process start)", ""))
-        rows.append(("archgym, the same layer (`simulate_layers`)", f"{ours_s * 1e6:.2f} µs", ""))
+        rows.append(("archgym, the same layer (`simulate_layers`; mean over as long as SCALE-Sim's run, best of 3, interleaved)",
+                     f"{ours_s * 1e6:.2f} µs", ""))
         rows.append(("Speed-up per layer, identical cycles " f"({our_cycles})", f"{ref_layer_s / ours_s:,.0f}×", "≥ 10^6×"))
     table = "\n".join(f"| {a} | {b} | {c} |" for a, b, c in rows)
     write_generated(DOC, "systolic", command_line(__file__), f"""## Systolic array (`benchmarks/systolic_speed.py`)
