@@ -117,13 +117,17 @@ def dramsim3_cycles(binary: str, cfg: str, trace: Path, n: int, guess: int, out:
     return hi
 
 
-def profile(P, decoded) -> list[tuple[str, float]]:
-    """(phase, share of the kernel's cycles) from the kernel's cycle-counter profile."""
+def profile(P, decoded) -> tuple[list[tuple[str, float]], float, float]:
+    """([(phase, share of the kernel's cycles)], counter cycles per lap, share of the profiled run's cycles
+    that were laps) from the kernel's cycle-counter profile, each phase less its laps' own cost."""
     from simulators.dram import batch
     from simulators.dram import kernel as K
-    prof = np.zeros(len(K.PHASES), np.int64)
+    prof = np.zeros(2 * len(K.PHASES), np.int64)
     batch.simulate_one(P, decoded, np.zeros((0, 2), np.int64), prof)
-    return [(name, v / prof.sum()) for name, v in zip(K.PHASES, prof.tolist())]
+    cost = min(K.lap_cost(100_000) for _ in range(5))
+    cycles, laps = prof[:len(K.PHASES)], prof[len(K.PHASES):]
+    net = np.maximum(cycles - laps * cost, 0)   # each lap's own counter read is not the phase's work
+    return [(name, v / net.sum()) for name, v in zip(K.PHASES, net.tolist())], cost, laps.sum() * cost / cycles.sum()
 
 
 def env_batch(n: int = BATCH, repeats: int = 3) -> tuple[int, dict[str, tuple[float, float]]]:
@@ -212,7 +216,7 @@ def main(argv=None) -> int:
     rows = [(what, tool, n, wall, cpu) for (what, tool), (_, wall, cpu, *_) in fastest.items()]   # (what, tool, requests, wall s, CPU s)
     kernel_cpu = rows[-2][4]
     S = fastest["kernel only (decoded trace in memory)", "ours: `batch.simulate_one`"][0][0]
-    phases = profile(P, decoded)
+    phases, lap_cycles, lap_share = profile(P, decoded)
 
     m = min(args.simpy_requests, n)
     slow, wall, cpu = timed(lambda: reference.simulate(DESIGN, trace[:m]))
@@ -256,7 +260,8 @@ Our run: {res.metrics['cycles']:,.0f} cycles, {res.metrics['avg_read_latency_ns'
 {ratio}
 
 Kernel profile ({n:,} requests, {S[dram.L.S_EVENTS] / n:.2f} events per request; shares of the
-cycle counter, scaled to the kernel-only CPU time):
+cycle counter, each phase less its laps' own cost ({lap_cycles:.0f} cycles a lap, {lap_share:.0%} of the
+profiled run), scaled to the kernel-only CPU time):
 
 {prof}
 

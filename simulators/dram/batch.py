@@ -54,7 +54,7 @@ def finish(P, S, bank, rank):
 def simulate_one(P, trace, resp_out, prof):
     """A whole in-memory decoded trace, one design: (scalars S, latency histogram, background
     cycles). resp_out: (n, 2) acceptance and response cycle per request, or shape (0, 2) for none;
-    prof: cycles per kernel phase to add to (kernel.PHASES), or None."""
+    prof: cycles and laps per kernel phase to add to (kernel.lap), or None."""
     S, slots, free, bank, bgn, rank, chan, hist = init_state(P)
     base, last = np.int64(0), np.bool_(True)  # not literals: `run` compiles once (~80 s) for every caller
     while run(P, trace, base, last, trace.shape[0], S, slots, free, bank, bgn, rank, chan, hist, resp_out,

@@ -22,6 +22,7 @@ A pick reads each bank's cached earliest cycle B_X (commands.bank_time); see doc
 """
 from __future__ import annotations
 
+import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
@@ -56,13 +57,26 @@ def cycle_counter(typingctx):
 
 @njit(cache=True, _nrt=False)
 def lap(prof, phase, t0):
-    """Add the cycles since t0 to prof[phase] and return the counter now; prof None (not profiling):
-    t0 (the branch is pruned at compile time, so the production kernel carries no profiling code)."""
+    """Add the cycles since t0 to prof[phase], count the lap in prof[len(PHASES) + phase], and return
+    the counter now; prof None (not profiling): t0 (the branch is pruned at compile time, so the
+    production kernel carries no profiling code)."""
     if prof is None:
         return t0
     t1 = cycle_counter()
     prof[phase] += t1 - t0
+    prof[len(PHASES) + phase] += 1
     return t1
+
+
+@njit(cache=True)
+def lap_cost(n):
+    """The counter's cycles per lap with nothing between laps (its own cost, which every lap adds to
+    its phase), the mean over n laps."""
+    prof = np.zeros(2 * len(PHASES), np.int64)
+    t0 = cycle_counter()
+    for _ in range(n):
+        t0 = lap(prof, 0, t0)
+    return prof[0] / n
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -136,8 +150,8 @@ def round_robin(bank, chan, ch, t, nbc):
 def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hist, resp_out, prof):
     """Simulate until every request is answered (DONE), until the player needs a request beyond
     this chunk (NEED_MORE: call again with the next chunk) or more request slots (NEED_SLOTS: call
-    again after `layout.grow`). prof: None, or an int64 array of len(PHASES) to add each phase's
-    CPU cycles to. trace: (k, 5) int64 rows (address, is_write, arrival in controller
+    again after `layout.grow`). prof: None, or an int64 array of 2 * len(PHASES) to add each
+    phase's CPU cycles and laps to (see `lap`). trace: (k, 5) int64 rows (address, is_write, arrival in controller
     cycles, global bank, row) for request ids base..base+k-1."""
     nrank = P[P_NRANK]
     nbanks = P[P_NBG] * P[P_NBPG]
