@@ -130,10 +130,10 @@ def profile(P, decoded) -> tuple[list[tuple[str, float]], float, float]:
     return [(name, v / net.sum()) for name, v in zip(K.PHASES, net.tolist())], cost, laps.sum() * cost / cycles.sum()
 
 
-def env_batch(n: int = BATCH, repeats: int = 3) -> tuple[int, dict[str, tuple[float, float]]]:
-    """(requests of the trace, path -> (designs/s, CPU s)), best of `repeats`, on cloud-1 for random designs
-    of the env's space: one design per `evaluate` call, one batch call on one thread, one batch call on
-    every thread (prange over designs)."""
+def env_batch(n: int = BATCH) -> tuple[int, dict[str, tuple[float, float]]]:
+    """(requests of the trace, path -> (designs/s, CPU s)) on cloud-1 for random designs of the env's space:
+    one design per `evaluate` call, one batch call on one thread, one batch call on every thread (prange
+    over designs); each the fastest of ROUNDS interleaved rounds, each round over WINDOW_S s per path."""
     import numba
 
     from archgym.envs.dram import DRAMEvaluator
@@ -143,24 +143,23 @@ def env_batch(n: int = BATCH, repeats: int = 3) -> tuple[int, dict[str, tuple[fl
     vectors = ev.encode(idx)
     dram.evaluate(vectors, ev.prepared)                               # warm: both kernels loaded
     dram.evaluate(vectors[:1], ev.prepared)
-
-    def best(fn):
-        runs = [timed(fn) for _ in range(repeats)]
-        out, wall, _ = min(runs, key=lambda r: r[1])
-        return out, n / wall, min(r[2] for r in runs)
-
-    single, s_rate, s_cpu = best(lambda: [dram.evaluate(vectors[i:i + 1], ev.prepared) for i in range(n)])
     threads = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        one, o_rate, o_cpu = best(lambda: dram.evaluate(vectors, ev.prepared))
-    finally:
-        numba.set_num_threads(threads)
-    many, m_rate, m_cpu = best(lambda: dram.evaluate(vectors, ev.prepared))
-    energy = np.concatenate([r["energy_j"] for r in single])
-    assert np.array_equal(one["energy_j"], energy) and np.array_equal(many["energy_j"], energy), "batch and single disagree"
-    return ev.prepared.n_requests, {"one design per call": (s_rate, s_cpu), "one batch call, 1 thread": (o_rate, o_cpu),
-                                    f"one batch call, {threads} threads": (m_rate, m_cpu)}
+
+    def on_one_thread():
+        numba.set_num_threads(1)
+        try:
+            return dram.evaluate(vectors, ev.prepared)
+        finally:
+            numba.set_num_threads(threads)
+
+    paths = {"one design per call": lambda: [dram.evaluate(vectors[i:i + 1], ev.prepared) for i in range(n)],
+             "one batch call, 1 thread": on_one_thread,
+             f"one batch call, {threads} threads": lambda: dram.evaluate(vectors, ev.prepared)}
+    fastest = interleaved(ROUNDS, {k: windowed(lambda fn=fn: timed(fn), WINDOW_S) for k, fn in paths.items()})
+    energy = np.concatenate([r["energy_j"] for r in fastest["one design per call"][0]])
+    assert all(np.array_equal(out["energy_j"], energy) for k, (out, *_) in fastest.items() if k != "one design per call"), \
+        "batch and single disagree"
+    return ev.prepared.n_requests, {k: (n / wall, cpu) for k, (_, wall, cpu) in fastest.items()}
 
 
 def main(argv=None) -> int:
@@ -266,7 +265,8 @@ profiled run), scaled to the kernel-only CPU time):
 {prof}
 
 Env batch on `cloud-1` ({BATCH} random designs of DRAMController-v0's space, {batch_requests:,} requests
-each, {os.cpu_count()} cores; best of 3, ratios against one design per call):
+each, {os.cpu_count()} cores; the fastest of {ROUNDS} interleaved rounds, each the mean over {WINDOW_S:.0f} s of
+back-to-back calls; ratios against one design per call):
 
 {_batch_table(eb)}
 """
