@@ -5,7 +5,8 @@ import pytest
 from archgym.core.errors import DesignError, UnknownNameError, WorkloadError
 from archgym.core.workloads import traces as tr
 from simulators import dram
-from simulators.dram import standards
+from simulators.dram import batch, standards
+from simulators.dram import layout as L
 
 NO_REF = {"refresh_policy": "no_refresh"}
 TCK = 1 / 1.2   # DDR4-2400 clock period, ns
@@ -123,6 +124,16 @@ def test_refresh_counts_and_energy():
     per_bank = dram.simulate({"refresh_policy": "per_bank"}, t).metrics
     assert per_bank["n_ref"] == int(m["cycles"] // 585)             # one bank every tREFI/16
     assert per_bank["energy_ref_j"] == pytest.approx(per_bank["n_ref"] / 16 * m["energy_ref_j"] / 4)
+
+
+@pytest.mark.parametrize("latencies", [[7], [3, 3, 3], [0, 1, 2, 3], list(range(200)), [5] * 99 + [900],
+                                       [L.HIST_BINS - 1] * 3 + [2], list(np.random.default_rng(0).integers(0, 3000, 1001))])
+def test_read_percentiles_of_a_histogram_are_numpys_inverted_cdf(latencies):
+    hist = np.bincount(latencies, minlength=L.HIST_BINS).astype(np.int64)
+    p50, p99 = batch.read_percentiles(hist, len(latencies))
+    assert (p50, p99) == (np.percentile(latencies, 50, method="inverted_cdf"),
+                          np.percentile(latencies, 99, method="inverted_cdf"))
+    assert batch.read_percentiles(np.zeros(L.HIST_BINS, np.int64), 0) == (0, 0)
 
 
 def test_percentiles_use_the_inverted_cdf():

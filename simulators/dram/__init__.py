@@ -417,15 +417,6 @@ def _batch_metrics(Ps, S_all, H_all, B_all, stds, n_requests: int) -> dict[str, 
 
 
 # --- metrics ----------------------------------------------------------------------------------------
-def _percentile(hist: np.ndarray, q: float) -> int:
-    """The q-th percentile (inverted-CDF definition) of a 1-cycle latency histogram, in cycles."""
-    n = int(hist.sum())
-    if n == 0:
-        return 0
-    k = max(int(np.ceil(q / 100.0 * n)), 1)
-    return int(np.searchsorted(np.cumsum(hist), k))
-
-
 def _metrics(std: Standard, S: np.ndarray, hist: np.ndarray, bg: np.ndarray) -> dict[str, float]:
     """Metrics from the kernel's counters; bg: per-rank cycles (active standby, precharged standby,
     precharge power-down, active power-down, bank-active cycles summed over banks)."""
@@ -437,12 +428,13 @@ def _metrics(std: Standard, S: np.ndarray, hist: np.ndarray, bg: np.ndarray) -> 
     e = power.components(std, S[L.S_N_ACT], S[L.S_N_CLOSE], S[L.S_N_RD], S[L.S_N_WR], S[L.S_N_REF], c[4], c[0],
                          c[1], apd=c[3], ppd=c[2], ref_pb=S[L.S_N_REFPB])
     pj = 1e-12 * std.devices
+    p50, p99 = batch.read_percentiles(hist, S[L.S_N_RLAT])
     m = {
         "latency_s": seconds,
         "cycles": float(cycles),
         "avg_read_latency_ns": float(S[L.S_RLAT_SUM] / S[L.S_N_RLAT] * tck) if S[L.S_N_RLAT] else 0.0,
-        "p50_read_latency_ns": _percentile(hist, 50) * tck,
-        "p99_read_latency_ns": _percentile(hist, 99) * tck,
+        "p50_read_latency_ns": p50 * tck,
+        "p99_read_latency_ns": p99 * tck,
         "avg_latency_ns": float(S[L.S_LAT_SUM] / n * tck),
         "bandwidth_gbps": n * REQUEST_BYTES / seconds / 1e9 if seconds > 0 else 0.0,
         "row_hit_rate": S[L.S_N_HITS] / n,

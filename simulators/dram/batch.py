@@ -10,7 +10,7 @@ from simulators.dram.kernel import run
 from simulators.dram.layout import (B_ACT_T, BG_NONE, B_CLOSE_T, B_OPEN_ROW, DONE, HIST_BINS, INF, N_BF, N_CF, N_QF, N_RF,
                                     N_SCALARS, NEED_SLOTS, P_NBG, P_NBPG, P_NCH, P_NRANK, R_ALLCLOSED, R_APD,
                                     R_BANK_ACT, R_IN_PD, R_N_OPEN, R_PD_ENTER, R_PD_KIND, R_PPD, S_END,
-                                    SLOTS0, grow, init_state)
+                                    SLOTS0, grow, init_core)
 
 
 @njit(cache=True)
@@ -50,17 +50,45 @@ def finish(P, S, bank, rank):
     return out
 
 
+@njit(cache=True, _nrt=False)
+def read_percentiles(hist, n):
+    """(p50, p99) in cycles of the n read latencies counted in hist (1-cycle bins; n = S[S_N_RLAT], the
+    histogram's total) by the inverted CDF (numpy's method="inverted_cdf": the first bin whose cumulative
+    count reaches ceil(q n / 100), at least 1); (0, 0) for none. One pass, which stops at the p99 bin
+    instead of a sum and a cumulative sum over all HIST_BINS bins per percentile."""
+    if n == 0:
+        return 0, 0
+    k50 = max(int(np.ceil(50 / 100.0 * n)), 1)
+    k99 = max(int(np.ceil(99 / 100.0 * n)), 1)
+    c, p50 = 0, -1
+    for b in range(hist.shape[0]):
+        c += hist[b]
+        if p50 < 0 and c >= k50:
+            p50 = b
+        if c >= k99:
+            return p50, b
+    return p50, hist.shape[0] - 1
+
+
 @njit(cache=True)
 def simulate_one(P, trace, resp_out, prof):
     """A whole in-memory decoded trace, one design: (scalars S, latency histogram, background
     cycles). resp_out: (n, 2) acceptance and response cycle per request, or shape (0, 2) for none;
     prof: cycles and laps per kernel phase to add to (kernel.lap), or None."""
-    S, slots, free, bank, bgn, rank, chan, hist = init_state(P)
+    hist = np.zeros(HIST_BINS, np.int64)
+    S, bg = simulate_into(P, trace, resp_out, prof, hist)
+    return S, hist, bg
+
+
+@njit(cache=True)
+def simulate_into(P, trace, resp_out, prof, hist):
+    """simulate_one, counting read latencies into `hist` (zeros, HIST_BINS long): (S, background cycles)."""
+    S, slots, free, bank, bgn, rank, chan = init_core(P)
     base, last = np.int64(0), np.bool_(True)  # not literals: `run` compiles once (~80 s) for every caller
     while run(P, trace, base, last, trace.shape[0], S, slots, free, bank, bgn, rank, chan, hist, resp_out,
               prof) == NEED_SLOTS:
         slots, free = grow(S, slots, free)
-    return S, hist, finish(P, S, bank, rank)   # a stalled run ends with S_DELIVERED < n (checked by the caller)
+    return S, finish(P, S, bank, rank)   # a stalled run ends with S_DELIVERED < n (checked by the caller)
 
 
 @njit(cache=True)
@@ -75,9 +103,8 @@ def _alloc(Ps):
 
 @njit(cache=True)
 def _run_into(i, Ps, traces, which, S_all, H_all, B_all):
-    S, hist, bg = simulate_one(Ps[i], traces[which[i]], np.zeros((0, 2), np.int64), None)
+    S, bg = simulate_into(Ps[i], traces[which[i]], np.zeros((0, 2), np.int64), None, H_all[i])   # no copy of 512 KB
     S_all[i] = S
-    H_all[i] = hist
     B_all[i, :bg.shape[0]] = bg
 
 
@@ -125,7 +152,7 @@ def init_batch(Ps):
     chan_all = np.zeros((n, nc, N_CF), np.int64)
     hist_all = np.zeros((n, HIST_BINS), np.int64)
     for i in range(n):
-        S, slots, free, bank, bgn, rank, chan, _ = init_state(Ps[i])
+        S, slots, free, bank, bgn, rank, chan = init_core(Ps[i])
         S_all[i] = S
         slots_all[i] = slots
         free_all[i] = free

@@ -82,7 +82,14 @@ STALL_CYCLES = 1 << 32       # a request in flight this long without progress is
 
 @njit(cache=True)
 def init_state(P):
-    """Fresh state arrays for parameter vector P."""
+    """Fresh state arrays for parameter vector P: init_core's and a zero latency histogram."""
+    S, slots, free, bank, bgn, rank, chan = init_core(P)
+    return S, slots, free, bank, bgn, rank, chan, np.zeros(HIST_BINS, np.int64)
+
+
+@njit(cache=True)
+def init_core(P):
+    """Fresh state arrays for parameter vector P but the histogram (S, slots, free, bank, bgn, rank, chan)."""
     nch, nrank, nbg, nbpg = P[P_NCH], P[P_NRANK], P[P_NBG], P[P_NBPG]
     nr = nch * nrank
     nbanks = nbg * nbpg
@@ -135,8 +142,7 @@ def init_state(P):
     chan[:, C_TQ_DIRTY] = 1
     for ch in range(nch):
         chan[ch, C_LAST_BANK] = ch * nrank * nbanks
-    hist = np.zeros(HIST_BINS, np.int64)
-    return S, slots, free, bank, bgn, rank, chan, hist
+    return S, slots, free, bank, bgn, rank, chan
 
 
 @njit(cache=True)
