@@ -28,3 +28,28 @@ def command_line(script: str | Path, argv: list[str] | None = None) -> str:
     from the repository's root; --no-write, which only keeps the docs as they are, is left out."""
     argv = [a for a in (sys.argv[1:] if argv is None else argv) if a != "--no-write"]
     return " ".join(["python", Path(script).resolve().relative_to(DOC.parents[1]).as_posix(), *argv])
+
+
+def windowed(fn, window_s: float):
+    """fn, a timing (out, wall s, CPU s, ...), made to time as many back-to-back calls as fill about window_s
+    seconds, per call: timed in windows as long as one run of the peer tool, a short run of ours meets the same
+    mix of this shared host's quiet and busy moments instead of finding a quiet one that the peer never gets."""
+    k = max(1, round(window_s / fn()[1]))
+
+    def run():
+        outs = [fn() for _ in range(k)]
+        return outs[-1][0], sum(o[1] for o in outs) / k, sum(o[2] for o in outs) / k
+    return run
+
+
+def interleaved(rounds: int, runs: dict) -> dict:
+    """{key: the fastest (by wall time, the tuple's second item) of `rounds` calls of runs[key]}, called
+    round by round, one of each per round, so that a change in the machine's load (single runs on these
+    shared cores swing by 1.5-2x) falls on every tool alike instead of on whichever ran then."""
+    fastest = {}
+    for _ in range(rounds):
+        for key, fn in runs.items():
+            r = fn()
+            if key not in fastest or r[1] < fastest[key][1]:
+                fastest[key] = r
+    return fastest

@@ -35,6 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+from _report import interleaved, windowed   # benchmarks/_report.py, beside this file
+
 DESIGN = {"arbiter": "dramsim3", "max_active_transactions": 32, "request_buffer_size": 8,
           "scheduler_buffer": "bankwise", "scheduler": "fr_fcfs", "page_policy": "open", "ranks": 2}
 SHARED32 = {**DESIGN, "scheduler_buffer": "shared", "request_buffer_size": 32}
@@ -55,31 +57,6 @@ def timed(fn):
     w, c = time.perf_counter(), time.process_time()
     out = fn()
     return out, time.perf_counter() - w, time.process_time() - c
-
-
-def windowed(fn, window_s: float):
-    """fn, a timing (out, wall s, CPU s, ...), made to time as many back-to-back calls as fill about window_s
-    seconds, per call: timed in windows as long as one DRAMSim3 run, a short run of ours meets the same mix
-    of this shared host's quiet and busy moments instead of finding a quiet one that DRAMSim3 never gets."""
-    k = max(1, round(window_s / fn()[1]))
-
-    def run():
-        outs = [fn() for _ in range(k)]
-        return outs[-1][0], sum(o[1] for o in outs) / k, sum(o[2] for o in outs) / k
-    return run
-
-
-def interleaved(rounds: int, runs: dict) -> dict:
-    """{key: the fastest (by wall time, the tuple's second item) of `rounds` calls of runs[key]}, called
-    round by round, one of each per round, so that a change in the machine's load (single runs on these
-    shared cores swing by 1.5-2x) falls on every tool alike instead of on whichever ran then."""
-    fastest = {}
-    for _ in range(rounds):
-        for key, fn in runs.items():
-            r = fn()
-            if key not in fastest or r[1] < fastest[key][1]:
-                fastest[key] = r
-    return fastest
 
 
 def timed_child(cmd: list[str]):
@@ -202,19 +179,18 @@ def main(argv=None) -> int:
                 ("end to end (text trace file)", "ours: `archgym simulate dram` (fresh process)"):
                 windowed(lambda: timed_child(cli), window)}
         if ds3 is not None:
-            runs["end to end (text trace file)", f"DRAMSim3 (`dramsim3main -c {ds3_cycles:,}`)"] = \
-                lambda: run_dramsim3(*ds3, path, n, ds3_cycles, Path(tmp) / "out")
+            ds3_key = "end to end (text trace file)", f"DRAMSim3 (`dramsim3main -c {ds3_cycles:,}`)"
+            runs[ds3_key] = lambda: run_dramsim3(*ds3, path, n, ds3_cycles, Path(tmp) / "out")
         runs["kernel only (decoded trace in memory)", "ours: `batch.simulate_one`"] = \
             windowed(lambda: timed(lambda: batch.simulate_one(P, decoded, z, None)), window)
         runs["kernel only (decoded trace in memory)", "ours: `batch.simulate_one`, SHARED32"] = \
             windowed(lambda: timed(lambda: batch.simulate_one(P32, decoded, z, None)), window)
         fastest = interleaved(ROUNDS, runs)
-    cli_out = fastest[next(k for k in runs if "fresh process" in k[1])][0]
+    cli_out = fastest["end to end (text trace file)", "ours: `archgym simulate dram` (fresh process)"][0]
     assert json.loads(cli_out.stdout)["metrics"]["cycles"] == res.metrics["cycles"]
-    stats = fastest[next(k for k in runs if "DRAMSim3" in k[1])][0] if ds3 is not None else None
+    stats = fastest[ds3_key][0] if ds3 is not None else None
     rows = [(what, tool, n, wall, cpu) for (what, tool), (_, wall, cpu, *_) in fastest.items()]   # (what, tool, requests, wall s, CPU s)
-    kernel_cpu = rows[-2][4]
-    S = fastest["kernel only (decoded trace in memory)", "ours: `batch.simulate_one`"][0][0]
+    (S, _, _), _, kernel_cpu = fastest["kernel only (decoded trace in memory)", "ours: `batch.simulate_one`"]
     phases, lap_cycles, lap_share = profile(P, decoded)
 
     m = min(args.simpy_requests, n)

@@ -21,7 +21,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._report import DOC, command_line, machine, write_generated  # noqa: E402
+from benchmarks._report import DOC, command_line, interleaved, machine, windowed, write_generated  # noqa: E402
 
 
 def best_of(fn, repeat=5, number=1):
@@ -48,14 +48,12 @@ def import_times():
     return cold, warm
 
 
-def scalesim_layer(python: str, rounds: int = 3):
+def scalesim_layer(python: str, rounds: int = 3, block: int = 20000):
     """(SCALE-Sim's layer wall s, its wall s with process start, its cycles, our wall s per call, our cycles)
-    on test.csv Inc5b_3x3, 128x128 os; each the fastest of `rounds`, taken round by round (SCALE-Sim, then
-    ours), and ours the mean of back-to-back calls over as long as SCALE-Sim's layer took in that round, so
-    that our microsecond calls meet the same mix of this shared host's quiet and busy moments as its run."""
+    on test.csv Inc5b_3x3, 128x128 os: the fastest of `rounds` interleaved rounds (_report.interleaved), ours
+    timed in blocks of `block` calls over as long as one SCALE-Sim run (_report.windowed)."""
     from simulators import systolic
     from archgym.core.workloads import load
-    best = {"ref": float("inf"), "total": float("inf"), "ours": float("inf")}
     with tempfile.TemporaryDirectory() as tmp:
         topo = Path(tmp) / "test.csv"
         topo.write_text("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n"
@@ -64,17 +62,25 @@ def scalesim_layer(python: str, rounds: int = 3):
         d = systolic.design_vector({"rows": 128, "cols": 128, "dataflow": "os"})
         p = systolic.prepare(wl, accounting="scalesim")
         one = lambda: systolic.simulate_layers(d, p.table, p.tech_arrays, p.mode)  # noqa: E731
-        per_call = best_of(one, repeat=1, number=20000)
-        for r in range(rounds):
-            out = Path(tmp) / f"ref{r}.csv"             # a new file: generate.py resumes an existing one
+        runs = iter(range(1 << 30))
+
+        def scalesim():
+            """(its result row, its own layer timer s, wall s with process start)."""
+            out = Path(tmp) / f"ref{next(runs)}.csv"       # a new file: generate.py resumes an existing one
             t = time.perf_counter()
             subprocess.run([python, str(ROOT / "tests/fixtures/scalesim/generate.py"), "--topologies", tmp,
                             "--out", str(out), "--cases", "test.csv:128x128:os:64"], check=True, capture_output=True)
-            best["total"] = min(best["total"], time.perf_counter() - t)
+            total = time.perf_counter() - t
             ref = next(csv.DictReader(out.open()))
-            best["ref"] = min(best["ref"], float(ref["wall_s"]))
-            best["ours"] = min(best["ours"], best_of(one, repeat=1, number=max(1, round(float(ref["wall_s"]) / per_call))))
-    return best["ref"], best["total"], int(ref["total_cycles"]), best["ours"], int(one()[0][0])
+            return ref, float(ref["wall_s"]), total
+
+        def ours():
+            """(None, wall s of `block` calls, 0)."""
+            return None, best_of(one, repeat=1, number=block) * block, 0.0
+
+        fastest = interleaved(rounds, {"scalesim": scalesim, "ours": windowed(ours, scalesim()[1])})
+    ref, ref_s, total_s = fastest["scalesim"]
+    return ref_s, total_s, int(ref["total_cycles"]), fastest["ours"][1] / block, int(one()[0][0])
 
 
 def nb201_pairs(n_arch=64, n_designs=1000, n_pairs=1_000_000):
