@@ -35,7 +35,9 @@ def queue(slots, chan, ch, head, tail):
     return out
 
 
-def check_state(P, S, slots, bank, bgn, rank, chan):
+def check_state(P, S, flat_slots, flat_bank, flat_bgn, flat_rank, flat_chan):
+    """flat_*: the kernel's tables (read here through their 2-D views; frontend's helpers take them flat)."""
+    slots, bank, bgn, rank, chan = L.views(P, flat_slots, flat_bank, flat_bgn, flat_rank, flat_chan)
     nbc = bank.shape[1] // chan.shape[0]
     nbanks = bank.shape[1] // rank.shape[0]
     for gr in range(rank.shape[0]):          # precharged_until's rank-wide latest close time
@@ -70,10 +72,10 @@ def check_state(P, S, slots, bank, bgn, rank, chan):
                     assert got == want
                     assert bank[L.B_TQT + w, gb] == (want[-1] if want else -1)
                     assert bank[L.B_TQI + w, gb] == (slots[want[0], L.Q_ID] if want else L.INF)
-        s, prev, drain = frontend.tq_pick(P, slots, bank, chan, ch)
-        assert (s, prev, drain) == frontend.tq_first(P, slots, bank, chan, ch)   # the cached pick is current
+        s, prev, drain = frontend.tq_pick(P, flat_slots, flat_bank, flat_chan, ch)
+        assert (s, prev, drain) == frontend.tq_first(P, flat_slots, flat_bank, flat_chan, ch)   # the cached pick is current
         q = writes if drain > 0 or chan[ch, L.C_TQ_NR] == 0 else reads
-        fitting = [(a, p) for p, a in zip([-1] + q, q) if frontend.fits(P, slots, bank, chan, a, ch)]
+        fitting = [(a, p) for p, a in zip([-1] + q, q) if frontend.fits(P, flat_slots, flat_bank, flat_chan, a, ch)]
         assert (s, prev) == (fitting[0] if fitting else (-1, -1))
 
 

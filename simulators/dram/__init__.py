@@ -141,6 +141,8 @@ def decode(chunk: np.ndarray, system: MemorySystem, ratio: tuple[int, int], base
 def params(d: Mapping, system: MemorySystem, ratio: tuple[int, int] = (1, 1)) -> np.ndarray:
     """A complete, validated design on a memory system -> the kernel's int64 parameter vector."""
     s = system.standard
+    if system.channels > L.MAX_CHANNELS:
+        raise DesignError(f"channels: {system.channels}; allowed: 1 to {L.MAX_CHANNELS}")
     if system.ranks * s.banks > L.MAX_BANKS_PER_CHANNEL:
         raise DesignError(f"ranks: {system.ranks} ranks x {s.banks} banks of {s.name} make {system.ranks * s.banks} "
                           f"banks per channel; allowed: ranks x banks <= {L.MAX_BANKS_PER_CHANNEL}")
@@ -384,7 +386,7 @@ def run_params_streamed(Ps: np.ndarray, trace: Trace, systems: Sequence[MemorySy
     """`run_params` on a trace read chunk by chunk: each design's kernel state carries from one
     chunk to the next, so the result equals the whole-trace run (tests/test_dram_env.py)."""
     state = list(batch.init_batch(Ps))
-    cap = np.full(len(Ps), state[1].shape[1], np.int64)
+    cap = np.full(len(Ps), state[2].shape[1], np.int64)   # free slots per design
     status = np.zeros(len(Ps), np.int64)
     ratios = [player_ratio(trace.clock_mhz, s.standard) for s in systems]
     base, chunks = 0, trace.chunks()

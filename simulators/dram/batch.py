@@ -8,9 +8,9 @@ from numba import njit, parallel_chunksize, prange
 
 from simulators.dram.kernel import run
 from simulators.dram.layout import (B_ACT_T, BG_NONE, B_CLOSE_T, B_OPEN_ROW, DONE, HIST_BINS, INF, N_BF, N_CF, N_QF, N_RF,
-                                    N_SCALARS, NEED_SLOTS, P_NBG, P_NBPG, P_NCH, P_NRANK, R_ALLCLOSED, R_APD,
+                                    N_SCALARS, NB_MAX, NEED_SLOTS, P_NBG, P_NBPG, P_NCH, P_NRANK, R_ALLCLOSED, R_APD,
                                     R_BANK_ACT, R_IN_PD, R_N_OPEN, R_PD_ENTER, R_PD_KIND, R_PPD, S_END,
-                                    SLOTS0, grow, init_core)
+                                    SLOTS0, bnk, grow, init_core, rnk)
 
 
 @njit(cache=True)
@@ -19,27 +19,27 @@ def finish(P, S, bank, rank):
     active standby, precharged standby, precharge power-down, active power-down, and bank-active
     cycles summed over the rank's banks (DRAMPower's bank-wise background)."""
     nbanks = P[P_NBG] * P[P_NBPG]
-    nr = rank.shape[0]
+    nr = P[P_NCH] * P[P_NRANK]
     end = S[S_END]
     out = np.zeros((nr, 5), np.int64)
     for gr in range(nr):
-        closed = rank[gr, R_ALLCLOSED]
-        ppd, apd, bank_act = rank[gr, R_PPD], rank[gr, R_APD], rank[gr, R_BANK_ACT]
+        closed = rank[rnk(gr, R_ALLCLOSED)]
+        ppd, apd, bank_act = rank[rnk(gr, R_PPD)], rank[rnk(gr, R_APD)], rank[rnk(gr, R_BANK_ACT)]
         m = np.int64(0)
         for gb in range(gr * nbanks, (gr + 1) * nbanks):
-            c = bank[B_CLOSE_T, gb]
+            c = bank[bnk(B_CLOSE_T, gb)]
             m = max(m, c)
-            if bank[B_OPEN_ROW, gb] >= 0 and c == INF:
-                bank_act += end - bank[B_ACT_T, gb]
+            if bank[bnk(B_OPEN_ROW, gb)] >= 0 and c == INF:
+                bank_act += end - bank[bnk(B_ACT_T, gb)]
             elif c > end:                       # closes (auto-precharge, refresh) after the end
                 bank_act -= c - end
-        if rank[gr, R_N_OPEN] == 0 and m < end:
+        if rank[rnk(gr, R_N_OPEN)] == 0 and m < end:
             closed += end - m
-        if rank[gr, R_IN_PD] and rank[gr, R_PD_ENTER] < end:
-            d = end - rank[gr, R_PD_ENTER]
-            if rank[gr, R_PD_KIND]:
+        if rank[rnk(gr, R_IN_PD)] and rank[rnk(gr, R_PD_ENTER)] < end:
+            d = end - rank[rnk(gr, R_PD_ENTER)]
+            if rank[rnk(gr, R_PD_KIND)]:
                 apd += d
-                bank_act -= d * rank[gr, R_N_OPEN]
+                bank_act -= d * rank[rnk(gr, R_N_OPEN)]
             else:
                 ppd += d
         out[gr, 0] = end - closed - apd
@@ -135,51 +135,41 @@ def simulate_serial(Ps, traces, which):
 
 @njit(cache=True)
 def init_batch(Ps):
-    """Every design's fresh kernel state, each table padded to the largest design's size:
-    S (n, N_SCALARS), slots (n, SLOTS0, N_QF), free (n, SLOTS0), bank, bgn, rank, chan, hist.
-    bank (n, N_BF * banks) holds design i's (N_BF, banks_i) table flattened (`_bank_of`)."""
+    """Every design's fresh kernel state, one row per design, each flat table padded to the largest
+    design's size: S (n, N_SCALARS), slots (n, SLOTS0 * N_QF), free (n, SLOTS0), bank, bgn, rank, chan, hist."""
     n = Ps.shape[0]
-    nb, ng, nr, nc = 1, 1, 1, 1
+    ng, nr, nc = 1, 1, 1
     for i in range(n):
         r = Ps[i, P_NCH] * Ps[i, P_NRANK]
-        nb, ng, nr, nc = max(nb, r * Ps[i, P_NBG] * Ps[i, P_NBPG]), max(ng, r * Ps[i, P_NBG]), max(nr, r), max(nc, Ps[i, P_NCH])
+        ng, nr, nc = max(ng, r * Ps[i, P_NBG]), max(nr, r), max(nc, Ps[i, P_NCH])
     S_all = np.zeros((n, N_SCALARS), np.int64)
-    slots_all = np.zeros((n, SLOTS0, N_QF), np.int64)
+    slots_all = np.zeros((n, SLOTS0 * N_QF), np.int64)
     free_all = np.zeros((n, SLOTS0), np.int64)
-    bank_all = np.zeros((n, N_BF * nb), np.int64)
-    bgn_all = np.zeros((n, ng, BG_NONE + 1), np.int64)
-    rank_all = np.zeros((n, nr, N_RF), np.int64)
-    chan_all = np.zeros((n, nc, N_CF), np.int64)
+    bank_all = np.zeros((n, N_BF * NB_MAX), np.int64)
+    bgn_all = np.zeros((n, ng * (BG_NONE + 1)), np.int64)
+    rank_all = np.zeros((n, nr * N_RF), np.int64)
+    chan_all = np.zeros((n, nc * N_CF), np.int64)
     hist_all = np.zeros((n, HIST_BINS), np.int64)
     for i in range(n):
         S, slots, free, bank, bgn, rank, chan = init_core(Ps[i])
         S_all[i] = S
         slots_all[i] = slots
         free_all[i] = free
-        bank_all[i, :bank.size] = bank.ravel()
-        bgn_all[i, :bgn.shape[0]] = bgn
-        rank_all[i, :rank.shape[0]] = rank
-        chan_all[i, :chan.shape[0]] = chan
+        bank_all[i] = bank
+        bgn_all[i, :bgn.size] = bgn
+        rank_all[i, :rank.size] = rank
+        chan_all[i, :chan.size] = chan
     return S_all, slots_all, free_all, bank_all, bgn_all, rank_all, chan_all, hist_all
-
-
-@njit(cache=True, _nrt=False, inline="always")
-def _bank_of(bank_all, i, nb):
-    """Design i's (N_BF, nb) bank table: a C-contiguous view, so `run` has one signature for every caller."""
-    return bank_all[i, :N_BF * nb].reshape((N_BF, nb))
 
 
 @njit(cache=True, _nrt=False)
 def _run_chunk_one(i, Ps, chunks, which, base, last, n_total, cap, status, S_all, slots_all, free_all, bank_all,
-                   bgn_all, rank_all, chan_all, hist_all):
-    P = Ps[i]
+                   bgn_all, rank_all, chan_all, hist_all, no_responses):
     if status[i] == DONE:
         return
-    r = P[P_NCH] * P[P_NRANK]
-    nb, ng = r * P[P_NBG] * P[P_NBPG], r * P[P_NBG]
-    status[i] = run(P, chunks[which[i]], base, last, n_total, S_all[i], slots_all[i, :cap[i]], free_all[i, :cap[i]],
-                    _bank_of(bank_all, i, nb), bgn_all[i, :ng], rank_all[i, :r], chan_all[i, :P[P_NCH]], hist_all[i],
-                    slots_all[i, :0], None)  # no responses: an empty C view
+    status[i] = run(Ps[i], chunks[which[i]], base, last, n_total, S_all[i], slots_all[i, :cap[i] * N_QF],
+                    free_all[i, :cap[i]], bank_all[i], bgn_all[i], rank_all[i], chan_all[i], hist_all[i],
+                    no_responses, None)
 
 
 def run_chunk(Ps, chunks, which, base, last, n_total, cap, status, *state):
@@ -193,9 +183,10 @@ def run_chunk(Ps, chunks, which, base, last, n_total, cap, status, *state):
 @njit(cache=True, parallel=True)
 def _run_chunk(Ps, chunks, which, base, last, n_total, cap, status, S_all, slots_all, free_all, bank_all, bgn_all,
                rank_all, chan_all, hist_all):
+    no_responses = np.zeros((0, 2), np.int64)
     for i in prange(Ps.shape[0]):
         _run_chunk_one(i, Ps, chunks, which, base, last, n_total, cap, status, S_all, slots_all, free_all,
-                       bank_all, bgn_all, rank_all, chan_all, hist_all)
+                       bank_all, bgn_all, rank_all, chan_all, hist_all, no_responses)
 
 
 @njit(cache=True)
@@ -203,15 +194,15 @@ def grow_design(i, cap, S_all, slots_all, free_all):
     """`layout.grow` for design i inside the batch tables (widened first if needed): the same new
     free-slot order, so a design runs exactly as it does alone. Returns the (maybe new) tables."""
     c = cap[i]
-    if 2 * c > slots_all.shape[1]:
+    if 2 * c > free_all.shape[1]:
         n = slots_all.shape[0]
-        wide = np.zeros((n, 2 * c, N_QF), np.int64)
+        wide = np.zeros((n, 2 * c * N_QF), np.int64)
         wide[:, :slots_all.shape[1]] = slots_all
         wfree = np.zeros((n, 2 * c), np.int64)
         wfree[:, :free_all.shape[1]] = free_all
         slots_all, free_all = wide, wfree
-    slots, free = grow(S_all[i], slots_all[i, :c], free_all[i, :c])
-    slots_all[i, :2 * c] = slots
+    slots, free = grow(S_all[i], slots_all[i, :c * N_QF], free_all[i, :c])
+    slots_all[i, :2 * c * N_QF] = slots
     free_all[i, :2 * c] = free
     cap[i] = 2 * c
     return slots_all, free_all
@@ -221,9 +212,8 @@ def grow_design(i, cap, S_all, slots_all, free_all):
 def finish_batch(Ps, S_all, bank_all, rank_all):
     """`finish` for every design: background cycles (n, ranks_max, 5)."""
     n = Ps.shape[0]
-    B_all = np.zeros((n, rank_all.shape[1], 5), np.int64)
+    B_all = np.zeros((n, rank_all.shape[1] // N_RF, 5), np.int64)
     for i in range(n):
-        P = Ps[i]
-        r = P[P_NCH] * P[P_NRANK]
-        B_all[i, :r] = finish(P, S_all[i], _bank_of(bank_all, i, r * P[P_NBG] * P[P_NBPG]), rank_all[i, :r])
+        bg = finish(Ps[i], S_all[i], bank_all[i], rank_all[i])
+        B_all[i, :bg.shape[0]] = bg
     return B_all

@@ -31,12 +31,13 @@ from numba.extending import intrinsic
 from simulators.dram.commands import bank_time, issue, issue_refresh, refresh_legal, refresh_start
 from simulators.dram.frontend import accept, acceptable, deliver, respond, send
 from simulators.dram.layout import (ARB_DS3, ARB_REORDER, B_CAND, B_CAND_ID, B_GR, B_X, C_BEST, C_BEST_GB, C_CMDBUS,
-                                    C_LAST_END_REQ, C_MIN, C_REF_QUIET, C_RESCAN, C_RESP_BUSY, C_RESP_OK, C_RQ_HEAD, C_RR, C_STALE,
-                                    DONE, INF, NEED_MORE, NEED_SLOTS, NO_CMD, PER_BANK, P_ARB, P_NBG, P_NBPG, P_NCH,
-                                    P_NRANK, P_PDPOL, P_REFPOL, Q_DONE, Q_PUSHED, Q_RESPONDED, R_CMD, R_IN_PD, R_NQ,
-                                    R_N_OPEN, R_PD_ENTER, R_PD_KIND, R_PD_READY, R_TRIGGER, R_WAKE, STAGGERED,
-                                    STALLED, STALL_CYCLES, S_DELIVERED, S_EVENTS, S_FREE_N, S_LAST_DELIV, S_NEXT_ID,
-                                    S_NOW, S_N_PD, S_PEND_HEAD, S_PROGRESS, S_SEND_OK, S_UND_HEAD, S_WAITING)
+                                    C_LAST_END_REQ, C_MIN, C_REF_QUIET, C_RESCAN, C_RESP_BUSY, C_RESP_OK, C_RQ_HEAD,
+                                    C_RR, C_STALE, DONE, INF, NEED_MORE, NEED_SLOTS, NO_CMD, PER_BANK, P_ARB, P_NBG,
+                                    P_NBPG, P_NCH, P_NRANK, P_PDPOL, P_REFPOL, Q_DONE, Q_PUSHED, Q_RESPONDED, R_CMD,
+                                    R_IN_PD, R_NQ, R_N_OPEN, R_PD_ENTER, R_PD_KIND, R_PD_READY, R_TRIGGER, R_WAKE,
+                                    STAGGERED, STALLED, STALL_CYCLES, S_DELIVERED, S_EVENTS, S_FREE_N, S_LAST_DELIV,
+                                    S_NEXT_ID, S_NOW, S_N_PD, S_PEND_HEAD, S_PROGRESS, S_SEND_OK, S_UND_HEAD, S_WAITING,
+                                    bnk, chn, rnk, slt)
 
 
 # phases of one event for the profile (`run`'s prof argument; benchmarks/dram_speed.py prints it)
@@ -86,28 +87,26 @@ def scan_channel(bank, bgn, rank, chan, ch, now, nbc, oldest):
     DRAMSim3's round robin, which picks at issue). C_STALE: every bank's B_X is recomputed first
     (else the commands keep them current)."""
     b0 = ch * nbc
-    if chan[ch, C_STALE]:
+    if chan[chn(ch, C_STALE)]:
         for gb in range(b0, b0 + nbc):
             bank_time(bank, bgn, rank, gb)
-    x = bank[B_X, b0:b0 + nbc]          # field-major rows: three min-reductions the compiler vectorises
-    ids = bank[B_CAND_ID, b0:b0 + nbc]
-    m = INF
-    for i in range(nbc):
-        m = min(m, x[i])
-    best_t = max(m, chan[ch, C_CMDBUS], now)
-    chan[ch, C_MIN] = best_t
-    chan[ch, C_STALE] = 0
-    chan[ch, C_RESCAN] = 0
+    m = INF                             # field-major rows: min-reductions the compiler vectorises
+    for gb in range(b0, b0 + nbc):
+        m = min(m, bank[bnk(B_X, gb)])
+    best_t = max(m, chan[chn(ch, C_CMDBUS)], now)
+    chan[chn(ch, C_MIN)] = best_t
+    chan[chn(ch, C_STALE)] = 0
+    chan[chn(ch, C_RESCAN)] = 0
     if not oldest:                      # DRAMSim3's round robin picks at issue time (round_robin)
-        chan[ch, C_BEST_GB] = -1
-        chan[ch, C_BEST] = -1
+        chan[chn(ch, C_BEST_GB)] = -1
+        chan[chn(ch, C_BEST)] = -1
         return
     key = INF                           # a bank is ready at best_t exactly when its B_X <= best_t;
     for i in range(nbc):                # the oldest request's id and its bank in one key (< 256 banks)
-        key = min(key, (ids[i] << 8) | i if x[i] <= best_t else INF)
+        key = min(key, (bank[bnk(B_CAND_ID, b0 + i)] << 8) | i if bank[bnk(B_X, b0 + i)] <= best_t else INF)
     best_gb = b0 + (key & 255) if best_t < INF else -1
-    chan[ch, C_BEST_GB] = best_gb
-    chan[ch, C_BEST] = bank[B_CAND, best_gb] if best_gb >= 0 else -1
+    chan[chn(ch, C_BEST_GB)] = best_gb
+    chan[chn(ch, C_BEST)] = bank[bnk(B_CAND, best_gb)] if best_gb >= 0 else -1
 
 
 @intrinsic
@@ -127,13 +126,12 @@ def round_robin(bank, chan, ch, t, nbc):
     so a bank is ready when B_X <= t: the ready banks as a bitmask (layout.MAX_BANKS_PER_CHANNEL fit one word),
     rotated to start after the last one served, and its lowest set bit."""
     b0 = ch * nbc
-    start = chan[ch, C_RR] + 1
+    start = chan[chn(ch, C_RR)] + 1
     if start == nbc:
         start = 0
-    x = bank[B_X, b0:b0 + nbc]
     ready = 0
     for i in range(nbc):
-        ready |= (1 << i) if x[i] <= t else 0
+        ready |= (1 << i) if bank[bnk(B_X, b0 + i)] <= t else 0
     # bit k: bank start + k (mod nbc); with bank 63 ready, the sign bits >> brings in lie above its bit: never lowest
     turn = (ready >> start) | ((ready << (nbc - start)) if start > 0 else 0)
     if turn == 0:
@@ -141,9 +139,9 @@ def round_robin(bank, chan, ch, t, nbc):
     d = lowest_set_bit(turn)
     j = start + d                       # < 2 * nbc: a compare, not a division
     gb = b0 + (j - nbc if j >= nbc else j)
-    chan[ch, C_RR] = gb - b0
-    chan[ch, C_BEST_GB] = gb
-    chan[ch, C_BEST] = bank[B_CAND, gb]
+    chan[chn(ch, C_RR)] = gb - b0
+    chan[chn(ch, C_BEST_GB)] = gb
+    chan[chn(ch, C_BEST)] = bank[bnk(B_CAND, gb)]
 
 
 @njit(cache=True, _nrt=False, nogil=True)   # nogil: the next trace chunk is read meanwhile (dram.prefetched)
@@ -170,15 +168,15 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
         # ---- the next event time ------------------------------------------------------------
         T = INF
         for ch in range(nch):
-            s = chan[ch, C_RQ_HEAD]
-            if chan[ch, C_RESP_BUSY] == 0 and s >= 0 and slots[s, Q_DONE] >= 0:
-                T = min(T, max(slots[s, Q_DONE], chan[ch, C_RESP_OK]))
+            s = chan[chn(ch, C_RQ_HEAD)]
+            if chan[chn(ch, C_RESP_BUSY)] == 0 and s >= 0 and slots[slt(s, Q_DONE)] >= 0:
+                T = min(T, max(slots[slt(s, Q_DONE)], chan[chn(ch, C_RESP_OK)]))
             s = acceptable(P, slots, bank, chan, ch)
             if s >= 0:
-                T = min(T, max(slots[s, Q_PUSHED], chan[ch, C_LAST_END_REQ] + 1))
+                T = min(T, max(slots[slt(s, Q_PUSHED)], chan[chn(ch, C_LAST_END_REQ)] + 1))
         if P[P_ARB] == ARB_REORDER:
             s = S[S_UND_HEAD]
-            if s >= 0 and slots[s, Q_RESPONDED]:
+            if s >= 0 and slots[slt(s, Q_RESPONDED)]:
                 T = min(T, S[S_LAST_DELIV] + 1)
         elif S[S_PEND_HEAD] >= 0:
             T = min(T, S[S_LAST_DELIV] + 1)
@@ -187,28 +185,30 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
             t_send = max(trace[S[S_NEXT_ID] - base, 2], S[S_SEND_OK])
             T = min(T, t_send)
         for ch in range(nch):
-            if now >= chan[ch, C_REF_QUIET]:
+            if now >= chan[chn(ch, C_REF_QUIET)]:
                 quiet = INF
                 for gr in range(ch * nrank, (ch + 1) * nrank):
-                    T = min(T, rank[gr, R_WAKE])
-                    if now <= rank[gr, R_TRIGGER]:      # not yet evaluated at its trigger
-                        T = min(T, rank[gr, R_TRIGGER])
-                    elif rank[gr, R_CMD] != NO_CMD:
+                    T = min(T, rank[rnk(gr, R_WAKE)])
+                    if now <= rank[rnk(gr, R_TRIGGER)]:      # not yet evaluated at its trigger
+                        T = min(T, rank[rnk(gr, R_TRIGGER)])
+                    elif rank[rnk(gr, R_CMD)] != NO_CMD:
                         T = min(T, refresh_legal(P, bank, rank, chan, gr, ch, nbanks))
-                    quiet = min(quiet, rank[gr, R_WAKE], rank[gr, R_TRIGGER]) if rank[gr, R_CMD] == NO_CMD else -1
-                chan[ch, C_REF_QUIET] = quiet
+                    idle = rank[rnk(gr, R_CMD)] == NO_CMD
+                    quiet = min(quiet, rank[rnk(gr, R_WAKE)], rank[rnk(gr, R_TRIGGER)]) if idle else -1
+                chan[chn(ch, C_REF_QUIET)] = quiet
             else:                               # quiet until then: the loop's answer is that bound
-                T = min(T, chan[ch, C_REF_QUIET])
+                T = min(T, chan[chn(ch, C_REF_QUIET)])
         for ch in range(nch):
-            if chan[ch, C_STALE] or chan[ch, C_RESCAN]:
+            if chan[chn(ch, C_STALE)] or chan[chn(ch, C_RESCAN)]:
                 t0 = lap(prof, PH_NEXT, t0)
                 scan_channel(bank, bgn, rank, chan, ch, now, nbc, P[P_ARB] != ARB_DS3)
                 t0 = lap(prof, PH_SCAN, t0)
-            T = min(T, chan[ch, C_MIN])
+            T = min(T, chan[chn(ch, C_MIN)])
         if P[P_PDPOL] == STAGGERED:
             for gr in range(nr):
-                if rank[gr, R_IN_PD] == 0 and rank[gr, R_NQ] == 0 and rank[gr, R_PD_READY] < rank[gr, R_TRIGGER]:
-                    T = min(T, rank[gr, R_PD_READY])
+                if (rank[rnk(gr, R_IN_PD)] == 0 and rank[rnk(gr, R_NQ)] == 0
+                        and rank[rnk(gr, R_PD_READY)] < rank[rnk(gr, R_TRIGGER)]):
+                    T = min(T, rank[rnk(gr, R_PD_READY)])
         if T >= INF:
             return DONE   # unreachable for valid input: something is always pending
         t = max(T, now)
@@ -232,52 +232,52 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
             accept(P, S, slots, bank, bgn, rank, chan, ch, t, nbanks)
             t0 = lap(prof, PH_ACCEPT, t0)
             # ---- 4. refresh managers (none acts before C_REF_QUIET) ---------------------------
-            refreshing = t >= chan[ch, C_REF_QUIET]
+            refreshing = t >= chan[chn(ch, C_REF_QUIET)]
             if refreshing:
-                chan[ch, C_REF_QUIET] = -1
+                chan[chn(ch, C_REF_QUIET)] = -1
                 for gr in range(ch * nrank, (ch + 1) * nrank):
-                    if rank[gr, R_WAKE] <= t:
-                        rank[gr, R_WAKE] = INF
+                    if rank[rnk(gr, R_WAKE)] <= t:
+                        rank[rnk(gr, R_WAKE)] = INF
                     refresh_start(P, bank, rank, chan, gr, t, nbanks)
             t0 = lap(prof, PH_REFRESH, t0)
             # ---- 5. one command --------------------------------------------------------------
-            if chan[ch, C_CMDBUS] > t:
+            if chan[chn(ch, C_CMDBUS)] > t:
                 continue
             issued = False
             if refreshing:
                 for gr in range(ch * nrank, (ch + 1) * nrank):
-                    if rank[gr, R_CMD] != NO_CMD and refresh_legal(P, bank, rank, chan, gr, ch, nbanks) <= t:
+                    if rank[rnk(gr, R_CMD)] != NO_CMD and refresh_legal(P, bank, rank, chan, gr, ch, nbanks) <= t:
                         issue_refresh(P, S, slots, bank, bgn, rank, chan, gr, ch, t, nbanks)
                         issued = True
                         break
             if issued:
                 t0 = lap(prof, PH_ISSUE, t0)
                 continue
-            if chan[ch, C_STALE] or chan[ch, C_RESCAN]:
+            if chan[chn(ch, C_STALE)] or chan[chn(ch, C_RESCAN)]:
                 t0 = lap(prof, PH_ISSUE, t0)
                 scan_channel(bank, bgn, rank, chan, ch, t, nbc, P[P_ARB] != ARB_DS3)
                 t0 = lap(prof, PH_SCAN, t0)
-            if chan[ch, C_MIN] <= t:
+            if chan[chn(ch, C_MIN)] <= t:
                 if P[P_ARB] == ARB_DS3:
                     round_robin(bank, chan, ch, t, nbc)
-                gb = chan[ch, C_BEST_GB]
-                if issue(P, S, slots, bank, bgn, rank, chan, chan[ch, C_BEST], gb, bank[B_GR, gb], ch, t,
+                gb = chan[chn(ch, C_BEST_GB)]
+                if issue(P, S, slots, bank, bgn, rank, chan, chan[chn(ch, C_BEST)], gb, bank[bnk(B_GR, gb)], ch, t,
                          nbanks, nrank):
                     accept(P, S, slots, bank, bgn, rank, chan, ch, t, nbanks)
                     if P[P_REFPOL] == PER_BANK and refreshing:   # which banks are idle changed: re-pick
                         for gr in range(ch * nrank, (ch + 1) * nrank):   # next cycle (a rank past its trigger
-                            if rank[gr, R_TRIGGER] <= t:                  # means step 4 ran: C_REF_QUIET is -1)
-                                rank[gr, R_WAKE] = t + 1
+                            if rank[rnk(gr, R_TRIGGER)] <= t:                  # means step 4 ran: C_REF_QUIET is -1)
+                                rank[rnk(gr, R_WAKE)] = t + 1
             t0 = lap(prof, PH_ISSUE, t0)
         # ---- 6. power-down entry -------------------------------------------------------------
         if P[P_PDPOL] == STAGGERED:
             for gr in range(nr):
-                if (rank[gr, R_IN_PD] == 0 and rank[gr, R_NQ] == 0
-                        and rank[gr, R_PD_READY] <= t < rank[gr, R_TRIGGER]):
-                    rank[gr, R_IN_PD] = 1
-                    rank[gr, R_PD_ENTER] = t
-                    rank[gr, R_PD_KIND] = 1 if rank[gr, R_N_OPEN] > 0 else 0
+                if (rank[rnk(gr, R_IN_PD)] == 0 and rank[rnk(gr, R_NQ)] == 0
+                        and rank[rnk(gr, R_PD_READY)] <= t < rank[rnk(gr, R_TRIGGER)]):
+                    rank[rnk(gr, R_IN_PD)] = 1
+                    rank[rnk(gr, R_PD_ENTER)] = t
+                    rank[rnk(gr, R_PD_KIND)] = 1 if rank[rnk(gr, R_N_OPEN)] > 0 else 0
                     S[S_N_PD] += 1
-                    chan[gr // nrank, C_STALE] = 1
+                    chan[chn(gr // nrank, C_STALE)] = 1
         t0 = lap(prof, PH_PD, t0)
         S[S_NOW] = t + 1
