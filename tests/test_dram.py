@@ -8,6 +8,8 @@ from simulators import dram
 from simulators.dram import batch, standards
 from simulators.dram import layout as L
 
+import scripts
+
 NO_REF = {"refresh_policy": "no_refresh"}
 TCK = 1 / 1.2   # DDR4-2400 clock period, ns
 # DRAMSim3's controller (DDR4_8Gb_x8_2400.ini): a 32-entry read queue and write buffer feeding
@@ -263,3 +265,14 @@ def test_bad_traces():
         dram.simulate({}, "no-such-trace")
     with pytest.raises(UnknownNameError, match="ddr4_2400"):
         standards.get("ddr5")
+
+
+def test_the_counts_benchmarks_child_runs_the_kernel_and_reports_its_events(capsys):
+    """benchmarks/dram_counts.py's child (the process cachegrind counts) runs DESIGN as dram_speed.py defines it."""
+    counts = scripts.load("benchmarks/dram_counts.py")
+    n = 500
+    counts.child("DESIGN", n, True)
+    d, system = dram.memory_system(counts.DESIGN)
+    decoded = dram.decode(tr.reference_trace("random", 0.33, n=n), system, (1, 1))
+    S, _, _ = batch.simulate_one(dram.params(d, system), decoded, np.zeros((0, 2), np.int64), None)
+    assert float(capsys.readouterr().out) == S[dram.L.S_EVENTS] / n > 1
