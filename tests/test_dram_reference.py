@@ -75,6 +75,14 @@ def test_more_banks_per_channel_than_the_kernel_holds_is_a_design_error():
         dram.params(d, wide)
 
 
+def test_more_channels_than_the_kernel_holds_is_a_design_error():
+    """A memory system from elsewhere (a DRAMSys config) with 16 channels: the bank table's stride holds 8."""
+    d, system = dram.memory_system({})
+    wide = MemorySystem(system.standard, 16, system.ranks, system.mapping)
+    with pytest.raises(DesignError, match=r"channels: 16; allowed: 1 to 8"):
+        dram.params(d, wide)
+
+
 def test_reference_reproduces_hand_computed_cycles():
     rows = np.array([[0, 0, 0], [1 << 13, 0, 0], [2 << 13, 0, 0], [3 << 13, 0, 0], [1 << 15, 0, 0]])
     r = reference.simulate({"refresh_policy": "no_refresh"}, rows)

@@ -56,7 +56,7 @@ PARAMETERS = DesignSpace([
     Categorical("arbiter", ["simple", "fifo", "reorder", "dramsim3"], "simple"),
     Integer("max_active_transactions", 1, L.MAX_ACTIVE, default=128, unit="transactions"),
     Categorical("standard", list(STANDARDS), "ddr4_2400"),
-    PowerOfTwo("channels", 1, 8, default=1),
+    PowerOfTwo("channels", 1, L.MAX_CHANNELS, default=1),
     PowerOfTwo("ranks", 1, 4, default=1),
     Categorical("address_mapping", list(MAPPINGS), "rochrababgco"),
 ]).with_group("hardware")

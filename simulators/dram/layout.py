@@ -7,8 +7,9 @@ helpers below (`bank[bnk(B_X, gb)]` is bank gb's B_X): the address of a field is
 offset from one pointer, with no row length to keep in a register and no negative-index
 wraparound (numba emits a sign test for every signed index; the helpers' indices are unsigned).
 That takes a fifth of the instructions and a quarter of the data reads per request off 2-D tables
-(benchmarks/dram_counts.py in each version), for the same results bit for bit; the price is a bank
-table padded to NB_MAX banks (125 KB a design). `views` gives the 2-D tables for reading in Python."""
+(benchmarks/dram_counts.py in each version; the counts are in the message of the commit that
+made the tables flat), for the same results bit for bit; the price is a bank table padded to
+NB_MAX banks (125 kB a design). `views` gives the 2-D tables for reading in Python."""
 from __future__ import annotations
 
 import numpy as np
@@ -19,7 +20,7 @@ HIST_BINS = 1 << 16          # read-latency histogram, 1-cycle bins (last bin ho
 MAX_ACTIVE = 128             # upper bound of max_active_transactions and request_buffer_size
 SLOTS0 = 256                 # initial request slots (grown by doubling)
 MAX_BANKS_PER_CHANNEL = 64   # ranks (<= 4) x banks (<= 16): kernel.round_robin's bitmask is one int64
-MAX_CHANNELS = 8             # the `channels` knob's range (simulators.dram.PARAMETERS)
+MAX_CHANNELS = 8             # the bank table's stride holds this many; the `channels` knob's upper bound
 # the bank table's row length, a compile-time stride; 8 more than the banks so that one bank's fields are not
 # 4 KiB apart (in an 8-way L1 cache of 4 KiB ways, as x86 cores have, they would all compete for one set)
 NB_MAX = MAX_CHANNELS * MAX_BANKS_PER_CHANNEL + 8
