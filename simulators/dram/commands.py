@@ -24,7 +24,7 @@ from simulators.dram.layout import (ACT, BANKWISE, BG_NONE, B_ACT_T, B_AUTO, B_B
 
 
 # --- scheduler and page policy ------------------------------------------------------------------
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def pick(P, slots, bank, chan, gb, ch):
     """The bank's request: Scheduler{Fifo,FrFcfs,FrFcfsGrp}.cpp getNextRequest (-1: empty buffer)."""
     s = bank[bnk(B_HEAD, gb)]
@@ -59,7 +59,7 @@ def pick(P, slots, bank, chan, gb, ch):
     return s
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def further_row_hit(P, slots, bank, gb):
     """Scheduler*::hasFurtherRowHit: two requests to the open row (fifo: the next one is)."""
     h = bank[bnk(B_HEAD, gb)]
@@ -77,7 +77,7 @@ def further_row_hit(P, slots, bank, gb):
     return False
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def update_choice(P, slots, bank, bgn, rank, chan, gb, ch):
     """Cache bank gb's request, command and auto-precharge flag (BankMachine*::start)."""
     s = pick(P, slots, bank, chan, gb, ch)
@@ -109,7 +109,7 @@ def update_choice(P, slots, bank, bgn, rank, chan, gb, ch):
     bank_time(bank, bgn, rank, gb)
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def fold_bank(slots, bank, chan, gb, ch, t):
     """Bank gb alone took a new request at cycle t: fold it into the channel's cached pick instead
     of a kernel.scan_channel. Callers check that the pick is fresh, t <= C_MIN and gb was not the
@@ -127,14 +127,14 @@ def fold_bank(slots, bank, chan, gb, ch, t):
         chan[chn(ch, C_BEST)] = bank[bnk(B_CAND, gb)]
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def update_channel(P, slots, bank, bgn, rank, chan, ch, nbc):
     """Every bank of channel ch (fr_fcfs_grp: the last CAS direction changed)."""
     for gb in range(ch * nbc, (ch + 1) * nbc):
         update_choice(P, slots, bank, bgn, rank, chan, gb, ch)
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def bank_time(bank, bgn, rank, gb):
     """Store in B_X the earliest cycle of bank gb's cached command by the bank's, rank's and bank
     group's next-legal tables (CheckerDDR3/DDR4::timeToSatisfyConstraints without the command bus;
@@ -150,7 +150,7 @@ def bank_time(bank, bgn, rank, gb):
                              bank[bnk(bank[bnk(B_RDACOL, gb)], gb)])
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def retime_rank(bank, rank, gr, nbanks, c0, c1):
     """B_X of rank gr's banks after its columns c0 and c1 rose: a bank whose command is c0 or c1
     takes the max with that entry (tables only rise, so this equals a fresh bank_time); the others'
@@ -161,7 +161,7 @@ def retime_rank(bank, rank, gr, nbanks, c0, c1):
         bank[bnk(B_X, gb)] = max(x, v0 if c == c0 else (v1 if c == c1 else x))
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def retime_group(bank, bgn, gbg, nbpg):
     """B_X of bank group gbg's banks after its table rose."""
     for gb in range(gbg * nbpg, (gbg + 1) * nbpg):
@@ -169,7 +169,7 @@ def retime_group(bank, bgn, gbg, nbpg):
 
 
 # --- queues ----------------------------------------------------------------------------------------
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def bank_append(slots, bank, gb, s):
     t = bank[bnk(B_TAIL, gb)]
     slots[slt(s, Q_NEXT)] = -1
@@ -182,7 +182,7 @@ def bank_append(slots, bank, gb, s):
     bank[bnk(B_NQ, gb)] += 1
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def bank_remove(slots, bank, gb, s):
     p, n = slots[slt(s, Q_PREV)], slots[slt(s, Q_NEXT)]
     if p >= 0:
@@ -196,7 +196,7 @@ def bank_remove(slots, bank, gb, s):
     bank[bnk(B_NQ, gb)] -= 1
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def list_append(slots, link, ends, head, tail, s):
     """Append slot s to a singly linked list through field `link` of the slots whose first and last
     slots are ends[head] and ends[tail] (ends: S, or chan with indices from layout.chn)."""
@@ -208,13 +208,13 @@ def list_append(slots, link, ends, head, tail, s):
     ends[tail] = s
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def respq_append(slots, chan, ch, s):
     list_append(slots, Q_RNEXT, chan, chn(ch, C_RQ_HEAD), chn(ch, C_RQ_TAIL), s)
 
 
 # --- command issue -------------------------------------------------------------------------------
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def close(P, S, bank, rank, gb, gr, t):
     """Bank gb's row closes at cycle t (PRE, PREA or auto-precharge)."""
     bank[bnk(B_OPEN_ROW, gb)] = -1
@@ -227,7 +227,7 @@ def close(P, S, bank, rank, gb, gr, t):
     S[S_N_CLOSE] += 1
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def precharged_until(rank, gr, t):
     """Account the all-banks-closed time of rank gr that ends with an ACT or REF at cycle t. With
     every bank closed, the latest of their close times is R_CLOSE_MAX: a bank's close time only rises
@@ -236,7 +236,7 @@ def precharged_until(rank, gr, t):
         rank[rnk(gr, R_ALLCLOSED)] += t - rank[rnk(gr, R_CLOSE_MAX)]
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def issue(P, S, slots, bank, bgn, rank, chan, s, gb, gr, ch, t, nbanks, nrank):
     """Issue bank gb's cached command for slot s at cycle t and update every timing table.
     Returns True for a column command (its buffer entry is free)."""
@@ -335,7 +335,7 @@ def issue(P, S, slots, bank, bgn, rank, chan, s, gb, gr, ch, t, nbanks, nrank):
 
 
 # --- refresh (RefreshManagerAllBank.cpp / RefreshManagerPerBank.cpp) ------------------------------
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def refresh_start(P, bank, rank, chan, gr, t, nbanks):
     """The refresh manager of rank gr at cycle t: sets R_CMD (PREA/REFA, per bank PRE/REFA) or
     NO_CMD, postpones, pulls in, blocks bank machines (start())."""
@@ -407,7 +407,7 @@ def refresh_start(P, bank, rank, chan, gr, t, nbanks):
         rank[rnk(gr, R_CMD)] = REFA
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def refresh_legal(P, bank, rank, chan, gr, ch, nbanks):
     """Earliest cycle of rank gr's refresh command (PREA/REFA: the rank's accumulated constraints;
     per bank: the bank's, plus tXP after a power-down exit, which alone raises rank gr's PRE column)."""
@@ -418,7 +418,7 @@ def refresh_legal(P, bank, rank, chan, gr, ch, nbanks):
     return max(chan[chn(ch, C_CMDBUS)], rank[rnk(gr, c)])
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def issue_refresh(P, S, slots, bank, bgn, rank, chan, gr, ch, t, nbanks):
     """Issue rank gr's refresh command at cycle t; REFA/REFB also update the manager's state."""
     c = rank[rnk(gr, R_CMD)]
@@ -469,7 +469,7 @@ def issue_refresh(P, S, slots, bank, bgn, rank, chan, gr, ch, t, nbanks):
 
 
 # --- power-down (ours; differences to DRAMSys's PowerDownManagerStaggered in docs/dram.md) ---------
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def pd_exit(P, rank, gr, t):
     """Rank gr leaves power-down at cycle t (not before tCKE in power-down); commands wait tXP."""
     x = max(t, rank[rnk(gr, R_PD_ENTER)] + P[P_CKE])

@@ -21,7 +21,7 @@ from simulators.dram.layout import (ARB_DS3, ARB_FIFO, ARB_REORDER, ARB_SIMPLE, 
                                     S_UND_TAIL, S_WAITING, bnk, chn, rnk, slt)
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def next_edge(P, t):
     """The first controller cycle on a player-clock edge strictly after cycle t
     (DRAMSys/simulator/StlPlayer.cpp nextPayload: one player period after END_REQ, then tCK)."""
@@ -32,7 +32,7 @@ def next_edge(P, t):
     return -(-k * num // den)
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def has_space(P, bank, chan, ch):
     """scheduler/BufferCounter{Bankwise,ReadWrite,Shared}.cpp hasBufferSpace."""
     size = P[P_BUFSZ]
@@ -43,7 +43,7 @@ def has_space(P, bank, chan, ch):
     return chan[chn(ch, C_NR)] + chan[chn(ch, C_NW)] < size
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def fits(P, slots, bank, chan, s, ch):
     """Transaction queue: room for this request's own bank or direction (DRAMSim3
     CommandQueue::WillAcceptCommand for per-bank queues)."""
@@ -55,7 +55,7 @@ def fits(P, slots, bank, chan, s, ch):
     return chan[chn(ch, C_NR)] + chan[chn(ch, C_NW)] < size
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def push(slots, chan, s, ch, t, head, tail):
     """Append slot s to a channel queue (columns head, tail), linked both ways (Q_NEXT, Q_PREV)."""
     slots[slt(s, Q_PUSHED)] = t
@@ -63,7 +63,7 @@ def push(slots, chan, s, ch, t, head, tail):
     list_append(slots, Q_NEXT, chan, chn(ch, head), chn(ch, tail), s)
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def tq_bank_append(slots, bank, s):
     """Append slot s to its bank's transaction-queue list of its direction."""
     gb, w = slots[slt(s, Q_BANK)], slots[slt(s, Q_WRITE)]
@@ -76,7 +76,7 @@ def tq_bank_append(slots, bank, s):
     bank[bnk(B_TQT + w, gb)] = s
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def tq_bank_pop(slots, bank, s):
     """Remove slot s, the first of its bank's transaction-queue list, from that list."""
     gb, w = slots[slt(s, Q_BANK)], slots[slt(s, Q_WRITE)]
@@ -89,7 +89,7 @@ def tq_bank_pop(slots, bank, s):
         bank[bnk(B_TQI + w, gb)] = slots[slt(n, Q_ID)]
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def front_accept(P, S, slots, bank, chan, s, ch, t):
     """END_REQ from the front end: ArbiterFifo/ArbiterReorder::peqCallback BEGIN_REQ, or DRAMSim3
     Controller::AddTransaction (the latency clock starts here)."""
@@ -108,7 +108,7 @@ def front_accept(P, S, slots, bank, chan, s, ch, t):
     tq_entered(P, slots, bank, chan, s, ch)
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def tq_entered(P, slots, bank, chan, s, ch):
     """Request s entered the transaction queue. With a bankwise buffer the cached pick stands while
     the drain state and direction stay (s is the youngest request, so it is the pick only if nothing
@@ -125,13 +125,13 @@ def tq_entered(P, slots, bank, chan, s, ch):
         chan[chn(ch, C_TQ_PREV)] = slots[slt(s, Q_PREV)]
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def tq_room(P, slots, chan, s, ch):
     """DRAMSim3 Controller::WillAcceptTransaction: a read queue and a write buffer of max_active_transactions."""
     return (chan[chn(ch, C_TQ_NW)] if slots[slt(s, Q_WRITE)] else chan[chn(ch, C_TQ_NR)]) < P[P_MAXACT]
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def tq_pick(P, slots, bank, chan, ch):
     """(slot, previous slot, drain) the transaction queue moves next (DRAMSim3
     Controller::ScheduleTransaction): writes while draining, else reads; the first that fits.
@@ -148,7 +148,7 @@ def tq_pick(P, slots, bank, chan, ch):
     return chan[chn(ch, C_TQ_PICK)], chan[chn(ch, C_TQ_PREV)], chan[chn(ch, C_TQ_DRAIN)]
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def tq_drain(P, chan, ch):
     """Writes left to drain: DRAMSim3 starts draining when the write buffer is full, or holds more
     than DRAIN_LOW writes while no read waits in the scheduler buffer."""
@@ -159,7 +159,7 @@ def tq_drain(P, chan, ch):
     return drain
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def tq_first(P, slots, bank, chan, ch):
     """tq_pick, computed."""
     drain = tq_drain(P, chan, ch)
@@ -180,7 +180,7 @@ def tq_first(P, slots, bank, chan, ch):
     return s, slots[slt(s, Q_PREV)], drain
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def acceptable(P, slots, bank, chan, ch):
     """The channel's next request to store now, or -1."""
     if P[P_ARB] == ARB_DS3:
@@ -189,7 +189,7 @@ def acceptable(P, slots, bank, chan, ch):
     return s if s >= 0 and has_space(P, bank, chan, ch) else -1
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def accept(P, S, slots, bank, bgn, rank, chan, ch, t, nbanks):
     """controller/Controller.cpp manageRequests: store the front end's request in the scheduler
     buffer (one per cycle: the arbiter forwards the next one a cycle after END_REQ)."""
@@ -256,7 +256,7 @@ def accept(P, S, slots, bank, bgn, rank, chan, ch, t, nbanks):
             front_accept(P, S, slots, bank, chan, p, ch, t)
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def respond(P, slots, chan, S, ch, t):
     """Controller::manageResponses with respqueue/RespQueue{Fifo,Reorder}.cpp: the head only."""
     if chan[chn(ch, C_RESP_BUSY)] or t < chan[chn(ch, C_RESP_OK)]:
@@ -274,7 +274,7 @@ def respond(P, slots, chan, S, ch, t):
         chan[chn(ch, C_RESP_OK)] = t + 1
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def deliver(P, S, slots, free, bank, chan, hist, resp_out, t):
     """The player takes one response per cycle (TracePlayer::peqCallback answers END_RESP at once)."""
     if S[S_LAST_DELIV] >= t:
@@ -318,7 +318,7 @@ def deliver(P, S, slots, free, bank, chan, hist, resp_out, t):
             S[S_ACTIVE] -= 1
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def send(P, S, slots, free, bank, chan, trace, base, t):
     """The trace player's next request reaches the arbiter at cycle t."""
     row = trace[S[S_NEXT_ID] - base]

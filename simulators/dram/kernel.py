@@ -16,8 +16,10 @@ Every cycle t of the controller clock runs the same steps as the simpy golden mo
   6. power-down entry.
 Nothing can change between two events, so the kernel jumps from one event time to the next
 (cycle skipping); the differential test checks it against the per-cycle simpy model.
-Helpers are compiled with `_nrt=False` (they never allocate) and inlined into `run`
-(`inline="always"`: half the time per request; `run` itself is not inlined, which was slower).
+Helpers are compiled with `_nrt=False` (they never allocate) and `forceinline=True` (LLVM's
+alwaysinline), so LLVM inlines them into `run`: half the time per request; `run` itself is not inlined,
+which was slower. Numba's `inline="always"` ran as fast, but it inlines numba IR, deep-copied per call
+site: a cold start compiled for minutes in gigabytes (now: the `dram-speed` block's cold-start row).
 A pick reads each bank's cached earliest cycle B_X (commands.bank_time); see docs/dram.md, Speed.
 """
 from __future__ import annotations
@@ -80,7 +82,7 @@ def lap_cost(n):
     return prof[0] / n
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def scan_channel(bank, bgn, rank, chan, ch, now, nbc, oldest):
     """Store in chan[ch] the earliest cycle >= now at which a bank command can issue (C_MIN) and
     the one the mux picks then: the oldest request (CmdMuxOldest::selectCommand; not `oldest`:
@@ -119,7 +121,7 @@ def lowest_set_bit(typingctx, x):
     return types.int64(x), codegen
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def round_robin(bank, chan, ch, t, nbc):
     """DRAMSim3 CommandQueue::GetCommandToIssue: the first bank after the last one served whose
     command is ready (instead of the oldest request). The caller checked the command bus is free at t,

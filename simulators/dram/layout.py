@@ -94,31 +94,31 @@ STALL_CYCLES = 1 << 32       # a request in flight this long without progress is
 
 
 # --- index helpers of the flat tables (unsigned: numba adds no wraparound code) -------------------
-@njit(inline="always")
+@njit(forceinline=True)
 def bnk(f, gb):
     """Field f of bank gb (the bank table is field-major: one field of every bank is contiguous)."""
     return np.uint64(f * NB_MAX + gb)
 
 
-@njit(inline="always")
+@njit(forceinline=True)
 def rnk(gr, f):
     """Field f of rank gr."""
     return np.uint64(gr * N_RF + f)
 
 
-@njit(inline="always")
+@njit(forceinline=True)
 def chn(ch, f):
     """Field f of channel ch."""
     return np.uint64(ch * N_CF + f)
 
 
-@njit(inline="always")
+@njit(forceinline=True)
 def grp(gbg, c):
     """Column c of bank group gbg."""
     return np.uint64(gbg * (BG_NONE + 1) + c)
 
 
-@njit(inline="always")
+@njit(forceinline=True)
 def slt(s, f):
     """Field f of request slot s."""
     return np.uint64(s * N_QF + f)

@@ -26,12 +26,12 @@ MAX_ADDRESS = tr.MAX_ADDRESS
 FORMATS = {"dramsim3": 0, "stl": 1}
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def _blank(b):
     return b == 32 or b == 9
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def _gap(buf, i, end):
     """The index after the blanks at buf[i:], or -1 if there is none."""
     if i >= end or not _blank(buf[i]):
@@ -41,7 +41,7 @@ def _gap(buf, i, end):
     return i
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def _number(buf, i, end, hex_ok):
     """(value, next index) of the number at buf[i:]; value -1 if not a number (or >= 2^63)."""
     if hex_ok and i + 2 < end and buf[i] == 48 and (buf[i + 1] == 120 or buf[i + 1] == 88):
@@ -77,7 +77,7 @@ def _number(buf, i, end, hex_ok):
     return (v if n else -1), i
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False, forceinline=True)
 def _direction(buf, i, end):
     """(0 read / 1 write / -1 other, next index) of read|write|r|w|ld|st in any case."""
     j = i
