@@ -1,4 +1,6 @@
 """DRAM controller simulator: hand-computed timing, energy, fidelity against DRAMSim3, bad input."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -239,6 +241,32 @@ def test_parallel_batch_equals_serial():
     for kernel in (batch._simulate_batch, batch._run_chunk, batch.simulate_serial):
         for cres in kernel.overloads.values():
             assert kernel._cache._impl.check_cachable(cres), kernel
+
+
+@pytest.mark.parametrize("where", ["NUMBA_CACHE_DIR", "in-tree", "read-only tree"])
+def test_the_package_stamped_cache_is_used_wherever_numba_would_cache(where, tmp_path, monkeypatch):
+    """A kernel function's cache is stamped with the whole package in each of numba's places, in numba's
+    order (NUMBA_CACHE_DIR, __pycache__, the user-wide directory when the tree is read-only); a function
+    of another package keeps numba's own one-file stamp."""
+    from numba import config
+    from numba.core import caching
+
+    from simulators.dram import _cache, kernel
+    from simulators.systolic import kernel as systolic_kernel
+    monkeypatch.setattr(config, "CACHE_DIR", str(tmp_path / "numba-cache") if where == "NUMBA_CACHE_DIR" else "")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-wide"))
+    if where == "read-only tree":
+        def unwritable(self):
+            raise PermissionError(self.get_cache_path())
+        monkeypatch.setattr(caching.InTreeCacheLocator, "ensure_cache_path", unwritable)
+    locator = caching.CompileResultCacheImpl(kernel.run.py_func)._locator
+    expected = {"NUMBA_CACHE_DIR": (_cache.PackageStampUserProvidedLocator, tmp_path / "numba-cache"),
+                "in-tree": (_cache.PackageStampLocator, _cache.PACKAGE_DIR / "__pycache__"),
+                "read-only tree": (_cache.PackageStampUserWideLocator, tmp_path / "user-wide")}[where]
+    assert type(locator) is expected[0]
+    assert Path(locator.get_cache_path()).is_relative_to(expected[1])
+    assert locator.get_source_stamp() == _cache.package_digest()
+    assert not isinstance(caching.CompileResultCacheImpl(systolic_kernel.costs_of.py_func)._locator, _cache.PackageStamp)
 
 
 # --- bad input -----------------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """Numba's on-disk cache keys a compiled function on its own source file only, so a kernel whose
 helpers live in another module keeps running stale machine code after that module changes
 (numba.core.caching: `_SourceFileBackedLocatorMixin.get_source_stamp`). For the functions of this
-package the stamp here covers every module of the package. No library offers this; numba's
-locator list is the documented extension point (`NUMBA_CACHE_LOCATOR_CLASSES` names the same hook).
+package the stamp here covers every module of the package, in each of numba's places for a cache,
+in numba's order: NUMBA_CACHE_DIR if set, else the in-tree __pycache__, else (a read-only install)
+the user-wide cache directory. No library offers this; numba's locator list is the documented
+extension point (`NUMBA_CACHE_LOCATOR_CLASSES` names the same hook).
 """
 from __future__ import annotations
 
@@ -15,8 +17,9 @@ from numba.core import caching
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
-class PackageStampLocator(caching.InTreeCacheLocator):
-    """The in-tree (__pycache__) locator, stamped with every .py file of simulators/dram."""
+class PackageStamp:
+    """A source-file-backed locator's mixin: stamped with every .py file of simulators/dram, and
+    only for functions of this package (None for the others: numba's own locators take them)."""
 
     def get_source_stamp(self):
         return package_digest()
@@ -26,6 +29,21 @@ class PackageStampLocator(caching.InTreeCacheLocator):
         if Path(py_file).resolve().parent != PACKAGE_DIR:
             return None
         return super().from_function(py_func, py_file)
+
+
+class PackageStampUserProvidedLocator(PackageStamp, caching.UserProvidedCacheLocator):
+    """NUMBA_CACHE_DIR, package-stamped."""
+
+
+class PackageStampLocator(PackageStamp, caching.InTreeCacheLocator):
+    """The in-tree __pycache__, package-stamped."""
+
+
+class PackageStampUserWideLocator(PackageStamp, caching.UserWideCacheLocator):
+    """The user-wide cache directory, package-stamped."""
+
+
+LOCATORS = (PackageStampUserProvidedLocator, PackageStampLocator, PackageStampUserWideLocator)
 
 
 @lru_cache(maxsize=1)
@@ -38,5 +56,6 @@ def package_digest() -> bytes:
 
 
 _locators = caching.CacheImpl._locator_classes
-if PackageStampLocator not in _locators:
-    _locators.insert(0, PackageStampLocator)
+for _cls in reversed(LOCATORS):
+    if _cls not in _locators:
+        _locators.insert(0, _cls)
