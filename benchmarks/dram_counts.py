@@ -3,9 +3,10 @@
     python benchmarks/dram_counts.py [--requests 200000] [--no-write]
 
 Instructions, data reads and writes, conditional branches and the share of them that cachegrind's
-branch-predictor model misses, per request, for DESIGN and SHARED32 of benchmarks/dram_speed.py on the
-same random trace. Counts do not swing with a shared host's load as wall times do (1.5-2x on these VMs),
-so they are the measure for an A/B of two versions of the kernel (run this script in each checkout).
+branch-predictor model misses, and the misses of its model of the first-level caches, per request,
+for DESIGN and SHARED32 of benchmarks/dram_speed.py on the same random trace. Counts do not swing with
+a shared host's load as wall times do (1.5-2x on these VMs), so they are the measure for an A/B of two
+versions of the kernel (run this script in each checkout), beyond their own spread, which the block reports.
 They are not the speed: a change that removes instructions but not loads, stores or data-dependent
 branches can leave wall time where it was; the `dram-speed` block (dram_speed.py) has the speed.
 
@@ -39,6 +40,8 @@ HASWELL = {"PYTHONHASHSEED": "0", "NUMBA_CPU_NAME": "haswell",
            "NUMBA_CPU_FEATURES": "+64bit,+avx,+avx2,+bmi,+bmi2,+cmov,+cx16,+f16c,+fma,+fsgsbase,+lzcnt,+mmx,+movbe,"
                                  "+pclmul,+popcnt,+rdrnd,+sahf,+sse,+sse2,+sse3,+sse4.1,+sse4.2,+ssse3,+xsave,+xsaveopt"}
 COUNTS = {"Ir": "instructions", "Dr": "data reads", "Dw": "data writes", "Bc": "conditional branches"}
+# cachegrind's first-level cache misses (its last level takes this VM's reported L3, 512 MiB, so its misses say nothing)
+MISSES = {"L1 data misses": ("D1mr", "D1mw"), "L1 instruction misses": ("I1mr",)}
 
 
 def child(name: str, n: int, run: bool) -> None:
@@ -57,26 +60,31 @@ def child(name: str, n: int, run: bool) -> None:
         print(S[dram.L.S_EVENTS] / n)
 
 
-def cachegrind(name: str, n: int, run: bool, out: Path) -> tuple[dict[str, int], str]:
-    """({event: count} of the whole process, its stdout) of `child(name, n, run)` under cachegrind."""
+def cachegrind(name: str, n: int, run: bool, out: Path) -> tuple[dict[str, int], str, str]:
+    """({event: count} of the whole process, its stdout, the simulated caches) of `child(name, n, run)`
+    under cachegrind."""
     cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=yes", "--branch-sim=yes", f"--cachegrind-out-file={out}",
            sys.executable, __file__, "--child", name, str(n), str(int(run))]
     done = subprocess.run(cmd, check=True, capture_output=True, text=True, env={**os.environ, **HASWELL})
     lines = out.read_text().splitlines()
     events = next(x for x in lines if x.startswith("events:")).split()[1:]
     summary = next(x for x in lines if x.startswith("summary:")).split()[1:]
-    return dict(zip(events, map(int, summary))), done.stdout
+    caches = "; ".join(" ".join(x.split()[1:]) for x in lines if x.startswith(("desc: I1", "desc: D1")))
+    return dict(zip(events, map(int, summary))), done.stdout, caches
 
 
-def per_request(name: str, n: int, tmp: Path) -> dict[str, float]:
-    """Cachegrind's counts per request of design `name` (the difference of two runs), and events per request."""
+def per_request(name: str, n: int, tmp: Path) -> tuple[dict[str, float], str]:
+    """(cachegrind's counts per request of design `name` (the difference of two runs), events per request
+    and the instructions by which two identical runs differ (per request), the simulated caches)."""
     subprocess.run([sys.executable, __file__, "--child", name, str(WARM_REQUESTS), "0"], check=True,
                    env={**os.environ, **HASWELL})       # compiles the haswell build once, outside valgrind
-    base, _ = cachegrind(name, n, False, tmp / f"{name}.0")
-    full, stdout = cachegrind(name, n, True, tmp / f"{name}.1")
-    out = {k: (full[k] - base[k]) / n for k in (*COUNTS, "Bcm")}
+    base, _, _ = cachegrind(name, n, False, tmp / f"{name}.0")
+    full, stdout, caches = cachegrind(name, n, True, tmp / f"{name}.1")
+    again, _, _ = cachegrind(name, n, True, tmp / f"{name}.2")   # the same process again: the count's spread
+    out = {k: (full[k] - base[k]) / n for k in (*COUNTS, "Bcm", *(e for es in MISSES.values() for e in es))}
     out["events"] = float(stdout.split()[-1])
-    return out
+    out["spread"] = abs(again["Ir"] - full["Ir"]) / n
+    return out, caches
 
 
 def main(argv=None) -> int:
@@ -92,20 +100,26 @@ def main(argv=None) -> int:
         print("valgrind is absent: no counts (apt install valgrind)")
         return 0
     with tempfile.TemporaryDirectory() as tmp:
-        rows = {name: per_request(name, args.requests, Path(tmp)) for name in DESIGNS}
+        done = {name: per_request(name, args.requests, Path(tmp)) for name in DESIGNS}
+    rows = {name: r for name, (r, _) in done.items()}
+    caches = next(iter(done.values()))[1]
     version = subprocess.run(["valgrind", "--version"], capture_output=True, text=True).stdout.strip()
-    table = ["| design | kernel events | " + " | ".join(COUNTS.values()) + " | mispredicted (cachegrind's model) |",
-             "|---" * (len(COUNTS) + 3) + "|"]
+    table = ["| design | kernel events | " + " | ".join(COUNTS.values()) + " | mispredicted (cachegrind's model) | "
+             + " | ".join(MISSES) + " | instructions: two identical runs differ by |",
+             "|---" * (len(COUNTS) + 4 + len(MISSES)) + "|"]
     for name, r in rows.items():
         table.append(f"| {name} | {r['events']:.2f} | " + " | ".join(f"{r[k]:,.0f}" for k in COUNTS)
-                     + f" | {r['Bcm']:.1f} ({r['Bcm'] / r['Bc']:.1%}) |")
+                     + f" | {r['Bcm']:.1f} ({r['Bcm'] / r['Bc']:.1%}) | "
+                     + " | ".join(f"{sum(r[e] for e in es):.2f}" for es in MISSES.values()) + f" | {r['spread']:,.0f} |")
     md = f"""## DRAM kernel work per request (cachegrind)
 
 Machine: {machine()}; {version}, the kernel compiled for haswell.
 Per request of {args.requests:,} random requests (`reference_trace("random", 0.33)`, as in the `dram-speed`
 block): the difference of two runs that share everything but those requests. Cachegrind's branch
 predictor is a simple model, not this CPU's: its misses show which branches depend on the data, not
-how many a modern core misses.
+how many a modern core misses. Its cache model has this host's first-level caches ({caches});
+it counts misses, not their cost. The last column is the count's own noise (the full run made twice):
+a change between two kernels smaller than that is not a change.
 
 {chr(10).join(table)}
 """
