@@ -16,7 +16,9 @@ command queues of 8, a 32-entry transaction queue); ours runs the design that co
   design with one shared scheduler buffer of 32 instead of 8 per bank); with the phase profile (cycle counter);
 - the simpy golden model on the first --simpy-requests requests (it must give the same metrics);
 - env batch: designs/s on `cloud-1` for 64 designs: one design per call, one batch call on one thread,
-  and one batch call on every thread (the scaling over cores).
+  and one batch call on every thread (the scaling over cores);
+- start: a fresh process importing archgym and simulating the first START_REQUESTS requests of the file,
+  with an empty numba cache (NUMBA_CACHE_DIR: it compiles) and then with that cache filled.
 DRAMSim3 is found through DRAMSIM3_BIN (and DRAMSIM3_CFG), or at the place ../shared/tools/build_dramsim3.sh
 builds it (/work/ext/dramsim3-build); without it the benchmark says so and prints no ratio.
 Results go to the `dram-speed` block of docs/benchmarks.md.
@@ -45,6 +47,10 @@ BATCH = 64
 ROUNDS = 5                       # each row is the fastest of this many runs, interleaved (the simpy model runs once)
 WINDOW_S = 2.0                   # our timing window without DRAMSim3 (with it: one DRAMSim3 run's wall time)
 DS3_CYCLE_RESOLUTION = 0.002    # DRAMSim3 runs at most this share of cycles past its last request
+START_REQUESTS = 1000
+START_CODE = ("import resource, sys, time; t = time.perf_counter(); import archgym; from simulators import dram; "
+              "dram.simulate({design!r}, sys.argv[1]); "
+              "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
 
 
 def children_cpu() -> float:
@@ -64,6 +70,20 @@ def timed_child(cmd: list[str]):
     w, c = time.perf_counter(), children_cpu()
     out = subprocess.run(cmd, check=True, capture_output=True, text=True)
     return out, time.perf_counter() - w, children_cpu() - c
+
+
+def starts(trace: Path) -> dict[str, tuple[float, float]]:
+    """{"cold (empty numba cache: compiles)": (s, peak MiB), "warm (numba cache filled)": (s, peak MiB)} of a
+    fresh process that imports archgym and simulates `trace` (warm: the fastest of 3)."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+
+        def run() -> tuple[float, float]:
+            out = subprocess.run([sys.executable, "-c", START_CODE.format(design=DESIGN), str(trace)], env=env,
+                                 capture_output=True, text=True, check=True).stdout.split()
+            return float(out[-2]), float(out[-1])
+        cold = run()
+        return {"cold (empty numba cache: compiles)": cold, "warm (numba cache filled)": min(run() for _ in range(3))}
 
 
 def find_dramsim3() -> tuple[str, str] | None:
@@ -162,7 +182,8 @@ def main(argv=None) -> int:
         path = Path(tmp) / "random_w33.trace"
         path.write_text("".join(f"{a:#x} {'WRITE' if w else 'READ'} {c}\n" for a, w, c in trace.tolist()))
         small = Path(tmp) / "small.trace"
-        small.write_text("".join(path.read_text().splitlines(keepends=True)[:1000]))
+        small.write_text("".join(path.read_text().splitlines(keepends=True)[:START_REQUESTS]))
+        start = starts(small)                                           # first: nothing else runs meanwhile
         dram.simulate(DESIGN, small)                                    # warm: numba code in memory
         for p in (P, P32):
             batch.simulate_one(p, decoded[:1000], z, None)
@@ -245,6 +266,13 @@ each, {os.cpu_count()} cores; the fastest of {ROUNDS} interleaved rounds, each t
 back-to-back calls; ratios against one design per call):
 
 {_batch_table(eb)}
+
+Start: a fresh process that imports archgym and runs `dram.simulate(DESIGN, file)` on the first
+{START_REQUESTS:,} requests of the trace file (peak memory: the process's ru_maxrss).
+
+| start | wall s | peak MiB |
+|---|---|---|
+{chr(10).join(f"| {k} | {t:.1f} | {mib:,.0f} |" for k, (t, mib) in start.items())}
 """
     print(md)
     if not args.no_write:
