@@ -8,6 +8,9 @@ from datetime import date
 from pathlib import Path
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+# a Python expression: this process's own peak resident MiB (Linux). Not ru_maxrss, which "is preserved across
+# an execve" (getrusage(2)): a child started from a process holding 400 MiB reports 400 MiB whatever it uses
+OWN_PEAK_MIB = "int(open('/proc/self/status').read().split('VmHWM:')[1].split()[0]) / 1024"
 def machine() -> str:
     import os
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {date.today()}"

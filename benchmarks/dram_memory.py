@@ -7,7 +7,7 @@ length, 10 M requests within 1.5x the peak of 1 M). For each length it writes a 
 - cli: `archgym simulate dram --trace FILE` (streams the file through the kernel in chunks);
 - env: `gymnasium.make("archgym/DRAMController-v0", trace=FILE)`, reset and one step (a file longer
   than simulators.dram.IN_MEMORY_REQUESTS streams through the batch kernel at every evaluation).
-Peak resident memory is the process's ru_maxrss (interpreter, numpy, numba and gymnasium included).
+Peak resident memory is the process's own (VmHWM: interpreter, numpy, numba and gymnasium included).
 Results go to the `dram-memory` block of docs/benchmarks.md.
 """
 from __future__ import annotations
@@ -22,10 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
-CLI = ("import resource, sys; from archgym.cli import main; main(['simulate', 'dram', '--trace', sys.argv[1]]); "
-       "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
-ENV = ("import resource, sys, gymnasium as gym, archgym; env = gym.make('archgym/DRAMController-v0', trace=sys.argv[1]); "
-       "env.reset(seed=0); env.step(env.action_space.sample()); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import OWN_PEAK_MIB  # noqa: E402
+
+CLI = ("import sys; from archgym.cli import main; main(['simulate', 'dram', '--trace', sys.argv[1]]); "
+       f"print({OWN_PEAK_MIB})")
+ENV = ("import sys, gymnasium as gym, archgym; env = gym.make('archgym/DRAMController-v0', trace=sys.argv[1]); "
+       f"env.reset(seed=0); env.step(env.action_space.sample()); print({OWN_PEAK_MIB})")
 
 
 def write_trace(path: Path, n: int) -> None:
@@ -69,7 +72,7 @@ def main(argv=None) -> int:
     md = f"""## DRAM memory against trace length
 
 Machine: {machine()}; load average {os.getloadavg()[0]:.2f}. Sequential .stl read traces; peak
-resident memory of a fresh process (ru_maxrss, interpreter and libraries included).
+resident memory of a fresh process (VmHWM, interpreter and libraries included).
 
 {chr(10).join(rows)}
 

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _report import interleaved, windowed   # benchmarks/_report.py, beside this file
+from _report import OWN_PEAK_MIB, interleaved, windowed   # benchmarks/_report.py, beside this file
 
 DESIGN = {"arbiter": "dramsim3", "max_active_transactions": 32, "request_buffer_size": 8,
           "scheduler_buffer": "bankwise", "scheduler": "fr_fcfs", "page_policy": "open", "ranks": 2}
@@ -48,9 +48,8 @@ ROUNDS = 5                       # each row is the fastest of this many runs, in
 WINDOW_S = 2.0                   # our timing window without DRAMSim3 (with it: one DRAMSim3 run's wall time)
 DS3_CYCLE_RESOLUTION = 0.002    # DRAMSim3 runs at most this share of cycles past its last request
 START_REQUESTS = 1000
-START_CODE = ("import resource, sys, time; t = time.perf_counter(); import archgym; from simulators import dram; "
-              "dram.simulate({design!r}, sys.argv[1]); "
-              "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+START_CODE = ("import sys, time; t = time.perf_counter(); import archgym; from simulators import dram; "
+              "dram.simulate({design!r}, sys.argv[1]); print(time.perf_counter() - t, {peak})")
 
 
 def children_cpu() -> float:
@@ -79,7 +78,7 @@ def starts(trace: Path) -> dict[str, tuple[float, float]]:
         env = {**os.environ, "NUMBA_CACHE_DIR": cache}
 
         def run() -> tuple[float, float]:
-            out = subprocess.run([sys.executable, "-c", START_CODE.format(design=DESIGN), str(trace)], env=env,
+            out = subprocess.run([sys.executable, "-c", START_CODE.format(design=DESIGN, peak=OWN_PEAK_MIB), str(trace)], env=env,
                                  capture_output=True, text=True, check=True).stdout.split()
             return float(out[-2]), float(out[-1])
         cold = run()
@@ -268,7 +267,7 @@ back-to-back calls; ratios against one design per call):
 {_batch_table(eb)}
 
 Start: a fresh process that imports archgym and runs `dram.simulate(DESIGN, file)` on the first
-{START_REQUESTS:,} requests of the trace file (peak memory: the process's ru_maxrss).
+{START_REQUESTS:,} requests of the trace file (peak memory: the process's own, VmHWM).
 
 | start | wall s | peak MiB |
 |---|---|---|
