@@ -34,9 +34,11 @@ from dram_speed import DESIGN, SHARED32  # noqa: E402
 
 DESIGNS = {"DESIGN": DESIGN, "SHARED32": SHARED32}
 WARM_REQUESTS = 200
+# one thread per pool: an idle pool's workers spin (OpenMP's and OpenBLAS's wait policies), and cachegrind counts that
+THREADS = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")}
 # LLVM's haswell feature set, given whole: numba would otherwise ask the host, which has AVX-512; a fixed
 # hash seed, else Python's own work differs between the two runs by up to 90 M instructions (0.2 M with it)
-HASWELL = {"PYTHONHASHSEED": "0", "NUMBA_CPU_NAME": "haswell",
+HASWELL = {"PYTHONHASHSEED": "0", "NUMBA_CPU_NAME": "haswell", **THREADS,
            "NUMBA_CPU_FEATURES": "+64bit,+avx,+avx2,+bmi,+bmi2,+cmov,+cx16,+f16c,+fma,+fsgsbase,+lzcnt,+mmx,+movbe,"
                                  "+pclmul,+popcnt,+rdrnd,+sahf,+sse,+sse2,+sse3,+sse4.1,+sse4.2,+ssse3,+xsave,+xsaveopt"}
 COUNTS = {"Ir": "instructions", "Dr": "data reads", "Dw": "data writes", "Bc": "conditional branches"}
@@ -80,10 +82,11 @@ def per_request(name: str, n: int, tmp: Path) -> tuple[dict[str, float], str]:
                    env={**os.environ, **HASWELL})       # compiles the haswell build once, outside valgrind
     base, _, _ = cachegrind(name, n, False, tmp / f"{name}.0")
     full, stdout, caches = cachegrind(name, n, True, tmp / f"{name}.1")
-    again, _, _ = cachegrind(name, n, True, tmp / f"{name}.2")   # the same process again: the count's spread
+    base2, _, _ = cachegrind(name, n, False, tmp / f"{name}.2")   # both runs again: the count's spread
+    full2, _, _ = cachegrind(name, n, True, tmp / f"{name}.3")
     out = {k: (full[k] - base[k]) / n for k in (*COUNTS, "Bcm", *(e for es in MISSES.values() for e in es))}
     out["events"] = float(stdout.split()[-1])
-    out["spread"] = abs(again["Ir"] - full["Ir"]) / n
+    out["spread"] = abs((full2["Ir"] - base2["Ir"]) - (full["Ir"] - base["Ir"])) / n
     return out, caches
 
 
@@ -118,8 +121,8 @@ Per request of {args.requests:,} random requests (`reference_trace("random", 0.3
 block): the difference of two runs that share everything but those requests. Cachegrind's branch
 predictor is a simple model, not this CPU's: its misses show which branches depend on the data, not
 how many a modern core misses. Its cache model has this host's first-level caches ({caches});
-it counts misses, not their cost. The last column is the count's own noise (the full run made twice):
-a change between two kernels smaller than that is not a change.
+it counts misses, not their cost. The last column is the count's own noise (both runs made twice, the
+two counts' difference): a change between two kernels smaller than that is not a change.
 
 {chr(10).join(table)}
 """
