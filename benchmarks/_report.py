@@ -1,9 +1,12 @@
 """Write a benchmark's results into its own generated block of a docs page (other blocks are kept)."""
 from __future__ import annotations
 
+import os
 import platform
 import re
+import subprocess
 import sys
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -11,8 +14,9 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 # a Python expression: this process's own peak resident MiB (Linux). Not ru_maxrss, which "is preserved across
 # an execve" (getrusage(2)): a child started from a process holding 400 MiB reports 400 MiB whatever it uses
 OWN_PEAK_MIB = "int(open('/proc/self/status').read().split('VmHWM:')[1].split()[0]) / 1024"
+
+
 def machine() -> str:
-    import os
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {date.today()}"
 
 
@@ -56,3 +60,16 @@ def interleaved(rounds: int, runs: dict) -> dict:
             if key not in fastest or r[1] < fastest[key][1]:
                 fastest[key] = r
     return fastest
+
+
+def fresh_starts(code: str, *args: str, warm_runs: int = 3) -> tuple[list[float], list[float]]:
+    """(cold, warm): the numbers the last line of a fresh `python -c code *args` prints, first with an empty
+    numba cache (NUMBA_CACHE_DIR: it compiles), then the fastest (by the first number) of warm_runs with it filled."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+
+        def run() -> list[float]:
+            out = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, check=True)
+            return [float(x) for x in out.stdout.strip().splitlines()[-1].split()]
+        cold = run()
+        return cold, min((run() for _ in range(warm_runs)), key=lambda r: r[0])

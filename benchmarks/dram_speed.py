@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _report import OWN_PEAK_MIB, interleaved, windowed   # benchmarks/_report.py, beside this file
+from _report import OWN_PEAK_MIB, fresh_starts, interleaved, windowed   # benchmarks/_report.py, beside this file
 
 DESIGN = {"arbiter": "dramsim3", "max_active_transactions": 32, "request_buffer_size": 8,
           "scheduler_buffer": "bankwise", "scheduler": "fr_fcfs", "page_policy": "open", "ranks": 2}
@@ -74,15 +74,8 @@ def timed_child(cmd: list[str]):
 def starts(trace: Path) -> dict[str, tuple[float, float]]:
     """{"cold (empty numba cache: compiles)": (s, peak MiB), "warm (numba cache filled)": (s, peak MiB)} of a
     fresh process that imports archgym and simulates `trace` (warm: the fastest of 3)."""
-    with tempfile.TemporaryDirectory() as cache:
-        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-
-        def run() -> tuple[float, float]:
-            out = subprocess.run([sys.executable, "-c", START_CODE.format(design=DESIGN, peak=OWN_PEAK_MIB), str(trace)], env=env,
-                                 capture_output=True, text=True, check=True).stdout.split()
-            return float(out[-2]), float(out[-1])
-        cold = run()
-        return {"cold (empty numba cache: compiles)": cold, "warm (numba cache filled)": min(run() for _ in range(3))}
+    cold, warm = fresh_starts(START_CODE.format(design=DESIGN, peak=OWN_PEAK_MIB), str(trace))
+    return {"cold (empty numba cache: compiles)": tuple(cold), "warm (numba cache filled)": tuple(warm)}
 
 
 def find_dramsim3() -> tuple[str, str] | None:

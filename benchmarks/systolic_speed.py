@@ -21,7 +21,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._report import DOC, command_line, interleaved, machine, windowed, write_generated  # noqa: E402
+from benchmarks._report import DOC, command_line, fresh_starts, interleaved, machine, windowed, write_generated  # noqa: E402
 
 
 def best_of(fn, repeat=5, number=1):
@@ -39,12 +39,7 @@ def import_times():
     """Cold (empty numba cache) and warm import-plus-first-ResNet-50-evaluation, in s."""
     code = ("import time; t = time.perf_counter(); import archgym; from simulators import systolic; "
             "systolic.simulate({'rows': 32}, 'resnet50'); print(time.perf_counter() - t)")
-    with tempfile.TemporaryDirectory() as cache:
-        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-        run = lambda: float(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,  # noqa: E731
-                                           text=True, check=True).stdout.strip().splitlines()[-1])
-        cold = run()
-        warm = min(run() for _ in range(3))
+    (cold,), (warm,) = fresh_starts(code)
     return cold, warm
 
 
