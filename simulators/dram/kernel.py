@@ -121,6 +121,22 @@ def lowest_set_bit(typingctx, x):
     return types.int64(x), codegen
 
 
+@intrinsic
+def le_mask8(typingctx, arr, start, t):
+    """Bit i (i < 8) set where arr[start + i] <= t: one vector load, compare and mask move (AVX-512: vpcmpq
+    and kmovb; AVX2: vpcmpgtq and vmovmskpd), which LLVM's vectoriser does not make of a loop of selects.
+    Reads arr[start:start + 8] without a bounds check: the caller keeps them within the array."""
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        vec = ir.VectorType(ir.IntType(64), 8)
+        v = builder.load(builder.bitcast(builder.gep(data, [args[1]]), vec.as_pointer()), align=8)
+        lanes = builder.insert_element(ir.Constant(vec, ir.Undefined), args[2], ir.Constant(ir.IntType(32), 0))
+        lanes = builder.shuffle_vector(lanes, ir.Constant(vec, ir.Undefined),
+                                       ir.Constant(ir.VectorType(ir.IntType(32), 8), [0] * 8))
+        return builder.zext(builder.bitcast(builder.icmp_signed("<=", v, lanes), ir.IntType(8)), ir.IntType(64))
+    return types.int64(arr, start, t), codegen
+
+
 @njit(cache=True, _nrt=False, forceinline=True)
 def round_robin(bank, chan, ch, t, nbc):
     """DRAMSim3 CommandQueue::GetCommandToIssue: the first bank after the last one served whose
@@ -131,9 +147,11 @@ def round_robin(bank, chan, ch, t, nbc):
     start = chan[chn(ch, C_RR)] + 1
     if start == nbc:
         start = 0
-    ready = 0
-    for i in range(nbc):
-        ready |= (1 << i) if bank[bnk(B_X, b0 + i)] <= t else 0
+    ready = 0                           # 8 banks a step; lanes past the channel (the next one's, or the row's
+    # padding of NB_MAX - 512 = 8 banks) are masked off
+    for i in range(0, nbc, 8):
+        ready |= le_mask8(bank, bnk(B_X, b0 + i), t) << i
+    ready &= (1 << nbc) - 1 if nbc < 64 else -1
     # bit k: bank start + k (mod nbc); with bank 63 ready, the sign bits >> brings in lie above its bit: never lowest
     turn = (ready >> start) | ((ready << (nbc - start)) if start > 0 else 0)
     if turn == 0:
