@@ -316,3 +316,21 @@ def test_the_counts_benchmarks_child_runs_the_kernel_and_reports_its_events(caps
     decoded = dram.decode(tr.reference_trace("random", 0.33, n=n), system, (1, 1))
     S, _, _ = batch.simulate_one(dram.params(d, system), decoded, np.zeros((0, 2), np.int64), None)
     assert float(capsys.readouterr().out) == S[dram.L.S_EVENTS] / n > 1
+
+
+def test_le_mask8_sets_the_bits_of_the_lanes_at_or_below_the_threshold():
+    """kernel.le_mask8 (round_robin's ready banks) against a loop, with equal, negative and INF lanes."""
+    from numba import njit
+
+    from simulators.dram.kernel import le_mask8
+
+    @njit
+    def mask(a, start, t):
+        return le_mask8(a, start, t)
+
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        a = rng.choice(np.array([-5, 0, 3, 7, L.INF], np.int64), 24)
+        start, t = int(rng.integers(0, 17)), int(rng.choice([-5, 0, 3, 6, 7, L.INF]))
+        assert mask(a, start, t) == sum(1 << i for i in range(8) if a[start + i] <= t)
+    assert mask(np.full(8, L.INF, np.int64), 0, L.INF - 1) == 0 and mask(np.zeros(8, np.int64), 0, 0) == 255
