@@ -106,17 +106,21 @@ def dramsim3_cycles(binary: str, cfg: str, trace: Path, n: int, guess: int, out:
     return hi
 
 
-def profile(P, decoded) -> tuple[list[tuple[str, float]], float, float]:
+def profile(P, decoded) -> tuple[list[tuple[str, float]], float, float, list[tuple[str, int]]]:
     """([(phase, share of the kernel's cycles)], counter cycles per lap, share of the profiled run's cycles
-    that were laps) from the kernel's cycle-counter profile, each phase less its laps' own cost."""
+    that were laps, [(what events did, how many)] most first) from the kernel's profile, each phase less its
+    laps' own cost."""
     from simulators.dram import batch
     from simulators.dram import kernel as K
-    prof = np.zeros(2 * len(K.PHASES), np.int64)
+    prof = np.zeros(K.PROF_LEN, np.int64)
     batch.simulate_one(P, decoded, np.zeros((0, 2), np.int64), prof)
     cost = min(K.lap_cost(100_000) for _ in range(5))
-    cycles, laps = prof[:len(K.PHASES)], prof[len(K.PHASES):]
+    cycles, laps, kinds = np.split(prof, [len(K.PHASES), 2 * len(K.PHASES)])
     net = np.maximum(cycles - laps * cost, 0)   # each lap's own counter read is not the phase's work
-    return [(name, v / net.sum()) for name, v in zip(K.PHASES, net.tolist())], cost, laps.sum() * cost / cycles.sum()
+    did = [(" + ".join(k for i, k in enumerate(K.EVENT_KINDS) if bits >> i & 1) or "nothing", int(c))
+           for bits, c in enumerate(kinds.tolist()) if c]
+    return ([(name, v / net.sum()) for name, v in zip(K.PHASES, net.tolist())], cost, laps.sum() * cost / cycles.sum(),
+            sorted(did, key=lambda x: -x[1]))
 
 
 def env_batch(n: int = BATCH) -> tuple[int, dict[str, tuple[float, float]]]:
@@ -163,6 +167,7 @@ def main(argv=None) -> int:
     from archgym.core.workloads import traces as tr
     from simulators import dram
     from simulators.dram import batch, reference
+    from simulators.dram import kernel as K
 
     trace = tr.reference_trace("random", 0.33, n=n)
     d, system = dram.memory_system(DESIGN)
@@ -204,7 +209,8 @@ def main(argv=None) -> int:
     stats = fastest[ds3_key][0] if ds3 is not None else None
     rows = [(what, tool, n, wall, cpu) for (what, tool), (_, wall, cpu, *_) in fastest.items()]   # (what, tool, requests, wall s, CPU s)
     (S, _, _), _, kernel_cpu = fastest["kernel only (decoded trace in memory)", "ours: `batch.simulate_one`"]
-    phases, lap_cycles, lap_share = profile(P, decoded)
+    commands = int(K.commands_issued(S))
+    phases, lap_cycles, lap_share, did = profile(P, decoded)
 
     m = min(args.simpy_requests, n)
     slow, wall, cpu = timed(lambda: reference.simulate(DESIGN, trace[:m]))
@@ -229,6 +235,8 @@ def main(argv=None) -> int:
     ns = kernel_cpu / n * 1e9
     prof = "\n".join(["| kernel phase | share | ns per request (CPU) |", "|---|---|---|",
                       *[f"| {name} | {share:.0%} | {share * ns:.0f} |" for name, share in phases]])
+    events = "\n".join(["| what the event did | events per request |", "|---|---|",
+                        *[f"| {what} | {c / n:.3f} |" for what, c in did]])
     md = f"""## DRAM controller
 
 Machine: {_machine()}; load average (1, 5, 15 min) {load0[0]:.2f}, {load0[1]:.2f}, {load0[2]:.2f} at
@@ -252,6 +260,12 @@ cycle counter, each phase less its laps' own cost ({lap_cycles:.0f} cycles a lap
 profiled run), scaled to the kernel-only CPU time):
 
 {prof}
+
+The same run's events by what each did (a command: any command issued; acceptance: a request stored in a
+scheduler buffer; player send: the trace player's next request sent; delivery: a response taken by the
+player; {commands / n:.2f} commands per request):
+
+{events}
 
 Env batch on `cloud-1` ({BATCH} random designs of DRAMController-v0's space, {batch_requests:,} requests
 each, {os.cpu_count()} cores; the fastest of {ROUNDS} interleaved rounds, each the mean over {WINDOW_S:.0f} s of

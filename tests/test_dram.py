@@ -334,3 +334,21 @@ def test_le_mask8_sets_the_bits_of_the_lanes_at_or_below_the_threshold():
         start, t = int(rng.integers(0, 17)), int(rng.choice([-5, 0, 3, 6, 7, L.INF]))
         assert mask(a, start, t) == sum(1 << i for i in range(8) if a[start + i] <= t)
     assert mask(np.full(8, L.INF, np.int64), 0, L.INF - 1) == 0 and mask(np.zeros(8, np.int64), 0, 0) == 255
+
+
+def test_profile_tallies_each_event_by_what_it_did():
+    """With one channel an event issues at most one command, stores at most one request, sends and delivers
+    at most one: each kind's events equal the run's counts. The profiled run's results equal the plain run's."""
+    from simulators.dram import kernel as K
+
+    d, system = dram.memory_system({"arbiter": "dramsim3", "ranks": 2})
+    P = dram.params(d, system)
+    decoded = dram.decode(tr.reference_trace("random", 0.33, n=3000), system, (1, 1))
+    none = np.zeros((0, 2), np.int64)
+    prof = np.zeros(K.PROF_LEN, np.int64)
+    S, _, _ = batch.simulate_one(P, decoded, none, prof)
+    np.testing.assert_array_equal(S, batch.simulate_one(P, decoded, none, None)[0])
+    kinds = prof[2 * len(K.PHASES):]
+    with_bit = [sum(c for bits, c in enumerate(kinds) if bits >> i & 1) for i in range(len(K.EVENT_KINDS))]
+    assert kinds.sum() == S[L.S_EVENTS]
+    assert with_bit == [K.commands_issued(S), 3000, 3000, 3000]

@@ -38,14 +38,17 @@ from simulators.dram.layout import (ARB_DS3, ARB_REORDER, B_CAND, B_CAND_ID, B_G
                                     P_NBPG, P_NCH, P_NRANK, P_PDPOL, P_REFPOL, Q_DONE, Q_PUSHED, Q_RESPONDED, R_CMD,
                                     R_IN_PD, R_NQ, R_N_OPEN, R_PD_ENTER, R_PD_KIND, R_PD_READY, R_TRIGGER, R_WAKE,
                                     STAGGERED, STALLED, STALL_CYCLES, S_DELIVERED, S_EVENTS, S_FREE_N, S_LAST_DELIV,
-                                    S_NEXT_ID, S_NOW, S_N_PD, S_PEND_HEAD, S_PROGRESS, S_SEND_OK, S_UND_HEAD, S_WAITING,
-                                    bnk, chn, rnk, slt)
+                                    S_NEXT_ID, S_NOW, S_N_ACT, S_N_PD, S_N_PRE, S_N_RD, S_N_REF, S_N_REFPB, S_N_WR,
+                                    S_PEND_HEAD, S_PROGRESS, S_SEND_OK, S_UND_HEAD, S_WAITING, bnk, chn, rnk, slt)
 
 
 # phases of one event for the profile (`run`'s prof argument; benchmarks/dram_speed.py prints it)
 PHASES = ("next event time", "scheduling scan", "responses", "player", "acceptance", "refresh", "command issue",
           "power-down")
 PH_NEXT, PH_SCAN, PH_RESP, PH_PLAYER, PH_ACCEPT, PH_REFRESH, PH_ISSUE, PH_PD = range(len(PHASES))
+# what an event did, as bits (`tally`); the profile counts the events of each combination after the phases
+EVENT_KINDS = ("command", "acceptance", "player send", "delivery")
+PROF_LEN = 2 * len(PHASES) + (1 << len(EVENT_KINDS))
 
 
 @intrinsic
@@ -69,6 +72,35 @@ def lap(prof, phase, t0):
     prof[phase] += t1 - t0
     prof[len(PHASES) + phase] += 1
     return t1
+
+
+@njit(cache=True, _nrt=False, forceinline=True)
+def commands_issued(S):
+    """Commands issued so far (PREA counts as a PRE)."""
+    return S[S_N_ACT] + S[S_N_PRE] + S[S_N_RD] + S[S_N_WR] + S[S_N_REF] + S[S_N_REFPB]
+
+
+@njit(cache=True, _nrt=False, forceinline=True)
+def counts_before(prof, S):
+    """`tally`'s counts before an event (commands, sends, deliveries); prof None: zeros, so the production
+    kernel reads nothing for it."""
+    if prof is None:
+        return 0, 0, 0
+    return commands_issued(S), S[S_NEXT_ID], S[S_DELIVERED]
+
+
+@njit(cache=True, _nrt=False, forceinline=True)
+def tally(prof, S, chan, nch, t, commands0, sent0, delivered0):
+    """Count the event at cycle t in prof[2 * len(PHASES) + bits] by what it did (EVENT_KINDS bits; the
+    counts before it given); prof None: nothing (pruned at compile time)."""
+    if prof is None:
+        return
+    accepted = 0
+    for ch in range(nch):
+        accepted |= 1 if chan[chn(ch, C_LAST_END_REQ)] == t else 0
+    bits = ((1 if commands_issued(S) != commands0 else 0) | accepted << 1 | (1 if S[S_NEXT_ID] != sent0 else 0) << 2
+            | (1 if S[S_DELIVERED] != delivered0 else 0) << 3)
+    prof[2 * len(PHASES) + bits] += 1
 
 
 @njit(cache=True)
@@ -168,8 +200,8 @@ def round_robin(bank, chan, ch, t, nbc):
 def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hist, resp_out, prof):
     """Simulate until every request is answered (DONE), until the player needs a request beyond
     this chunk (NEED_MORE: call again with the next chunk) or more request slots (NEED_SLOTS: call
-    again after `layout.grow`). prof: None, or an int64 array of 2 * len(PHASES) to add each
-    phase's CPU cycles and laps to (see `lap`). trace: (k, 5) int64 rows (address, is_write, arrival in controller
+    again after `layout.grow`). prof: None, or an int64 array of PROF_LEN to add each phase's CPU
+    cycles and laps to (see `lap`), then the events by what they did (see `tally`). trace: (k, 5) int64 rows (address, is_write, arrival in controller
     cycles, global bank, row) for request ids base..base+k-1."""
     nrank = P[P_NRANK]
     nbanks = P[P_NBG] * P[P_NBPG]
@@ -237,6 +269,7 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
         if S[S_NEXT_ID] > S[S_DELIVERED] and t - S[S_PROGRESS] > STALL_CYCLES:
             return STALLED
         S[S_EVENTS] += 1
+        commands0, sent0, delivered0 = counts_before(prof, S)
         t0 = lap(prof, PH_NEXT, t0)
         # ---- 1. responses, then the initiator ----------------------------------------------------
         for ch in range(nch):
@@ -300,4 +333,5 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
                     S[S_N_PD] += 1
                     chan[chn(gr // nrank, C_STALE)] = 1
         t0 = lap(prof, PH_PD, t0)
+        tally(prof, S, chan, nch, t, commands0, sent0, delivered0)
         S[S_NOW] = t + 1
