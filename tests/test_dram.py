@@ -352,3 +352,13 @@ def test_profile_tallies_each_event_by_what_it_did():
     with_bit = [sum(c for bits, c in enumerate(kinds) if bits >> i & 1) for i in range(len(K.EVENT_KINDS))]
     assert kinds.sum() == S[L.S_EVENTS]
     assert with_bit == [K.commands_issued(S), 3000, 3000, 3000]
+
+
+def test_the_line_profile_names_numba_symbols_by_module_and_function():
+    """benchmarks/dram_lines.py reads the helper out of numba's mangled names (Itanium nested names)."""
+    lines = scripts.load("benchmarks/dram_lines.py")
+    assert lines.helper_name("_ZN10simulators4dram8commands11list_appendB3v91B54c8tJTC_2fWwGaMLSgd6CjA4xXKR0"
+                             "tsqKIYSQsqjRT9YBFNAA_3d_3dE5ArrayIxLi1E1C7mutable7alignedE") == "commands.list_append"
+    assert lines.helper_name("_ZN10simulators4dram6kernel3runB3v16B54c8tJTC_2fWwGaMLSgd6CjA4xXKR0E") == "kernel.run"
+    assert lines.helper_name("_ZN5numba7cpython8builtins6ol_max12_3clocals_3e4implB3v1") == "max() (numba's builtin)"
+    assert lines.helper_name("memcpy") == "memcpy"
