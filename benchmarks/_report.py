@@ -30,6 +30,14 @@ def write_generated(doc: Path, name: str, command: str, markdown: str) -> None:
     doc.write_text(text)
 
 
+def publish(name: str, script: str | Path, argv: list[str] | None, markdown: str, write: bool) -> None:
+    """Print a benchmark's block and, if `write`, put it in docs/benchmarks.md as block `name`, with the
+    command that reruns `script` with argv."""
+    print(markdown)
+    if write:
+        write_generated(DOC, name, command_line(script, argv), markdown)
+
+
 def command_line(script: str | Path, argv: list[str] | None = None) -> str:
     """How to rerun `script` (a path in the repository) with argv (default: this process's arguments),
     from the repository's root; --no-write, which only keeps the docs as they are, is left out."""

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import DOC, command_line, machine, write_generated  # noqa: E402
+from _report import machine, publish  # noqa: E402
 from dram_speed import DESIGN, SHARED32  # noqa: E402
 
 DESIGNS = {"DESIGN": DESIGN, "SHARED32": SHARED32}
@@ -126,9 +126,7 @@ two counts' difference): a change between two kernels smaller than that is not a
 
 {chr(10).join(table)}
 """
-    print(md)
-    if not args.no_write:
-        write_generated(DOC, "dram-counts", command_line(__file__, argv), md)
+    publish("dram-counts", __file__, argv, md, not args.no_write)
     return 0
 
 

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import DOC, command_line, machine, write_generated  # noqa: E402
+from _report import machine, publish  # noqa: E402
 from dram_speed import DESIGN  # noqa: E402
 
 TOOLS = ("perf", "addr2line", "objdump", "taskset")
@@ -176,9 +176,7 @@ phases give that). A helper's row holds its own code and everything inlined into
 |---|---|
 {rows(inner, 14)}
 """
-    print(md)
-    if not args.no_write:
-        write_generated(DOC, "dram-lines", command_line(__file__, argv), md)
+    publish("dram-lines", __file__, argv, md, not args.no_write)
     return 0
 
 

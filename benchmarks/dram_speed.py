@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _report import OWN_PEAK_MIB, fresh_starts, interleaved, windowed   # benchmarks/_report.py, beside this file
+from _report import OWN_PEAK_MIB, fresh_starts, interleaved, publish, windowed   # benchmarks/_report.py, beside this file
 
 DESIGN = {"arbiter": "dramsim3", "max_active_transactions": 32, "request_buffer_size": 8,
           "scheduler_buffer": "bankwise", "scheduler": "fr_fcfs", "page_policy": "open", "ranks": 2}
@@ -280,10 +280,7 @@ Start: a fresh process that imports archgym and runs `dram.simulate(DESIGN, file
 |---|---|---|
 {chr(10).join(f"| {k} | {t:.1f} | {mib:,.0f} |" for k, (t, mib) in start.items())}
 """
-    print(md)
-    if not args.no_write:
-        from _report import DOC, command_line, write_generated   # benchmarks/ is on sys.path when run as a script
-        write_generated(DOC, "dram-speed", command_line(__file__, argv), md)
+    publish("dram-speed", __file__, argv, md, not args.no_write)
     return 0
 
 
