@@ -62,7 +62,8 @@ def child(n: int, reps: int, out: Path | None) -> None:
         if not (out / "lib.o").exists():
             (out / "lib.o").write_bytes(cres.library.serialize_using_object_code()[2][0])
         entry = cres.fndesc.llvm_func_name
-        (out / "entry.json").write_text(json.dumps({"entry": entry, "address": cres.library.get_pointer_to_function(entry)}))
+        address = cres.library.get_pointer_to_function(entry)
+        (out / "entry.json").write_text(json.dumps({"entry": entry, "address": address}))
     best = 0.0
     for _ in range(reps):
         t0 = time.perf_counter()
@@ -123,7 +124,8 @@ def profile(n: int, reps: int, tmp: Path) -> tuple[collections.Counter, collecti
     symbols = [f for f in map(str.split, subprocess.run(["objdump", "-t", str(obj)], check=True, capture_output=True,
                                                           text=True).stdout.splitlines()) if f and "F" in f[1:-3]]
     entry = next(int(f[0], 16) for f in symbols if f[-1] == info["entry"])     # value, flags, section, size, name
-    start, section, size = next((int(f[0], 16), f[-3], int(f[-2], 16)) for f in symbols if helper_name(f[-1]) == "kernel.run")
+    start, section, size = next((int(f[0], 16), f[-3], int(f[-2], 16)) for f in symbols
+                                if helper_name(f[-1]) == "kernel.run")
     run_address = info["address"] + start - entry      # one section, loaded whole: offsets keep their distance
     ips = subprocess.run(["perf", "script", "-i", str(data), "-F", "ip"], check=True, capture_output=True,
                          text=True).stdout.split()

@@ -201,8 +201,9 @@ def run(P, trace, base, last, n_total, S, slots, free, bank, bgn, rank, chan, hi
     """Simulate until every request is answered (DONE), until the player needs a request beyond
     this chunk (NEED_MORE: call again with the next chunk) or more request slots (NEED_SLOTS: call
     again after `layout.grow`). prof: None, or an int64 array of PROF_LEN to add each phase's CPU
-    cycles and laps to (see `lap`), then the events by what they did (see `tally`). trace: (k, 5) int64 rows (address, is_write, arrival in controller
-    cycles, global bank, row) for request ids base..base+k-1."""
+    cycles and laps to (see `lap`), then the events by what they did (see `tally`). trace: (k, 5)
+    int64 rows (address, is_write, arrival in controller cycles, global bank, row) for request ids
+    base..base+k-1."""
     nrank = P[P_NRANK]
     nbanks = P[P_NBG] * P[P_NBPG]
     nch = P[P_NCH]
