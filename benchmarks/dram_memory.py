@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import OWN_PEAK_MIB  # noqa: E402
+from _report import OWN_PEAK_MIB, machine, publish  # noqa: E402
 
 CLI = ("import sys; from archgym.cli import main; main(['simulate', 'dram', '--trace', sys.argv[1]]); "
        f"print({OWN_PEAK_MIB})")
@@ -68,7 +68,6 @@ def main(argv=None) -> int:
     for n, p in sorted(peaks.items()):
         rows.append(f"| {n:,} | {p['cli'][0]:.0f} | {p['cli'][1]:.0f} | {p['env'][0]:.0f} | {p['env'][1]:.0f} | "
                     f"{p['env'][0] / p['cli'][0]:.2f}x |")
-    from _report import machine   # benchmarks/ is on sys.path when run as a script
     md = f"""## DRAM memory against trace length
 
 Machine: {machine()}; load average {os.getloadavg()[0]:.2f}. Sequential .stl read traces; peak
@@ -79,12 +78,7 @@ resident memory of a fresh process (VmHWM, interpreter and libraries included).
 {hi:,} requests against {lo:,}: CLI {peaks[hi]['cli'][0] / peaks[lo]['cli'][0]:.2f}x, env
 {peaks[hi]['env'][0] / peaks[lo]['env'][0]:.2f}x (target: at most 1.5x).
 """
-    print(md)
-    if not args.no_write:
-        from _report import DOC, write_generated
-        cmd = "python benchmarks/dram_memory.py" + ("" if argv is None and len(sys.argv) == 1 else
-                                                   " " + " ".join(a for a in (argv or sys.argv[1:]) if a != "--no-write"))
-        write_generated(DOC, "dram-memory", cmd.rstrip(), md)
+    publish("dram-memory", __file__, argv, md, not args.no_write)
     return 0
 
 
