@@ -147,6 +147,8 @@ def main(argv=None) -> int:
     ap.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     ap.add_argument("--child", nargs=3, metavar=("N", "REPS", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.requests < 1 or args.reps < 1:
+        ap.error(f"--requests {args.requests}, --reps {args.reps}: each must be at least 1")
     if args.child:
         child(int(args.child[0]), int(args.child[1]), Path(args.child[2]) if args.child[2] else None)
         return 0
