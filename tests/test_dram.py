@@ -1,4 +1,5 @@
 """DRAM controller simulator: hand-computed timing, energy, fidelity against DRAMSim3, bad input."""
+import os
 from pathlib import Path
 
 import numpy as np
@@ -316,6 +317,27 @@ def test_the_counts_benchmarks_child_runs_the_kernel_and_reports_its_events(caps
     decoded = dram.decode(tr.reference_trace("random", 0.33, n=n), system, (1, 1))
     S, _, _ = batch.simulate_one(dram.params(d, system), decoded, np.zeros((0, 2), np.int64), None)
     assert float(capsys.readouterr().out) == S[dram.L.S_EVENTS] / n > 1
+
+
+def test_the_counts_benchmarks_folded_copy_writes_designs_values_in_place_of_its_structural_parameters(
+        tmp_path, monkeypatch):
+    """dram_counts.folded_source: every STRUCTURAL read of P in the kernel becomes DESIGN's value, the copy is
+    what a child with its environment imports, and a field the kernel no longer reads stops the benchmark."""
+    import subprocess
+    import sys
+    counts = scripts.load("benchmarks/dram_counts.py")
+    env = counts.folded_source(tmp_path / "a")
+    P = dram.params(*dram.memory_system(counts.DESIGN))
+    src = {f: (tmp_path / "a/simulators/dram" / f).read_text() for f in counts.KERNEL_SOURCES}
+    assert not any(f"P[{field}]" in text for text in src.values() for field in counts.STRUCTURAL)
+    assert "P[P_CL]" in src["commands.py"]           # timings stay parameters
+    assert f"nrank = {P[L.P_NRANK]}" in src["kernel.py"] and P[L.P_NRANK] == 2
+    where = subprocess.run([sys.executable, "-P", "-c", "import simulators.dram.kernel as k; print(k.__file__)"],
+                           capture_output=True, text=True, check=True, env={**os.environ, **env}).stdout
+    assert Path(where.strip()).is_relative_to(tmp_path / "a")
+    monkeypatch.setattr(counts, "STRUCTURAL", (*counts.STRUCTURAL, "P_NOT_READ"))
+    with pytest.raises(SystemExit, match="P_NOT_READ"):
+        counts.folded_source(tmp_path / "b")
 
 
 def test_le_mask8_sets_the_bits_of_the_lanes_at_or_below_the_threshold():
