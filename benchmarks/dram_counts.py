@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import machine, publish  # noqa: E402
+from _report import interleaved, machine, publish  # noqa: E402
 from dram_speed import DESIGN, SHARED32  # noqa: E402
 
 DESIGNS = {"DESIGN": DESIGN, "SHARED32": SHARED32}
@@ -60,9 +60,9 @@ COUNTS = {"Ir": "instructions", "Dr": "data reads", "Dw": "data writes", "Bc": "
 MISSES = {"L1 data misses": ("D1mr", "D1mw"), "L1 instruction misses": ("I1mr",)}
 
 
-def child(name: str, n: int, run: bool) -> None:
-    """Make the n-request trace, run design `name` on its first WARM_REQUESTS requests, then (run) on all n;
-    print events per request."""
+def warmed(name: str, n: int):
+    """Design `name`'s kernel on the n-request trace as a call of batch.simulate_one that returns the state S,
+    warmed by one on the first WARM_REQUESTS requests (compiled or loaded)."""
     from archgym.core.workloads import traces as tr
     from simulators import dram
     from simulators.dram import batch
@@ -71,40 +71,40 @@ def child(name: str, n: int, run: bool) -> None:
     decoded = dram.decode(tr.reference_trace("random", 0.33, n=n), system, (1, 1))
     none = np.zeros((0, 2), np.int64)
     batch.simulate_one(P, decoded[:WARM_REQUESTS], none, None)
+    return lambda: batch.simulate_one(P, decoded, none, None)[0]
+
+
+def child(name: str, n: int, run: bool) -> None:
+    """Make the n-request trace, run design `name` on its first WARM_REQUESTS requests, then (run) on all n;
+    print events per request."""
+    from simulators.dram import layout
+    simulate = warmed(name, n)
     if run:
-        S, _, _ = batch.simulate_one(P, decoded, none, None)
-        print(S[dram.L.S_EVENTS] / n)
+        print(simulate()[layout.S_EVENTS] / n)
 
 
 def rate(name: str, n: int) -> None:
     """Print design `name`'s kernel speed on the n-request trace in requests/s, the fastest of RATE_REPS
-    back-to-back runs (native build, outside valgrind; after a warm-up as in `child`)."""
-    from archgym.core.workloads import traces as tr
-    from simulators import dram
-    from simulators.dram import batch
-    d, system = dram.memory_system(DESIGNS[name])
-    P = dram.params(d, system)
-    decoded = dram.decode(tr.reference_trace("random", 0.33, n=n), system, (1, 1))
-    none = np.zeros((0, 2), np.int64)
-    batch.simulate_one(P, decoded[:WARM_REQUESTS], none, None)
+    back-to-back runs (native build, outside valgrind; after `warmed`'s warm-up)."""
+    simulate = warmed(name, n)
     best = math.inf
     for _ in range(RATE_REPS):
         t0 = time.perf_counter()
-        batch.simulate_one(P, decoded, none, None)
+        simulate()
         best = min(best, time.perf_counter() - t0)
     print(n / best)
 
 
 def rates(rows: dict[str, tuple[str, dict[str, str]]], n: int) -> dict[str, float]:
-    """{row: the fastest of RATE_ROUNDS `rate` children} for rows {row: (design, environment added)}, the
-    rows taking turns round by round so that a change of the host's load falls on each alike."""
-    best = dict.fromkeys(rows, 0.0)
-    for _ in range(RATE_ROUNDS):
-        for row, (name, env) in rows.items():
-            out = subprocess.run([sys.executable, __file__, "--rate", name, str(n)], check=True, capture_output=True,
-                                 text=True, env={**os.environ, **env}).stdout
-            best[row] = max(best[row], float(out.split()[-1]))
-    return best
+    """{row: the fastest of RATE_ROUNDS `rate` children, in requests/s} for rows {row: (design, environment
+    added)}, taking turns round by round (_report.interleaved)."""
+    def child_rate(name, env):
+        out = subprocess.run([sys.executable, __file__, "--rate", name, str(n)], check=True, capture_output=True,
+                             text=True, env={**os.environ, **env}).stdout
+        r = float(out.split()[-1])
+        return r, n / r
+    fastest = interleaved(RATE_ROUNDS, {row: (lambda v=v: child_rate(*v)) for row, v in rows.items()})
+    return {row: r for row, (r, _) in fastest.items()}
 
 
 def folded_source(dst: Path) -> dict[str, str]:
@@ -168,6 +168,8 @@ def main(argv=None) -> int:
     ap.add_argument("--child", nargs=3, metavar=("DESIGN", "N", "RUN"), help=argparse.SUPPRESS)
     ap.add_argument("--rate", nargs=2, metavar=("DESIGN", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.requests < 1:
+        ap.error(f"--requests {args.requests}: must be at least 1")
     if args.child:
         child(args.child[0], int(args.child[1]), args.child[2] == "1")
         return 0

@@ -340,6 +340,14 @@ def test_the_counts_benchmarks_folded_copy_writes_designs_values_in_place_of_its
         counts.folded_source(tmp_path / "b")
 
 
+@pytest.mark.parametrize("script, args", [("dram_counts", ["--requests", "0"]), ("dram_lines", ["--reps", "0"])])
+def test_the_dram_profiling_benchmarks_refuse_a_count_below_one_with_exit_2(script, args, capsys):
+    """dram_counts.py and dram_lines.py: a request or repeat count below 1 is one line naming the flag, exit 2."""
+    with pytest.raises(SystemExit) as exit_:
+        scripts.load(f"benchmarks/{script}.py").main(args)
+    assert exit_.value.code == 2 and f"{args[0]} 0" in capsys.readouterr().err
+
+
 def test_le_mask8_sets_the_bits_of_the_lanes_at_or_below_the_threshold():
     """kernel.le_mask8 (round_robin's ready banks) against a loop, with equal, negative and INF lanes."""
     from numba import njit
